@@ -1,1 +1,97 @@
-//! placeholder
+//! Storage for imipd: users and their addresses, calendars and calendar objects,
+//! preferences, Sieve scripts, contacts, the durable job queue and the outbox.
+//!
+//! Everything above this crate talks to the [`Store`] trait, so a second backend
+//! (PostgreSQL, for several nodes) can sit beside [`SqliteStore`] and run the same tests.
+
+mod address;
+mod error;
+mod password;
+mod sqlite;
+mod types;
+
+pub use address::{canonical_address, normalize_address};
+pub use error::{Error, Result};
+pub use password::{hash_password, verify_password};
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+/// The storage interface. Methods are blocking; async callers use `spawn_blocking`.
+pub trait Store: Send + Sync {
+    // --- users and addresses ---------------------------------------------------------
+    /// Creates a user with its primary address; fails if any address is taken.
+    fn create_user(&self, email: &str, password_hash: Option<&str>) -> Result<User>;
+    fn delete_user(&self, user: &str) -> Result<()>;
+    fn list_users(&self) -> Result<Vec<User>>;
+    fn user(&self, user: &str) -> Result<Option<User>>;
+    fn add_alias(&self, user: &str, address: &str) -> Result<()>;
+    fn remove_alias(&self, user: &str, address: &str) -> Result<()>;
+    /// Maps a recipient address to its user: case-insensitive, `bob+tag@x` → `bob@x`.
+    fn resolve_address(&self, address: &str) -> Result<Option<String>>;
+    fn password_hash(&self, user: &str) -> Result<Option<String>>;
+    fn set_password_hash(&self, user: &str, hash: Option<&str>) -> Result<()>;
+
+    // --- calendars ---------------------------------------------------------------------
+    fn calendars(&self, user: &str) -> Result<Vec<Calendar>>;
+    /// The user's default calendar, created on first use.
+    fn default_calendar(&self, user: &str) -> Result<Calendar>;
+    fn create_calendar(&self, user: &str, id: &str, name: &str) -> Result<Calendar>;
+    /// Where (if anywhere) this UID is stored among the user's calendars.
+    fn find_object(&self, user: &str, uid: &str) -> Result<Option<CalendarObject>>;
+    fn objects(&self, user: &str) -> Result<Vec<CalendarObject>>;
+    /// Writes (or deletes) one calendar object outside the queue (admin tools, tests).
+    fn write_object(&self, user: &str, write: &ObjectWrite) -> Result<()>;
+
+    // --- preferences, Sieve and contacts -------------------------------------------------
+    fn prefs(&self, user: &str) -> Result<Vec<(String, String)>>;
+    /// Replaces the preferences and the script in one transaction: the generated Sieve
+    /// section must never disagree with the stored preferences.
+    fn set_prefs_and_script(
+        &self,
+        user: &str,
+        prefs: &[(String, String)],
+        script: &str,
+    ) -> Result<()>;
+    fn sieve_script(&self, user: &str) -> Result<Option<String>>;
+    fn set_sieve_script(&self, user: &str, script: Option<&str>) -> Result<()>;
+    fn add_contact(&self, user: &str, address: &str) -> Result<()>;
+    fn remove_contact(&self, user: &str, address: &str) -> Result<bool>;
+    fn contacts(&self, user: &str) -> Result<Vec<String>>;
+    fn is_contact(&self, user: &str, address: &str) -> Result<bool>;
+
+    // --- the job queue (update stage) --------------------------------------------------
+    /// Enqueues a job durably. Returns `None` when a job with the same idempotency key
+    /// exists already (a redelivered message), so the calendar changes once.
+    fn enqueue_job(&self, job: &NewJob) -> Result<Option<i64>>;
+    /// Claims up to `max` due jobs for `lease_secs`; expired leases are claimable again,
+    /// so a worker killed mid-job loses nothing.
+    fn claim_jobs(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<Job>>;
+    /// Finishes a job: the calendar writes, any outgoing mail and the job's new state
+    /// commit in one transaction, and only if this worker still holds the lease.
+    fn complete_job(&self, job_id: i64, worker: &str, completion: &Completion) -> Result<()>;
+    /// Records a failure: retried at `retry_at`, or dead-lettered when `None`.
+    fn fail_job(&self, job_id: i64, worker: &str, error: &str, retry_at: Option<i64>)
+    -> Result<()>;
+    fn jobs(&self, filter: &JobFilter) -> Result<Vec<Job>>;
+    fn job(&self, job_id: i64) -> Result<Option<Job>>;
+    /// Puts a dead or failed job back in the queue.
+    fn retry_job(&self, job_id: i64) -> Result<bool>;
+    /// How many jobs from `sender` to `user` were applied since `since` (rate limits).
+    fn applied_since(&self, user: &str, sender: &str, since: i64) -> Result<u64>;
+
+    // --- the outbox (outbound mail) ------------------------------------------------------
+    fn queue_mail(&self, mail: &NewMail) -> Result<i64>;
+    fn claim_mail(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<OutMail>>;
+    fn mail_sent(&self, mail_id: i64, worker: &str) -> Result<()>;
+    fn mail_failed(
+        &self,
+        mail_id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<()>;
+    fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>>;
+
+    /// A number that grows whenever any calendar changes (push and sync tokens).
+    fn calendar_changes(&self) -> Result<i64>;
+}

@@ -1,0 +1,28 @@
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open database {path}: {source} (check that the data directory exists and is writable)")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("no such user {0:?} (list users with `imipd user list`)")]
+    NoSuchUser(String),
+    #[error("address {address:?} already belongs to user {owner:?}")]
+    AddressTaken { address: String, owner: String },
+    #[error("invalid address {0:?}: expected local@domain")]
+    InvalidAddress(String),
+    #[error("no such calendar {0:?}")]
+    NoSuchCalendar(String),
+    #[error("calendar {0:?} exists already")]
+    CalendarExists(String),
+    #[error("job {0} is no longer leased by this worker (another worker took it over)")]
+    LeaseLost(i64),
+    #[error("password hashing failed: {0}")]
+    Password(String),
+}

@@ -1,0 +1,91 @@
+//! The embedded default backend: one SQLite file in WAL mode, `synchronous=FULL` so that
+//! a committed job is on disk before the LMTP `250` that depends on it.
+
+mod calendars;
+mod outbox;
+mod queue;
+mod schema;
+mod store_impl;
+mod users;
+
+use crate::{Error, Result};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let store = SqliteStore {
+            path: path.as_ref().to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        };
+        let mut conn = store.connect()?;
+        schema::migrate(&mut conn)?;
+        store.put_back(conn);
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let open = |path: &Path| -> rusqlite::Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            Ok(conn)
+        };
+        open(&self.path).map_err(|source| Error::Open {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn put_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < 16
+        {
+            idle.push(conn);
+        }
+    }
+
+    /// Runs `f` on a pooled connection.
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        let result = f(&mut conn);
+        self.put_back(conn);
+        result
+    }
+
+    /// Runs `f` in an immediate (write-locking) transaction.
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.with(|conn| {
+            let tx =
+                rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,89 @@
+use super::now;
+use crate::{JobFilter, JobState, NewMail, OutMail, Result};
+use rusqlite::{Connection, params};
+
+const COLUMNS: &str =
+    "id, user, mail_from, rcpt_to, data, purpose, state, attempts, not_before, last_error, created";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMail> {
+    let rcpts: String = r.get(3)?;
+    let state: String = r.get(6)?;
+    Ok(OutMail {
+        id: r.get(0)?,
+        user: r.get(1)?,
+        mail_from: r.get(2)?,
+        rcpt_to: serde_json::from_str(&rcpts).unwrap_or_default(),
+        data: r.get(4)?,
+        purpose: r.get(5)?,
+        state: JobState::parse(&state).unwrap_or(JobState::Dead),
+        attempts: r.get(7)?,
+        not_before: r.get(8)?,
+        last_error: r.get(9)?,
+        created: r.get(10)?,
+    })
+}
+
+pub fn queue(conn: &Connection, mail: &NewMail) -> Result<i64> {
+    let t = now();
+    let rcpts = serde_json::to_string(&mail.rcpt_to).unwrap_or_else(|_| "[]".into());
+    conn.execute(
+        "INSERT INTO outbox (user, mail_from, rcpt_to, data, purpose, state, not_before, created, updated)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?6)",
+        params![mail.user, mail.mail_from, rcpts, mail.data, mail.purpose, t],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn claim(
+    tx: &rusqlite::Transaction<'_>,
+    worker: &str,
+    lease_secs: i64,
+    max: usize,
+) -> Result<Vec<OutMail>> {
+    let t = now();
+    let sql = format!(
+        "UPDATE outbox SET state = 'running', lease_owner = ?1, lease_until = ?2,
+                attempts = attempts + 1, updated = ?3
+         WHERE id IN (
+            SELECT id FROM outbox
+            WHERE (state = 'queued' AND not_before <= ?3) OR (state = 'running' AND lease_until < ?3)
+            ORDER BY id LIMIT ?4)
+         RETURNING {COLUMNS}"
+    );
+    let mut mails = tx
+        .prepare_cached(&sql)?
+        .query_map(params![worker, t + lease_secs, t, max as i64], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    mails.sort_by_key(|m| m.id);
+    Ok(mails)
+}
+
+pub fn sent(tx: &rusqlite::Transaction<'_>, id: i64, worker: &str) -> Result<()> {
+    super::queue::check_lease_of(tx, "outbox", id, worker)?;
+    tx.execute(
+        "UPDATE outbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL,
+                updated = ?2 WHERE id = ?1",
+        params![id, now()],
+    )?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<OutMail>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox
+         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR user = ?2)
+         ORDER BY id DESC LIMIT ?3"
+    );
+    let limit = if filter.limit == 0 { 100 } else { filter.limit };
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                filter.state.map(JobState::as_str),
+                filter.user,
+                limit as i64
+            ],
+            from_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,191 @@
+use super::{calendars, now};
+use crate::{Completion, Error, Job, JobFilter, JobState, NewJob, Result};
+use rusqlite::{Connection, params};
+
+const COLUMNS: &str = "id, user, spec, idem_key, uid, sender, message, state, attempts, \
+                       not_before, last_error, outcome, created, updated";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    let state: String = r.get(7)?;
+    Ok(Job {
+        id: r.get(0)?,
+        user: r.get(1)?,
+        spec: r.get(2)?,
+        idem_key: r.get(3)?,
+        uid: r.get(4)?,
+        sender: r.get(5)?,
+        message: r.get(6)?,
+        state: JobState::parse(&state).unwrap_or(JobState::Dead),
+        attempts: r.get(8)?,
+        not_before: r.get(9)?,
+        last_error: r.get(10)?,
+        outcome: r.get(11)?,
+        created: r.get(12)?,
+        updated: r.get(13)?,
+    })
+}
+
+pub fn enqueue(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
+    let t = now();
+    let inserted = conn.execute(
+        "INSERT INTO jobs (user, spec, idem_key, uid, sender, message, state, not_before, created, updated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7, ?7)
+         ON CONFLICT (idem_key) DO NOTHING",
+        params![
+            crate::normalize_address(&job.user),
+            job.spec,
+            job.idem_key,
+            job.uid,
+            crate::normalize_address(&job.sender),
+            job.message,
+            t
+        ],
+    )?;
+    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
+}
+
+pub fn claim(
+    tx: &rusqlite::Transaction<'_>,
+    worker: &str,
+    lease_secs: i64,
+    max: usize,
+) -> Result<Vec<Job>> {
+    let t = now();
+    // A job is due when queued and not deferred, or when its lease ran out (its worker
+    // died). It waits while an earlier job for the same user and UID is unfinished.
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2,
+                attempts = attempts + 1, updated = ?3
+         WHERE id IN (
+            SELECT j.id FROM jobs j
+            WHERE ((j.state = 'queued' AND j.not_before <= ?3)
+                   OR (j.state = 'running' AND j.lease_until < ?3))
+              AND NOT EXISTS (
+                SELECT 1 FROM jobs e
+                WHERE e.user = j.user AND e.uid = j.uid AND e.id < j.id
+                  AND e.state IN ('queued', 'running'))
+            ORDER BY j.id LIMIT ?4)
+         RETURNING {COLUMNS}"
+    );
+    let mut jobs = tx
+        .prepare_cached(&sql)?
+        .query_map(params![worker, t + lease_secs, t, max as i64], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+pub fn check_lease_of(conn: &Connection, table: &str, id: i64, worker: &str) -> Result<()> {
+    let held: bool = conn.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1 AND state = 'running' AND lease_owner = ?2)"
+        ),
+        params![id, worker],
+        |r| r.get(0),
+    )?;
+    if held {
+        Ok(())
+    } else {
+        Err(Error::LeaseLost(id))
+    }
+}
+
+pub fn complete(
+    tx: &rusqlite::Transaction<'_>,
+    job_id: i64,
+    worker: &str,
+    completion: &Completion,
+) -> Result<()> {
+    check_lease_of(tx, "jobs", job_id, worker)?;
+    let user: String = tx.query_row("SELECT user FROM jobs WHERE id = ?1", [job_id], |r| {
+        r.get(0)
+    })?;
+    for write in &completion.writes {
+        calendars::write(tx, &user, write)?;
+    }
+    for mail in &completion.mails {
+        super::outbox::queue(tx, mail)?;
+    }
+    tx.execute(
+        "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, outcome = ?2,
+                applied = ?3, last_error = NULL, updated = ?4
+         WHERE id = ?1",
+        params![job_id, completion.outcome, completion.applied, now()],
+    )?;
+    Ok(())
+}
+
+pub fn fail(
+    conn: &Connection,
+    table: &str,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<()> {
+    check_lease_of(conn, table, id, worker)?;
+    let (state, not_before) = match retry_at {
+        Some(at) => ("queued", at),
+        None => ("dead", now()),
+    };
+    conn.execute(
+        &format!(
+            "UPDATE {table} SET state = ?2, not_before = ?3, last_error = ?4, lease_owner = NULL,
+                    lease_until = NULL, updated = ?5
+             WHERE id = ?1"
+        ),
+        params![id, state, not_before, error, now()],
+    )?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<Job>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM jobs
+         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR user = ?2)
+         ORDER BY id DESC LIMIT ?3"
+    );
+    let limit = if filter.limit == 0 { 100 } else { filter.limit };
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                filter.state.map(JobState::as_str),
+                filter.user,
+                limit as i64
+            ],
+            from_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Job>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
+            [id],
+            from_row,
+        )
+        .optional()?)
+}
+
+pub fn retry(conn: &Connection, table: &str, id: i64) -> Result<bool> {
+    let changed = conn.execute(
+        &format!(
+            "UPDATE {table} SET state = 'queued', not_before = ?2, updated = ?2
+             WHERE id = ?1 AND state IN ('dead', 'queued')"
+        ),
+        params![id, now()],
+    )?;
+    Ok(changed == 1)
+}
+
+pub fn applied_since(conn: &Connection, user: &str, sender: &str, since: i64) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM jobs WHERE user = ?1 AND sender = ?2 AND applied = 1 AND updated >= ?3",
+        params![user, sender, since],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
+}

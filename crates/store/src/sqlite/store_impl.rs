@@ -1,0 +1,323 @@
+use super::{SqliteStore, calendars, outbox, queue, users};
+use crate::{
+    Calendar, CalendarObject, Completion, Error, Job, JobFilter, NewJob, NewMail, ObjectWrite,
+    OutMail, Result, Store, User, canonical_address, normalize_address,
+};
+use rusqlite::{OptionalExtension, params};
+
+impl Store for SqliteStore {
+    fn create_user(&self, email: &str, password_hash: Option<&str>) -> Result<User> {
+        self.write(|tx| {
+            let user = users::create(tx, email, password_hash)?;
+            calendars::ensure_default(tx, &user.name)?;
+            Ok(user)
+        })
+    }
+
+    fn delete_user(&self, user: &str) -> Result<()> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            tx.execute("DELETE FROM objects WHERE user = ?1", [&name])?;
+            tx.execute("DELETE FROM users WHERE name = ?1", [&name])?;
+            Ok(())
+        })
+    }
+
+    fn list_users(&self) -> Result<Vec<User>> {
+        self.with(|conn| {
+            let names = conn
+                .prepare("SELECT name FROM users ORDER BY name")?
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            names
+                .iter()
+                .filter_map(|n| users::get(conn, n).transpose())
+                .collect()
+        })
+    }
+
+    fn user(&self, user: &str) -> Result<Option<User>> {
+        self.with(|conn| users::get(conn, user))
+    }
+
+    fn add_alias(&self, user: &str, address: &str) -> Result<()> {
+        let alias = normalize_address(address);
+        if canonical_address(&alias).is_none() {
+            return Err(Error::InvalidAddress(address.into()));
+        }
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            users::claim_address(tx, &alias)?;
+            tx.execute(
+                "INSERT INTO addresses (address, user, is_primary) VALUES (?1, ?2, 0)",
+                params![alias, name],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove_alias(&self, user: &str, address: &str) -> Result<()> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            tx.execute(
+                "DELETE FROM addresses WHERE address = ?1 AND user = ?2 AND is_primary = 0",
+                params![normalize_address(address), name],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn resolve_address(&self, address: &str) -> Result<Option<String>> {
+        self.with(|conn| users::resolve(conn, address))
+    }
+
+    fn password_hash(&self, user: &str) -> Result<Option<String>> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT password_hash FROM users WHERE name = ?1",
+                    [normalize_address(user)],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten())
+        })
+    }
+
+    fn set_password_hash(&self, user: &str, hash: Option<&str>) -> Result<()> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                params![name, hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn calendars(&self, user: &str) -> Result<Vec<Calendar>> {
+        self.with(|conn| {
+            let name = users::require(conn, user)?;
+            calendars::list(conn, &name)
+        })
+    }
+
+    fn default_calendar(&self, user: &str) -> Result<Calendar> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            calendars::ensure_default(tx, &name)
+        })
+    }
+
+    fn create_calendar(&self, user: &str, id: &str, name: &str) -> Result<Calendar> {
+        self.write(|tx| {
+            let user = users::require(tx, user)?;
+            calendars::create(tx, &user, id, name)
+        })
+    }
+
+    fn find_object(&self, user: &str, uid: &str) -> Result<Option<CalendarObject>> {
+        self.with(|conn| calendars::find(conn, &normalize_address(user), uid))
+    }
+
+    fn objects(&self, user: &str) -> Result<Vec<CalendarObject>> {
+        self.with(|conn| {
+            let name = users::require(conn, user)?;
+            calendars::objects(conn, &name)
+        })
+    }
+
+    fn write_object(&self, user: &str, write: &ObjectWrite) -> Result<()> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            calendars::write(tx, &name, write)
+        })
+    }
+
+    fn prefs(&self, user: &str) -> Result<Vec<(String, String)>> {
+        self.with(|conn| {
+            let name = users::require(conn, user)?;
+            Ok(conn
+                .prepare_cached("SELECT key, value FROM prefs WHERE user = ?1 ORDER BY key")?
+                .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn set_prefs_and_script(
+        &self,
+        user: &str,
+        prefs: &[(String, String)],
+        script: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            tx.execute("DELETE FROM prefs WHERE user = ?1", [&name])?;
+            for (key, value) in prefs {
+                tx.execute(
+                    "INSERT INTO prefs (user, key, value) VALUES (?1, ?2, ?3)",
+                    params![name, key, value],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO sieve (user, script) VALUES (?1, ?2)
+                 ON CONFLICT (user) DO UPDATE SET script = excluded.script",
+                params![name, script],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn sieve_script(&self, user: &str) -> Result<Option<String>> {
+        self.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT script FROM sieve WHERE user = ?1")?
+                .query_row([normalize_address(user)], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn set_sieve_script(&self, user: &str, script: Option<&str>) -> Result<()> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            match script {
+                Some(script) => tx.execute(
+                    "INSERT INTO sieve (user, script) VALUES (?1, ?2)
+                     ON CONFLICT (user) DO UPDATE SET script = excluded.script",
+                    params![name, script],
+                )?,
+                None => tx.execute("DELETE FROM sieve WHERE user = ?1", [name])?,
+            };
+            Ok(())
+        })
+    }
+
+    fn add_contact(&self, user: &str, address: &str) -> Result<()> {
+        let address = normalize_address(address);
+        if canonical_address(&address).is_none() {
+            return Err(Error::InvalidAddress(address));
+        }
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO contacts (user, address) VALUES (?1, ?2)",
+                params![name, address],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove_contact(&self, user: &str, address: &str) -> Result<bool> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            Ok(tx.execute(
+                "DELETE FROM contacts WHERE user = ?1 AND address = ?2",
+                params![name, normalize_address(address)],
+            )? == 1)
+        })
+    }
+
+    fn contacts(&self, user: &str) -> Result<Vec<String>> {
+        self.with(|conn| {
+            let name = users::require(conn, user)?;
+            Ok(conn
+                .prepare_cached("SELECT address FROM contacts WHERE user = ?1 ORDER BY address")?
+                .query_map([name], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn is_contact(&self, user: &str, address: &str) -> Result<bool> {
+        self.with(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM contacts WHERE user = ?1 AND address = ?2)",
+                )?
+                .query_row(
+                    params![normalize_address(user), normalize_address(address)],
+                    |r| r.get(0),
+                )?)
+        })
+    }
+
+    fn enqueue_job(&self, job: &NewJob) -> Result<Option<i64>> {
+        self.write(|tx| queue::enqueue(tx, job))
+    }
+
+    fn claim_jobs(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<Job>> {
+        self.write(|tx| queue::claim(tx, worker, lease_secs, max))
+    }
+
+    fn complete_job(&self, job_id: i64, worker: &str, completion: &Completion) -> Result<()> {
+        self.write(|tx| queue::complete(tx, job_id, worker, completion))
+    }
+
+    fn fail_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<()> {
+        self.write(|tx| queue::fail(tx, "jobs", job_id, worker, error, retry_at))
+    }
+
+    fn jobs(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        self.with(|conn| queue::list(conn, filter))
+    }
+
+    fn job(&self, job_id: i64) -> Result<Option<Job>> {
+        self.with(|conn| queue::get(conn, job_id))
+    }
+
+    fn retry_job(&self, job_id: i64) -> Result<bool> {
+        self.write(|tx| queue::retry(tx, "jobs", job_id))
+    }
+
+    fn applied_since(&self, user: &str, sender: &str, since: i64) -> Result<u64> {
+        self.with(|conn| {
+            queue::applied_since(
+                conn,
+                &normalize_address(user),
+                &normalize_address(sender),
+                since,
+            )
+        })
+    }
+
+    fn queue_mail(&self, mail: &NewMail) -> Result<i64> {
+        self.write(|tx| outbox::queue(tx, mail))
+    }
+
+    fn claim_mail(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<OutMail>> {
+        self.write(|tx| outbox::claim(tx, worker, lease_secs, max))
+    }
+
+    fn mail_sent(&self, mail_id: i64, worker: &str) -> Result<()> {
+        self.write(|tx| outbox::sent(tx, mail_id, worker))
+    }
+
+    fn mail_failed(
+        &self,
+        mail_id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<()> {
+        self.write(|tx| queue::fail(tx, "outbox", mail_id, worker, error, retry_at))
+    }
+
+    fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>> {
+        self.with(|conn| outbox::list(conn, filter))
+    }
+
+    fn calendar_changes(&self) -> Result<i64> {
+        self.with(|conn| {
+            Ok(conn.query_row(
+                "SELECT value FROM counters WHERE name = 'calendar_changes'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+}
