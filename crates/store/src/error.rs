@@ -4,7 +4,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot open database {path}: {source} (check that the data directory exists and is writable)")]
+    #[error(
+        "cannot open database {path}: {source} (check that the data directory exists and is writable)"
+    )]
     Open {
         path: PathBuf,
         source: rusqlite::Error,

@@ -1,6 +1,6 @@
 use crate::{Error, Result};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// An Argon2id hash in PHC string format.
 pub fn hash_password(password: &str) -> Result<String> {

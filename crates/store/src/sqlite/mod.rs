@@ -74,8 +74,7 @@ impl SqliteStore {
     /// Runs `f` in an immediate (write-locking) transaction.
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         self.with(|conn| {
-            let tx =
-                rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
+            let tx = rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
