@@ -1,0 +1,50 @@
+use anyhow::{Result, bail};
+use std::sync::Arc;
+
+const INVITE_ICS: &str = "BEGIN:VCALENDAR\r\nPRODID:-//bench//EN\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\n\
+BEGIN:VEVENT\r\nUID:UIDTOKEN\r\nSEQUENCE:0\r\nDTSTAMP:20261120T090000Z\r\n\
+DTSTART:20261201T100000Z\r\nDTEND:20261201T110000Z\r\nSUMMARY:Bench meeting\r\n\
+ORGANIZER;CN=Alice:mailto:alice@example.org\r\n\
+ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+fn headers(subject: &str, ctype: &str, n: usize) -> String {
+    format!(
+        "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.org>\r\nSubject: {subject} {n}\r\n\
+         Date: Fri, 20 Nov 2026 09:00:00 +0000\r\nMessage-ID: <bench-{n}@example.org>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: {ctype}\r\n\r\n"
+    )
+}
+
+fn plain(size: usize, n: usize) -> Vec<u8> {
+    let mut m = headers("Plain", "text/plain; charset=utf-8", n).into_bytes();
+    let line = b"The quick brown fox jumps over the lazy dog, again and again and again.\r\n";
+    while m.len() < size {
+        m.extend_from_slice(line);
+    }
+    m
+}
+
+fn invite(n: usize) -> Vec<u8> {
+    let ics = INVITE_ICS.replace("UIDTOKEN", &format!("bench-{n}@example.org"));
+    format!(
+        "{}--b\r\nContent-Type: text/plain\r\n\r\nYou are invited.\r\n\r\n--b\r\n\
+         Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n{ics}\r\n--b--\r\n",
+        headers("Invitation", "multipart/alternative; boundary=\"b\"", n)
+    )
+    .into_bytes()
+}
+
+/// 64 distinct messages of the chosen kind (distinct UIDs, so each invitation is new).
+pub fn build(kind: &str) -> Result<Arc<Vec<Vec<u8>>>> {
+    let messages = (0..64)
+        .map(|n| match kind {
+            "plain-2k" => Ok(plain(2 * 1024, n)),
+            "plain-100k" => Ok(plain(100 * 1024, n)),
+            "invite" => Ok(invite(n)),
+            "mixed" if n % 2 == 0 => Ok(plain(2 * 1024, n)),
+            "mixed" => Ok(invite(n)),
+            other => bail!("unknown corpus {other:?}: plain-2k, plain-100k, invite or mixed"),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(messages))
+}
