@@ -92,6 +92,9 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>>;
 
+    /// Queue depths for health checks and monitoring.
+    fn queue_counts(&self) -> Result<QueueCounts>;
+
     /// A number that grows whenever any calendar changes (push and sync tokens).
     fn calendar_changes(&self) -> Result<i64>;
 }

@@ -146,3 +146,12 @@ pub struct OutMail {
     pub last_error: Option<String>,
     pub created: i64,
 }
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueCounts {
+    pub jobs_queued: u64,
+    pub jobs_running: u64,
+    pub jobs_dead: u64,
+    pub mail_queued: u64,
+    pub mail_dead: u64,
+}

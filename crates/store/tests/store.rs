@@ -311,6 +311,7 @@ fn failures_retry_then_dead_letter_then_manual_retry() {
         })
         .unwrap();
     assert_eq!(dead.len(), 1);
+    assert_eq!(s.queue_counts().unwrap().jobs_dead, 1);
     assert!(s.retry_job(id).unwrap());
     assert_eq!(s.claim_jobs("w", 60, 1).unwrap().len(), 1);
 }

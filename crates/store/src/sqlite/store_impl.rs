@@ -1,7 +1,7 @@
 use super::{SqliteStore, calendars, outbox, queue, users};
 use crate::{
     Calendar, CalendarObject, Completion, Error, Job, JobFilter, NewJob, NewMail, ObjectWrite,
-    OutMail, Result, Store, User, canonical_address, normalize_address,
+    OutMail, QueueCounts, Result, Store, User, canonical_address, normalize_address,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -309,6 +309,26 @@ impl Store for SqliteStore {
 
     fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>> {
         self.with(|conn| outbox::list(conn, filter))
+    }
+
+    fn queue_counts(&self) -> Result<QueueCounts> {
+        self.with(|conn| {
+            let count = |table: &str, state: &str| -> Result<u64> {
+                let n: i64 = conn.query_row(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE state = ?1"),
+                    [state],
+                    |r| r.get(0),
+                )?;
+                Ok(n as u64)
+            };
+            Ok(QueueCounts {
+                jobs_queued: count("jobs", "queued")?,
+                jobs_running: count("jobs", "running")?,
+                jobs_dead: count("jobs", "dead")?,
+                mail_queued: count("outbox", "queued")?,
+                mail_dead: count("outbox", "dead")?,
+            })
+        })
     }
 
     fn calendar_changes(&self) -> Result<i64> {
