@@ -1,0 +1,302 @@
+//! The job spec: what the filter stage (and later CalDAV and the web page) asks the update
+//! stage to do with one message. It travels as JSON in `NewJob::spec`; the store does not
+//! read it.
+
+use calcard::icalendar::{ICalendar, ICalendarComponentType, ICalendarEntry, ICalendarProperty};
+use imipd_calendar::{Limits, Method, peek};
+use imipd_store::NewJob;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub action: Action,
+    /// The envelope recipient the message came to (an alias or sub-address of the user).
+    pub recipient: String,
+    /// Whether the sender's From was authenticated (a trusted Authentication-Results).
+    pub authenticated: bool,
+    /// Whether the message was classified as spam; spam is never processed.
+    pub spam: bool,
+}
+
+/// What to do with the message's iTIP data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Action {
+    /// RFC 9671 `processcalendar`, with its arguments.
+    Process {
+        /// `:allowpublic` — apply PUBLISH messages too.
+        #[serde(default)]
+        allow_public: bool,
+        /// `:addresses` — the addresses that are the user's own, replacing the stored ones.
+        #[serde(default)]
+        addresses: Option<Vec<String>>,
+        /// `:organizers` — only events organized by these addresses are processed.
+        #[serde(default)]
+        organizers: Option<Vec<String>>,
+        /// `:updatesonly` — never add new events, only change known ones.
+        #[serde(default)]
+        updates_only: bool,
+        /// `:calendarid` — where new events go (default: the user's default calendar).
+        #[serde(default)]
+        calendar_id: Option<String>,
+        /// `:deletecancelled` — remove cancelled events instead of marking them.
+        #[serde(default)]
+        delete_cancelled: bool,
+    },
+    /// The `addcal` notify target: put the event in a calendar, PUBLISH included.
+    AddCal {
+        #[serde(default)]
+        calendar_id: Option<String>,
+    },
+    /// The `updatecal` notify target: change the event only if it is already known.
+    UpdateCal,
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Process { .. } => "process",
+            Action::AddCal { .. } => "addcal",
+            Action::UpdateCal => "updatecal",
+        }
+    }
+}
+
+impl JobSpec {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, SpecError> {
+        serde_json::from_str(json).map_err(|e| SpecError::BadSpec(e.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("job spec is not valid: {0}")]
+    BadSpec(String),
+    #[error("calendar part cannot be used: {0}")]
+    Calendar(String),
+    #[error("calendar part has no METHOD: it is not an iTIP message")]
+    NotItip,
+}
+
+/// The fields that make one iTIP message distinct (RFC 5546 section 2.1.5): the same
+/// values mean the same message, delivered again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItipKey {
+    pub method: Method,
+    pub uid: String,
+    /// RECURRENCE-ID, SEQUENCE and DTSTAMP of every component with that UID, comma-joined
+    /// in order (a message can carry a series and its exceptions).
+    pub recurrence_id: String,
+    pub sequence: String,
+    pub dtstamp: String,
+}
+
+impl ItipKey {
+    /// Reads the key fields of an iTIP message, within `limits`.
+    pub fn from_calendar(calendar: &str, limits: &Limits) -> Result<Self, SpecError> {
+        let found =
+            peek(calendar.as_bytes(), limits).map_err(|e| SpecError::Calendar(e.to_string()))?;
+        let (Some(method), Some(uid)) = (found.method, found.uid) else {
+            return Err(SpecError::NotItip);
+        };
+        let ical = ICalendar::parse(calendar)
+            .map_err(|_| SpecError::Calendar("unparsable calendar part".into()))?;
+        let mut fields = [Vec::new(), Vec::new(), Vec::new()];
+        for component in ical.components.iter().filter(|c| {
+            matches!(
+                c.component_type,
+                ICalendarComponentType::VEvent
+                    | ICalendarComponentType::VTodo
+                    | ICalendarComponentType::VJournal
+            ) && c.uid() == Some(uid.as_str())
+        }) {
+            let props = [
+                ICalendarProperty::RecurrenceId,
+                ICalendarProperty::Sequence,
+                ICalendarProperty::Dtstamp,
+            ];
+            for (field, prop) in fields.iter_mut().zip(props) {
+                field.push(
+                    component
+                        .property(&prop)
+                        .map(value_text)
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        let [recurrence_id, sequence, dtstamp] = fields.map(|f| f.join(","));
+        Ok(ItipKey {
+            method,
+            uid,
+            recurrence_id,
+            sequence,
+            dtstamp,
+        })
+    }
+}
+
+/// A property as written by the iCalendar writer, without its name: parameters and value,
+/// so `TZID=…` counts as part of a RECURRENCE-ID.
+fn value_text(entry: &ICalendarEntry) -> String {
+    let mut out = String::new();
+    if entry.write_to(&mut out).is_err() {
+        return String::new();
+    }
+    let unfolded = out.replace("\r\n ", "");
+    let line = unfolded.trim_end_matches(['\r', '\n']);
+    line.get(entry.name.as_str().len()..)
+        .unwrap_or_default()
+        .trim_start_matches(':')
+        .to_string()
+}
+
+/// The idempotency key of a job: user + action + method + UID + RECURRENCE-ID + SEQUENCE +
+/// DTSTAMP. Each field is length-prefixed, so no choice of UID can make two different
+/// messages share a key.
+pub fn idem_key(
+    user: &str,
+    action: &str,
+    method: Method,
+    uid: &str,
+    recurrence_id: &str,
+    sequence: &str,
+    dtstamp: &str,
+) -> String {
+    let mut key = String::from("itip");
+    for field in [
+        user,
+        action,
+        method.as_lower(),
+        uid,
+        recurrence_id,
+        sequence,
+        dtstamp,
+    ] {
+        let _ = write!(key, ";{}:{}", field.len(), field);
+    }
+    key
+}
+
+/// Builds the job the filter stage enqueues for one recipient of a message.
+///
+/// `sender` is the message's From address (what authentication vouches for, and what rate
+/// limits count); `calendar` is the calendar part detection found; `message` is the whole
+/// mail, kept so the worker can read it again.
+pub fn job_for_message(
+    user: &str,
+    sender: &str,
+    spec: &JobSpec,
+    calendar: &str,
+    message: &[u8],
+    limits: &Limits,
+) -> Result<NewJob, SpecError> {
+    let key = ItipKey::from_calendar(calendar, limits)?;
+    Ok(NewJob {
+        user: user.to_string(),
+        spec: spec.to_json(),
+        idem_key: idem_key(
+            &imipd_store::normalize_address(user),
+            spec.action.name(),
+            key.method,
+            &key.uid,
+            &key.recurrence_id,
+            &key.sequence,
+            &key.dtstamp,
+        ),
+        uid: key.uid,
+        sender: sender.to_string(),
+        message: message.to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVITE: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:REQUEST\r\n\
+        BEGIN:VEVENT\r\nUID:u1@example.com\r\nSEQUENCE:2\r\nDTSTAMP:20260101T100000Z\r\n\
+        DTSTART:20260105T100000Z\r\nEND:VEVENT\r\n\
+        BEGIN:VEVENT\r\nUID:u1@example.com\r\nRECURRENCE-ID;TZID=Europe/Paris:20260112T110000\r\n\
+        SEQUENCE:3\r\nDTSTAMP:20260101T100000Z\r\nDTSTART:20260112T120000Z\r\nEND:VEVENT\r\n\
+        END:VCALENDAR\r\n";
+
+    #[test]
+    fn key_fields_cover_every_instance() {
+        let key = ItipKey::from_calendar(INVITE, &Limits::default()).unwrap();
+        assert_eq!(key.method, Method::Request);
+        assert_eq!(key.uid, "u1@example.com");
+        assert_eq!(key.sequence, "2,3");
+        assert_eq!(key.dtstamp, "20260101T100000Z,20260101T100000Z");
+        assert!(
+            key.recurrence_id.starts_with(",") && key.recurrence_id.contains("20260112T110000"),
+            "{:?}",
+            key.recurrence_id
+        );
+    }
+
+    #[test]
+    fn keys_differ_when_any_field_differs() {
+        let base = ["bob@x", "process", "u", "", "1", "20260101T000000Z"];
+        let key = |f: [&str; 6]| idem_key(f[0], f[1], Method::Request, f[2], f[3], f[4], f[5]);
+        let same = key(base);
+        for i in 0..base.len() {
+            let mut changed = base;
+            changed[i] = "other";
+            assert_ne!(key(changed), same, "changing field {i} must change the key");
+        }
+        // A separator inside one field cannot imitate two fields.
+        assert_ne!(
+            key(["bob@x", "process", "u;1:", "", "1", "x"]),
+            key(["bob@x", "process", "u", ";1:", "1", "x"])
+        );
+        assert_ne!(
+            idem_key("a", "process", Method::Request, "u", "", "", ""),
+            idem_key("a", "process", Method::Cancel, "u", "", "", "")
+        );
+    }
+
+    #[test]
+    fn spec_round_trips_through_json() {
+        let spec = JobSpec {
+            action: Action::Process {
+                allow_public: true,
+                addresses: Some(vec!["bob@example.org".into()]),
+                organizers: None,
+                updates_only: false,
+                calendar_id: Some("work".into()),
+                delete_cancelled: true,
+            },
+            recipient: "bob+cal@example.org".into(),
+            authenticated: true,
+            spam: false,
+        };
+        assert_eq!(JobSpec::from_json(&spec.to_json()).unwrap(), spec);
+        let minimal = r#"{"action":{"kind":"updatecal"},"recipient":"b@x","authenticated":false,"spam":false}"#;
+        assert_eq!(
+            JobSpec::from_json(minimal).unwrap().action,
+            Action::UpdateCal
+        );
+        assert!(JobSpec::from_json("{}").is_err());
+    }
+
+    #[test]
+    fn job_for_message_refuses_non_itip() {
+        let no_method = INVITE.replace("METHOD:REQUEST\r\n", "");
+        let spec = JobSpec {
+            action: Action::UpdateCal,
+            recipient: "bob@x".into(),
+            authenticated: false,
+            spam: false,
+        };
+        let got = job_for_message("bob@x", "a@y", &spec, &no_method, b"", &Limits::default());
+        assert_eq!(got, Err(SpecError::NotItip));
+        let job = job_for_message("Bob@X", "a@y", &spec, INVITE, b"m", &Limits::default()).unwrap();
+        assert_eq!(job.uid, "u1@example.com");
+        assert!(job.idem_key.contains(";5:bob@x;"), "{}", job.idem_key);
+    }
+}
