@@ -128,7 +128,14 @@ mod tests {
     #[test]
     fn finds_the_itip_part() {
         let limits = Limits::default();
-        let cases: Vec<(&str, Vec<u8>, &str, Result<&str, ExtractError>)> = vec![
+        // (case, message, the job's UID, the UID found or the error)
+        type Case = (
+            &'static str,
+            Vec<u8>,
+            &'static str,
+            Result<&'static str, ExtractError>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "text/calendar",
                 mail(&[

@@ -11,3 +11,4 @@ pub mod spec;
 pub use config::{Backoff, WorkerConfig};
 pub use spec::{Action, ItipKey, JobSpec, SpecError, idem_key, job_for_message};
 pub mod outbound;
+mod wait;

@@ -5,10 +5,14 @@
 pub mod address;
 pub mod compose;
 pub mod dkim;
+pub mod sender;
+pub mod smtp;
 
 pub use address::{Mailbox, is_valid_address};
 pub use compose::{ComposeError, Composed, EventText, compose_itip};
 pub use dkim::{Dkim, DkimError};
+pub use sender::{OutboxConfig, outbox_round, run_outbox};
+pub use smtp::{RelayConfig, SendError, Submitted, Tls, submit};
 
 use imipd_store::NewMail;
 

@@ -1,0 +1,168 @@
+//! The outbox loop: claims queued mail with a lease, submits it to the relay, and records
+//! the result. A crash mid-send loses nothing: the lease runs out and the mail is claimed
+//! again (the relay may then see it twice, which SMTP allows; it never sees it zero times).
+
+use super::smtp::{RelayConfig, SendError, Submitted, submit};
+use crate::config::Backoff;
+use crate::wait::{next_round, now};
+use imipd_store::{NewMail, OutMail, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tracing::{info, warn};
+
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    pub worker_id: String,
+    /// Long enough for the slowest relay to take a batch.
+    pub lease_secs: i64,
+    pub batch: usize,
+    pub poll_interval: Duration,
+    pub backoff: Backoff,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            worker_id: "outbox-1".into(),
+            lease_secs: 600,
+            batch: 8,
+            poll_interval: Duration::from_secs(1),
+            backoff: Backoff::mail(),
+        }
+    }
+}
+
+/// Runs until shutdown; `wake` is poked by whoever queues mail.
+pub async fn run_outbox(
+    store: Arc<dyn Store>,
+    relay: RelayConfig,
+    cfg: OutboxConfig,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if relay.tls == super::smtp::Tls::None && relay.password.is_some() {
+        warn!(
+            "smtp.tls is \"none\": the relay password crosses the network in clear text \
+             (set smtp.tls = \"starttls\" or \"implicit\")"
+        );
+    }
+    info!(
+        worker = cfg.worker_id,
+        "outbox started: relay {}:{}", relay.host, relay.port
+    );
+    loop {
+        let handled = outbox_round(&store, &relay, &cfg).await;
+        // A full batch means more may be waiting: go again at once.
+        if handled < cfg.batch && !next_round(cfg.poll_interval, &wake, &mut shutdown).await {
+            break;
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    info!(worker = cfg.worker_id, "outbox stopped");
+}
+
+/// Claims one batch of due mail and sends it; returns how many mails were claimed.
+pub async fn outbox_round(
+    store: &Arc<dyn Store>,
+    relay: &RelayConfig,
+    cfg: &OutboxConfig,
+) -> usize {
+    let claimed = {
+        let store = store.clone();
+        let (worker, lease, batch) = (cfg.worker_id.clone(), cfg.lease_secs, cfg.batch);
+        tokio::task::spawn_blocking(move || store.claim_mail(&worker, lease, batch)).await
+    };
+    let mails = match claimed {
+        Ok(Ok(mails)) => mails,
+        Ok(Err(e)) => {
+            warn!(worker = cfg.worker_id, "cannot claim outgoing mail: {e}");
+            return 0;
+        }
+        Err(e) => {
+            warn!(worker = cfg.worker_id, "claiming outgoing mail failed: {e}");
+            return 0;
+        }
+    };
+    let count = mails.len();
+    for mail in mails {
+        let result = submit(relay, &mail.mail_from, &mail.rcpt_to, &mail.data).await;
+        record(store, cfg, mail, result).await;
+    }
+    count
+}
+
+/// Writes the result of one submission back to the outbox, with one log line.
+async fn record(
+    store: &Arc<dyn Store>,
+    cfg: &OutboxConfig,
+    mail: OutMail,
+    result: Result<Submitted, SendError>,
+) {
+    let worker = cfg.worker_id.clone();
+    let id = mail.id;
+    let (purpose, rcpt) = (mail.purpose.clone(), mail.rcpt_to.join(","));
+    let retry_at = cfg.backoff.retry_at(mail.attempts, now());
+    let store = store.clone();
+    let (summary, stored) = match result {
+        Ok(submitted) => {
+            let summary = sent_summary(&submitted);
+            let stored = tokio::task::spawn_blocking(move || {
+                // Recipients the relay put off go out again as a mail of their own.
+                if !submitted.deferred.is_empty() {
+                    store.queue_mail(&NewMail {
+                        user: mail.user.clone(),
+                        mail_from: mail.mail_from.clone(),
+                        rcpt_to: submitted.deferred.iter().map(|(r, _)| r.clone()).collect(),
+                        data: mail.data.clone(),
+                        purpose: mail.purpose.clone(),
+                    })?;
+                }
+                store.mail_sent(id, &worker)
+            })
+            .await;
+            (summary, stored)
+        }
+        Err(SendError::Permanent(why)) => {
+            let summary = format!("dead: {why}");
+            let stored =
+                tokio::task::spawn_blocking(move || store.mail_failed(id, &worker, &why, None))
+                    .await;
+            (summary, stored)
+        }
+        Err(SendError::Transient(why)) => {
+            let summary = match retry_at {
+                Some(at) => format!("deferred until {at}: {why}"),
+                None => format!("dead after {} attempts: {why}", mail.attempts),
+            };
+            let stored =
+                tokio::task::spawn_blocking(move || store.mail_failed(id, &worker, &why, retry_at))
+                    .await;
+            (summary, stored)
+        }
+    };
+    match stored {
+        Ok(Ok(())) => info!(mail = id, purpose, rcpt, "{summary}"),
+        Ok(Err(e)) => warn!(
+            mail = id,
+            purpose, rcpt, "{summary}; recording it failed: {e}"
+        ),
+        Err(e) => warn!(
+            mail = id,
+            purpose, rcpt, "{summary}; recording it failed: {e}"
+        ),
+    }
+}
+
+fn sent_summary(submitted: &Submitted) -> String {
+    let mut summary = String::from("sent");
+    for (rcpt, why) in &submitted.refused {
+        summary.push_str(&format!("; refused {rcpt}: {why}"));
+    }
+    for (rcpt, why) in &submitted.deferred {
+        summary.push_str(&format!("; deferred {rcpt}: {why}"));
+    }
+    summary
+}

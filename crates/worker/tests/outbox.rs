@@ -1,0 +1,312 @@
+//! The outbox against a real SMTP server on a real socket: retries, dead letters, partial
+//! refusals, and no way for an address to smuggle SMTP commands.
+
+mod common;
+
+use common::smtp_sink::{Mode, SmtpSink};
+use imipd_calendar::Method;
+use imipd_store::{JobFilter, JobState, NewMail, OutMail, SqliteStore, Store};
+use imipd_worker::Backoff;
+use imipd_worker::outbound::{
+    EventText, Mailbox, OutboxConfig, RelayConfig, Tls, compose_itip, outbox_round, outgoing,
+    run_outbox,
+};
+use mail_parser::{MessageParser, MimeHeaders};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+const REPLY: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//imipd//test//EN\r\nMETHOD:REPLY\r\n\
+    BEGIN:VEVENT\r\nUID:sync-1@example.com\r\nDTSTAMP:20260101T100000Z\r\n\
+    DTSTART:20260105T100000Z\r\nORGANIZER:mailto:alice@example.com\r\n\
+    ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+fn open_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("imipd.sqlite3")).unwrap();
+    (dir, Arc::new(store))
+}
+
+fn relay(addr: SocketAddr) -> RelayConfig {
+    RelayConfig {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        tls: Tls::None,
+        username: None,
+        password: None,
+        timeout: Duration::from_secs(10),
+        hostname: "imipd.test".into(),
+    }
+}
+
+/// Retries are due at once, so a test never waits for the clock.
+fn cfg(max_attempts: u32) -> OutboxConfig {
+    OutboxConfig {
+        backoff: Backoff {
+            delays: vec![0],
+            max_attempts,
+        },
+        ..OutboxConfig::default()
+    }
+}
+
+fn reply_mail(rcpt: &[&str]) -> NewMail {
+    let to: Vec<Mailbox> = rcpt.iter().map(|a| Mailbox::new(None, a)).collect();
+    let text = EventText {
+        title: "Weekly sync".into(),
+        note: "Bob accepted your invitation.".into(),
+        ..EventText::default()
+    };
+    let composed = compose_itip(
+        &Mailbox::new(Some("Bob"), "bob@example.org"),
+        &to,
+        Method::Reply,
+        REPLY,
+        &text,
+        1_767_261_600,
+    )
+    .unwrap();
+    outgoing("bob@example.org", "reply", composed, None).unwrap()
+}
+
+fn mail(store: &Arc<dyn Store>, id: i64) -> OutMail {
+    store
+        .mails(&JobFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reply_is_delivered_once_after_the_relay_comes_back() {
+    let (_dir, store) = open_store();
+    let sink = SmtpSink::start(Mode::Down).await;
+    let id = store
+        .queue_mail(&reply_mail(&["alice@example.com"]))
+        .unwrap();
+
+    assert_eq!(outbox_round(&store, &relay(sink.addr), &cfg(8)).await, 1);
+    let m = mail(&store, id);
+    assert_eq!(m.state, JobState::Queued, "relay down: the mail waits");
+    let error = m.last_error.unwrap_or_default();
+    assert!(error.contains("421"), "last_error {error:?}");
+    assert!(sink.received().is_empty());
+
+    sink.set_mode(Mode::BusyAtData);
+    outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+    let m = mail(&store, id);
+    assert_eq!(m.state, JobState::Queued, "451 after DATA: the mail waits");
+    assert!(m.last_error.unwrap_or_default().contains("451 4.3.0"));
+
+    sink.set_mode(Mode::Up);
+    assert_eq!(outbox_round(&store, &relay(sink.addr), &cfg(8)).await, 1);
+    assert_eq!(mail(&store, id).state, JobState::Done);
+    assert_eq!(
+        outbox_round(&store, &relay(sink.addr), &cfg(8)).await,
+        0,
+        "nothing left"
+    );
+
+    let received = sink.received();
+    assert_eq!(received.len(), 1, "delivered exactly once");
+    assert_eq!(received[0].mail_from, "bob@example.org");
+    assert_eq!(received[0].rcpt_to, vec!["alice@example.com".to_string()]);
+    let parsed = MessageParser::default().parse(&received[0].data).unwrap();
+    let calendar = parsed
+        .parts
+        .iter()
+        .find(|p| {
+            p.content_type()
+                .is_some_and(|ct| ct.subtype() == Some("calendar"))
+        })
+        .expect("text/calendar part");
+    assert_eq!(
+        calendar.content_type().unwrap().attribute("method"),
+        Some("REPLY")
+    );
+    assert_eq!(calendar.text_contents(), Some(REPLY));
+}
+
+#[tokio::test]
+async fn relay_failures_are_sorted() {
+    // (name, sink mode, recipients, expected state, text expected in last_error)
+    let cases: [(&str, Mode, Vec<&str>, JobState, &str); 5] = [
+        (
+            "550 after DATA",
+            Mode::RefuseAtData,
+            vec!["alice@example.com"],
+            JobState::Dead,
+            "550 5.7.1 message content rejected by policy",
+        ),
+        (
+            "every recipient refused",
+            Mode::Up,
+            vec!["reject@example.com"],
+            JobState::Dead,
+            "550 5.1.1 no such user here",
+        ),
+        (
+            "every recipient deferred",
+            Mode::Up,
+            vec!["defer@example.com"],
+            JobState::Queued,
+            "451 4.2.1",
+        ),
+        (
+            "451 after DATA",
+            Mode::BusyAtData,
+            vec!["alice@example.com"],
+            JobState::Queued,
+            "451 4.3.0",
+        ),
+        (
+            "421 greeting",
+            Mode::Down,
+            vec!["alice@example.com"],
+            JobState::Queued,
+            "421 4.3.2",
+        ),
+    ];
+    for (name, mode, rcpt, want_state, want_error) in cases {
+        let (_dir, store) = open_store();
+        let sink = SmtpSink::start(mode).await;
+        let id = store.queue_mail(&reply_mail(&rcpt)).unwrap();
+        outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+        let m = mail(&store, id);
+        let error = m.last_error.clone().unwrap_or_default();
+        assert!(
+            m.state == want_state && error.contains(want_error),
+            "case {name}: want {want_state:?} with {want_error:?}, got {:?} with {error:?}",
+            m.state
+        );
+        assert!(
+            sink.received().is_empty(),
+            "case {name}: nothing may be delivered"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreachable_relay_is_retried_then_dead() {
+    let (_dir, store) = open_store();
+    // A port that was just free: nothing listens on it.
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let id = store
+        .queue_mail(&reply_mail(&["alice@example.com"]))
+        .unwrap();
+    outbox_round(&store, &relay(addr), &cfg(2)).await;
+    let m = mail(&store, id);
+    assert_eq!(m.state, JobState::Queued);
+    let error = m.last_error.unwrap_or_default();
+    assert!(error.contains("cannot reach relay"), "{error}");
+    outbox_round(&store, &relay(addr), &cfg(2)).await;
+    let m = mail(&store, id);
+    assert_eq!(
+        (m.state, m.attempts),
+        (JobState::Dead, 2),
+        "dead after max attempts"
+    );
+}
+
+#[tokio::test]
+async fn partial_refusal_delivers_to_the_rest_and_retries_the_deferred() {
+    let (_dir, store) = open_store();
+    let sink = SmtpSink::start(Mode::Up).await;
+    let id = store
+        .queue_mail(&reply_mail(&[
+            "alice@example.com",
+            "defer-carol@example.com",
+            "reject-dave@example.com",
+        ]))
+        .unwrap();
+    outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+    assert_eq!(mail(&store, id).state, JobState::Done);
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].rcpt_to, vec!["alice@example.com".to_string()]);
+    let again: Vec<OutMail> = store
+        .mails(&JobFilter {
+            state: Some(JobState::Queued),
+            ..JobFilter::default()
+        })
+        .unwrap();
+    assert_eq!(
+        again.len(),
+        1,
+        "the deferred recipient gets a mail of its own"
+    );
+    assert_eq!(
+        again[0].rcpt_to,
+        vec!["defer-carol@example.com".to_string()]
+    );
+    assert_eq!(again[0].purpose, "reply");
+}
+
+#[tokio::test]
+async fn addresses_cannot_smuggle_smtp_commands() {
+    let (_dir, store) = open_store();
+    let sink = SmtpSink::start(Mode::Up).await;
+    let mut bad_rcpt = reply_mail(&["alice@example.com"]);
+    bad_rcpt.rcpt_to = vec!["x@example.com>\r\nRCPT TO:<evil@example.net".into()];
+    let mut bad_from = reply_mail(&["alice@example.com"]);
+    bad_from.mail_from = "bob@example.org>\r\nRCPT TO:<evil@example.net".into();
+    let ids = [
+        store.queue_mail(&bad_rcpt).unwrap(),
+        store.queue_mail(&bad_from).unwrap(),
+    ];
+    outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+    for id in ids {
+        let m = mail(&store, id);
+        assert_eq!(m.state, JobState::Dead, "mail {id}: {:?}", m.last_error);
+        assert!(
+            m.last_error
+                .unwrap_or_default()
+                .contains("not a plain local@domain address")
+        );
+    }
+    let commands = sink.commands();
+    assert!(
+        commands.is_empty(),
+        "the relay was contacted for unusable addresses: {commands:?}"
+    );
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn the_loop_sends_when_woken_and_stops_on_shutdown() {
+    let (_dir, store) = open_store();
+    let sink = SmtpSink::start(Mode::Up).await;
+    let wake = Arc::new(Notify::new());
+    let (stop, shutdown) = watch::channel(false);
+    let cfg = OutboxConfig {
+        poll_interval: Duration::from_secs(3600),
+        ..cfg(8)
+    };
+    let task = tokio::spawn(run_outbox(
+        store.clone(),
+        relay(sink.addr),
+        cfg,
+        wake.clone(),
+        shutdown,
+    ));
+    let id = store
+        .queue_mail(&reply_mail(&["alice@example.com"]))
+        .unwrap();
+    wake.notify_one();
+    // The poll interval is an hour: only the wake-up can send it.
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while mail(&store, id).state != JobState::Done {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the woken outbox sends the mail");
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    assert_eq!(sink.received().len(), 1);
+}
