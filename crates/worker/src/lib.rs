@@ -2,13 +2,18 @@
 //!
 //! - [`spec`]: the job the filter stage queues, and its idempotency key.
 //! - [`extract`]: the iTIP part of a queued mail.
-//! - [`config`]: worker settings and the retry schedule.
+//! - [`events`]: "calendar changed" notifications for push.
+//! - [`outbound`]: composing, signing and sending iMIP mail through the outbox.
+//! - [`redirect`]: Sieve redirect as an outbox entry.
 
 pub mod config;
+pub mod events;
 pub mod extract;
+pub mod outbound;
+pub mod redirect;
 pub mod spec;
+mod wait;
 
 pub use config::{Backoff, WorkerConfig};
+pub use events::CalendarChanged;
 pub use spec::{Action, ItipKey, JobSpec, SpecError, idem_key, job_for_message};
-pub mod outbound;
-mod wait;
