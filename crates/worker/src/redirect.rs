@@ -82,9 +82,7 @@ fn count_received(message: &[u8]) -> usize {
     message
         .split(|&b| b == b'\n')
         .take_while(|line| !matches!(line, [] | [b'\r']))
-        .filter(|line| {
-            line.len() >= 9 && line[..9].eq_ignore_ascii_case(b"received:")
-        })
+        .filter(|line| line.len() >= 9 && line[..9].eq_ignore_ascii_case(b"received:"))
         .count()
 }
 
@@ -126,10 +124,19 @@ mod tests {
                 "x@y.example",
                 RedirectError::BadUser("bob".into()),
             ),
-            ("bob@example.org", &looping, "x@y.example", RedirectError::Loop(51)),
+            (
+                "bob@example.org",
+                &looping,
+                "x@y.example",
+                RedirectError::Loop(51),
+            ),
         ];
         for (user, original, to, want) in cases {
-            assert_eq!(redirect_mail(user, original, to, 0), Err(want.clone()), "{user} → {to}");
+            assert_eq!(
+                redirect_mail(user, original, to, 0),
+                Err(want.clone()),
+                "{user} → {to}"
+            );
         }
     }
 }

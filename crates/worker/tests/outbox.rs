@@ -310,3 +310,40 @@ async fn the_loop_sends_when_woken_and_stops_on_shutdown() {
     task.await.unwrap();
     assert_eq!(sink.received().len(), 1);
 }
+
+#[tokio::test]
+async fn relay_setting_problems_are_named_and_mail_waits() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let starttls = RelayConfig {
+        tls: Tls::StartTls,
+        ..relay(sink.addr)
+    };
+    let login = RelayConfig {
+        username: Some("bob".into()),
+        password: Some("secret".into()),
+        ..relay(sink.addr)
+    };
+    let cases = [
+        (
+            "relay without STARTTLS",
+            starttls,
+            "does not offer STARTTLS (check smtp.tls and smtp.port)",
+        ),
+        ("relay without AUTH", login, "offers no login method"),
+    ];
+    for (name, relay, want) in cases {
+        let (_dir, store) = open_store();
+        let id = store
+            .queue_mail(&reply_mail(&["alice@example.com"]))
+            .unwrap();
+        outbox_round(&store, &relay, &cfg(8)).await;
+        let m = mail(&store, id);
+        let error = m.last_error.clone().unwrap_or_default();
+        assert!(
+            m.state == JobState::Queued && error.contains(want),
+            "case {name}: want queued with {want:?}, got {:?} with {error:?}",
+            m.state
+        );
+    }
+    assert!(sink.received().is_empty());
+}
