@@ -6,13 +6,13 @@
 //! - [`outbound`]: composing, signing and sending iMIP mail through the outbox.
 //! - [`redirect`]: Sieve redirect as an outbox entry.
 
+mod background;
 pub mod config;
 pub mod events;
 pub mod extract;
 pub mod outbound;
 pub mod redirect;
 pub mod spec;
-mod wait;
 
 pub use config::{Backoff, WorkerConfig};
 pub use events::CalendarChanged;

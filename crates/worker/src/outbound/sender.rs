@@ -3,8 +3,8 @@
 //! again (the relay may then see it twice, which SMTP allows; it never sees it zero times).
 
 use super::smtp::{RelayConfig, SendError, Submitted, submit};
+use crate::background::{blocking, next_round, now};
 use crate::config::Backoff;
-use crate::wait::{next_round, now};
 use imipd_store::{NewMail, OutMail, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,19 +70,11 @@ pub async fn outbox_round(
     relay: &RelayConfig,
     cfg: &OutboxConfig,
 ) -> usize {
-    let claimed = {
-        let store = store.clone();
-        let (worker, lease, batch) = (cfg.worker_id.clone(), cfg.lease_secs, cfg.batch);
-        tokio::task::spawn_blocking(move || store.claim_mail(&worker, lease, batch)).await
-    };
-    let mails = match claimed {
-        Ok(Ok(mails)) => mails,
-        Ok(Err(e)) => {
-            warn!(worker = cfg.worker_id, "cannot claim outgoing mail: {e}");
-            return 0;
-        }
+    let (worker, lease, batch) = (cfg.worker_id.clone(), cfg.lease_secs, cfg.batch);
+    let mails = match blocking(store, move |s| s.claim_mail(&worker, lease, batch)).await {
+        Ok(mails) => mails,
         Err(e) => {
-            warn!(worker = cfg.worker_id, "claiming outgoing mail failed: {e}");
+            warn!(worker = cfg.worker_id, "cannot claim outgoing mail: {e}");
             return 0;
         }
     };
@@ -104,51 +96,42 @@ async fn record(
     let worker = cfg.worker_id.clone();
     let id = mail.id;
     let (purpose, rcpt) = (mail.purpose.clone(), mail.rcpt_to.join(","));
-    let retry_at = cfg.backoff.retry_at(mail.attempts, now());
-    let store = store.clone();
     let (summary, stored) = match result {
         Ok(submitted) => {
             let summary = sent_summary(&submitted);
-            let stored = tokio::task::spawn_blocking(move || {
+            let stored = blocking(store, move |s| {
                 // Recipients the relay put off go out again as a mail of their own.
                 if !submitted.deferred.is_empty() {
-                    store.queue_mail(&NewMail {
-                        user: mail.user.clone(),
-                        mail_from: mail.mail_from.clone(),
-                        rcpt_to: submitted.deferred.iter().map(|(r, _)| r.clone()).collect(),
-                        data: mail.data.clone(),
-                        purpose: mail.purpose.clone(),
+                    s.queue_mail(&NewMail {
+                        rcpt_to: submitted.deferred.into_iter().map(|(r, _)| r).collect(),
+                        user: mail.user,
+                        mail_from: mail.mail_from,
+                        data: mail.data,
+                        purpose: mail.purpose,
                     })?;
                 }
-                store.mail_sent(id, &worker)
+                s.mail_sent(id, &worker)
             })
             .await;
             (summary, stored)
         }
         Err(SendError::Permanent(why)) => {
             let summary = format!("dead: {why}");
-            let stored =
-                tokio::task::spawn_blocking(move || store.mail_failed(id, &worker, &why, None))
-                    .await;
+            let stored = blocking(store, move |s| s.mail_failed(id, &worker, &why, None)).await;
             (summary, stored)
         }
         Err(SendError::Transient(why)) => {
+            let retry_at = cfg.backoff.retry_at(mail.attempts, now());
             let summary = match retry_at {
                 Some(at) => format!("deferred until {at}: {why}"),
                 None => format!("dead after {} attempts: {why}", mail.attempts),
             };
-            let stored =
-                tokio::task::spawn_blocking(move || store.mail_failed(id, &worker, &why, retry_at))
-                    .await;
+            let stored = blocking(store, move |s| s.mail_failed(id, &worker, &why, retry_at)).await;
             (summary, stored)
         }
     };
     match stored {
-        Ok(Ok(())) => info!(mail = id, purpose, rcpt, "{summary}"),
-        Ok(Err(e)) => warn!(
-            mail = id,
-            purpose, rcpt, "{summary}; recording it failed: {e}"
-        ),
+        Ok(()) => info!(mail = id, purpose, rcpt, "{summary}"),
         Err(e) => warn!(
             mail = id,
             purpose, rcpt, "{summary}; recording it failed: {e}"
