@@ -2,18 +2,25 @@
 //!
 //! - [`spec`]: the job the filter stage queues, and its idempotency key.
 //! - [`extract`]: the iTIP part of a queued mail.
+//! - [`apply`]: the one apply path, for the worker, the web page and CalDAV.
+//! - [`runner`]: the worker loop: lease, apply, commit, retry, dead-letter.
 //! - [`events`]: "calendar changed" notifications for push.
 //! - [`outbound`]: composing, signing and sending iMIP mail through the outbox.
 //! - [`redirect`]: Sieve redirect as an outbox entry.
 
+pub mod apply;
 mod background;
 pub mod config;
 pub mod events;
 pub mod extract;
 pub mod outbound;
 pub mod redirect;
+pub mod runner;
 pub mod spec;
 
+pub use apply::{Applied, JobError, apply_itip, process_job};
 pub use config::{Backoff, WorkerConfig};
 pub use events::CalendarChanged;
+pub use runner::{Processor, run_worker, worker_round};
 pub use spec::{Action, ItipKey, JobSpec, SpecError, idem_key, job_for_message};
+mod stub_tmp;

@@ -1,0 +1,217 @@
+//! The apply path: one iTIP message, checked against what the user's calendar holds,
+//! turned into calendar writes. The worker, and later the web page's "Add to calendar"
+//! button and CalDAV, all go through [`apply_itip`], so one message has one meaning.
+
+use crate::config::WorkerConfig;
+use crate::events::CalendarChanged;
+use crate::extract::itip_part;
+use crate::spec::{Action, JobSpec};
+use crate::stub_tmp::{Change, Decision, Facts, Limits, Outcome, Policy, apply, peek};
+use imipd_store::{Completion, Job, ObjectWrite, Store};
+
+/// A failure worth another attempt: the store is unavailable or busy. Anything wrong with
+/// the message itself is not an error but an outcome (`error; reason=…`).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("calendar store: {0}")]
+    Store(#[from] imipd_store::Error),
+}
+
+/// What applying a message commits, and what to announce once it is committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub completion: Completion,
+    pub changes: Vec<CalendarChanged>,
+}
+
+impl Applied {
+    /// A result that changes nothing.
+    pub fn outcome(outcome: &Outcome) -> Self {
+        Applied {
+            completion: Completion {
+                outcome: outcome.header_value(),
+                ..Completion::default()
+            },
+            changes: Vec::new(),
+        }
+    }
+}
+
+/// Applies one iTIP message to `user`'s calendars. A known event changes where it is
+/// stored; a new one goes into `calendar_id`, or the default calendar.
+pub fn apply_itip(
+    store: &dyn Store,
+    user: &str,
+    itip_text: &str,
+    facts: &Facts,
+    policy: &Policy,
+    calendar_id: Option<&str>,
+    limits: &Limits,
+) -> Result<(Decision, Applied), JobError> {
+    let peeked_uid = peek(itip_text.as_bytes(), limits).ok().and_then(|p| p.uid);
+    let stored = match &peeked_uid {
+        Some(uid) => store.find_object(user, uid)?,
+        None => None,
+    };
+    let decision = apply(
+        stored.as_ref().map(|o| o.ics.as_str()),
+        itip_text,
+        facts,
+        policy,
+        limits,
+    );
+    // Where a new event goes; a known one stays in its calendar.
+    let new_home = match (&decision.change, &stored) {
+        (Change::Put(_), None) => match calendar_id {
+            Some(wanted) if !store.calendars(user)?.iter().any(|c| c.id == wanted) => {
+                let refused = Outcome::error(format!(
+                    "no calendar {wanted:?} for {user} (create it, or fix :calendarid)"
+                ));
+                return Ok((decision, Applied::outcome(&refused)));
+            }
+            Some(wanted) => Some(wanted.to_string()),
+            None => Some(store.default_calendar(user)?.id),
+        },
+        _ => None,
+    };
+    let uid = decision.uid.clone().or(peeked_uid);
+    let write = match (&decision.change, uid, &stored) {
+        (Change::Put(ics), Some(uid), _) => {
+            let calendar_id = stored
+                .as_ref()
+                .map(|o| o.calendar_id.clone())
+                .or(new_home)
+                .unwrap_or_default();
+            Some((
+                ObjectWrite::Put {
+                    calendar_id: calendar_id.clone(),
+                    uid: uid.clone(),
+                    ics: ics.clone(),
+                },
+                calendar_id,
+                uid,
+            ))
+        }
+        (Change::Delete, Some(uid), Some(object)) => Some((
+            ObjectWrite::Delete { uid: uid.clone() },
+            object.calendar_id.clone(),
+            uid,
+        )),
+        // No change, or nothing stored to delete.
+        _ => None,
+    };
+    let Some((write, calendar_id, uid)) = write else {
+        let applied = Applied::outcome(&decision.outcome);
+        return Ok((decision, applied));
+    };
+    let applied = Applied {
+        completion: Completion {
+            writes: vec![write],
+            mails: Vec::new(),
+            outcome: decision.outcome.header_value(),
+            applied: true,
+        },
+        changes: vec![CalendarChanged {
+            user: user.to_string(),
+            calendar_id,
+            uid,
+        }],
+    };
+    Ok((decision, applied))
+}
+
+/// Processes one queued job: reads the mail again, applies its iTIP part under the job's
+/// action, and enforces the per-sender rate limit. Never sends mail: processing incoming
+/// mail must not cause outgoing mail (no backscatter).
+pub fn process_job(
+    store: &dyn Store,
+    job: &Job,
+    now: i64,
+    cfg: &WorkerConfig,
+) -> Result<Applied, JobError> {
+    let spec = match JobSpec::from_json(&job.spec) {
+        Ok(spec) => spec,
+        Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
+    };
+    let Some(user) = store.user(&job.user)? else {
+        return Ok(Applied::outcome(&Outcome::error(format!(
+            "user {} no longer exists",
+            job.user
+        ))));
+    };
+    let part = match itip_part(&job.message, &job.uid, &cfg.limits) {
+        Ok(part) => part,
+        Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
+    };
+    let own_addresses = || {
+        let mut all = vec![user.name.clone()];
+        all.extend(user.aliases.iter().cloned());
+        all
+    };
+    let (policy, addresses, calendar_id) = match spec.action {
+        Action::Process {
+            allow_public,
+            addresses,
+            organizers,
+            updates_only,
+            calendar_id,
+            delete_cancelled,
+        } => (
+            Policy {
+                allow_publish: allow_public,
+                delete_cancelled,
+                updates_only,
+                organizers,
+                now,
+                ..Policy::default()
+            },
+            addresses.unwrap_or_else(own_addresses),
+            calendar_id,
+        ),
+        Action::AddCal { calendar_id } => (
+            Policy {
+                allow_publish: true,
+                now,
+                ..Policy::default()
+            },
+            own_addresses(),
+            calendar_id,
+        ),
+        Action::UpdateCal => (
+            Policy {
+                allow_publish: true,
+                updates_only: true,
+                now,
+                ..Policy::default()
+            },
+            own_addresses(),
+            None,
+        ),
+    };
+    let facts = Facts {
+        recipient: spec.recipient,
+        user_addresses: addresses,
+        sender: job.sender.clone(),
+        authenticated: spec.authenticated,
+        spam: spec.spam,
+    };
+    let (_, applied) = apply_itip(
+        store,
+        &user.name,
+        &part.text,
+        &facts,
+        &policy,
+        calendar_id.as_deref(),
+        &cfg.limits,
+    )?;
+    if applied.completion.applied && cfg.max_per_sender_per_hour > 0 {
+        let recent = store.applied_since(&user.name, &job.sender, now - 3600)?;
+        if recent >= cfg.max_per_sender_per_hour {
+            return Ok(Applied::outcome(&Outcome::no_action(format!(
+                "rate limit: {recent} calendar changes from {} in the last hour",
+                job.sender
+            ))));
+        }
+    }
+    Ok(applied)
+}

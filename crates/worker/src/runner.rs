@@ -1,0 +1,145 @@
+//! The worker pool's loop: claim due jobs with a lease, apply each on a blocking thread,
+//! and commit the calendar writes together with the job's completion. A job that fails
+//! is retried with backoff and dead-lettered after the last attempt; a worker that dies
+//! mid-job loses nothing, because its lease runs out and another worker claims the job.
+
+use crate::apply::{Applied, JobError, process_job};
+use crate::background::{blocking, next_round, now};
+use crate::config::WorkerConfig;
+use crate::events::CalendarChanged;
+use imipd_store::{Job, Store};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use tokio::sync::{Notify, broadcast, watch};
+use tracing::{info, warn};
+
+/// How a job is turned into calendar writes: [`process_job`] in production.
+pub type Processor = fn(&dyn Store, &Job, i64, &WorkerConfig) -> Result<Applied, JobError>;
+
+/// Runs one worker until shutdown. `wake` is poked by the LMTP stage after it queues jobs;
+/// committed changes are announced on `events`.
+pub async fn run_worker(
+    store: Arc<dyn Store>,
+    cfg: WorkerConfig,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+    events: broadcast::Sender<CalendarChanged>,
+) {
+    info!(worker = cfg.worker_id, "update worker started");
+    loop {
+        let handled = worker_round(&store, &cfg, &events, process_job).await;
+        // A full batch means more may be waiting: go again at once.
+        if handled < cfg.batch && !next_round(cfg.poll_interval, &wake, &mut shutdown).await {
+            break;
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    info!(worker = cfg.worker_id, "update worker stopped");
+}
+
+/// Claims one batch of due jobs and runs them with `process`; returns how many were claimed.
+pub async fn worker_round(
+    store: &Arc<dyn Store>,
+    cfg: &WorkerConfig,
+    events: &broadcast::Sender<CalendarChanged>,
+    process: Processor,
+) -> usize {
+    let (worker, lease, batch) = (cfg.worker_id.clone(), cfg.lease_secs, cfg.batch);
+    let jobs = match blocking(store, move |s| s.claim_jobs(&worker, lease, batch)).await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            warn!(worker = cfg.worker_id, "cannot claim jobs: {e}");
+            return 0;
+        }
+    };
+    let count = jobs.len();
+    for job in jobs {
+        let (store, cfg_for_job) = (store.clone(), cfg.clone());
+        let (id, user, uid) = (job.id, job.user.clone(), job.uid.clone());
+        let ran =
+            tokio::task::spawn_blocking(move || run_job(&*store, &job, &cfg_for_job, process))
+                .await;
+        match ran {
+            Ok(Ran::Done { outcome, changes }) => {
+                info!(job = id, user, uid, "{outcome}");
+                for change in changes {
+                    // Nobody listening is fine: there is no web page open.
+                    let _ = events.send(change);
+                }
+            }
+            Ok(Ran::Failed(summary)) => warn!(job = id, user, uid, "{summary}"),
+            Ok(Ran::LeaseLost) => warn!(
+                job = id,
+                user,
+                uid,
+                "lease lost (the job took longer than {} s and another worker took it over); \
+                 result dropped",
+                cfg.lease_secs
+            ),
+            Ok(Ran::NotRecorded(e)) => warn!(
+                job = id,
+                user, uid, "cannot record the job's result: {e}; it runs again when its lease ends"
+            ),
+            Err(e) => warn!(
+                job = id,
+                user, uid, "job thread failed: {e}; it runs again when its lease ends"
+            ),
+        }
+    }
+    count
+}
+
+/// How one job went, for the log line.
+enum Ran {
+    Done {
+        outcome: String,
+        changes: Vec<CalendarChanged>,
+    },
+    Failed(String),
+    LeaseLost,
+    NotRecorded(imipd_store::Error),
+}
+
+/// Applies one job and records the result, on a blocking thread.
+fn run_job(store: &dyn Store, job: &Job, cfg: &WorkerConfig, process: Processor) -> Ran {
+    let now = now();
+    let error = match catch_unwind(AssertUnwindSafe(|| process(store, job, now, cfg))) {
+        Ok(Ok(applied)) => {
+            return match store.complete_job(job.id, &cfg.worker_id, &applied.completion) {
+                Ok(()) => Ran::Done {
+                    outcome: applied.completion.outcome,
+                    changes: applied.changes,
+                },
+                Err(imipd_store::Error::LeaseLost(_)) => Ran::LeaseLost,
+                // The writes did not commit (a store error, a calendar deleted meanwhile):
+                // like any failure, try again later.
+                Err(e) => fail(store, job, cfg, now, &format!("commit failed: {e}")),
+            };
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!("panic while applying: {message}")
+        }
+    };
+    fail(store, job, cfg, now, &error)
+}
+
+fn fail(store: &dyn Store, job: &Job, cfg: &WorkerConfig, now: i64, error: &str) -> Ran {
+    let retry_at = cfg.backoff.retry_at(job.attempts, now);
+    let summary = match retry_at {
+        Some(at) => format!("attempt {} failed, retry at {at}: {error}", job.attempts),
+        None => format!("dead after {} attempts: {error}", job.attempts),
+    };
+    match store.fail_job(job.id, &cfg.worker_id, error, retry_at) {
+        Ok(()) => Ran::Failed(summary),
+        Err(imipd_store::Error::LeaseLost(_)) => Ran::LeaseLost,
+        Err(e) => Ran::NotRecorded(e),
+    }
+}

@@ -1,0 +1,557 @@
+//! The update stage on a real SQLite file: jobs are applied once, survive a dead worker,
+//! retry with backoff into the dead-letter state, and a flood from one sender is capped.
+
+use imipd_store::{Completion, Job, JobState, ObjectWrite, SqliteStore, Store};
+use imipd_worker::{
+    Action, Applied, Backoff, CalendarChanged, JobError, JobSpec, WorkerConfig, events,
+    job_for_message, process_job, run_worker, worker_round,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, broadcast, watch};
+
+const BOB: &str = "bob@example.org";
+const ALICE: &str = "alice@example.com";
+
+fn open_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("imipd.sqlite3")).unwrap();
+    store.create_user(BOB, None).unwrap();
+    (dir, Arc::new(store))
+}
+
+/// An iTIP message from Alice to Bob, far enough in the future to be current.
+fn itip(method: &str, uid: &str, sequence: u32, status: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Test//EN\r\nMETHOD:{method}\r\n\
+         BEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:{sequence}\r\nDTSTAMP:20300101T090000Z\r\n\
+         DTSTART:20300105T100000Z\r\nDTEND:20300105T110000Z\r\nSUMMARY:Planning {uid}\r\n\
+         STATUS:{status}\r\nORGANIZER;CN=Alice:mailto:{ALICE}\r\n\
+         ATTENDEE;CN=Alice;PARTSTAT=ACCEPTED:mailto:{ALICE}\r\n\
+         ATTENDEE;CN=Bob;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:{BOB}\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+fn mail(calendar: &str, method: &str) -> Vec<u8> {
+    format!(
+        "From: Alice <{ALICE}>\r\nTo: {BOB}\r\nSubject: Invitation\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+         You are invited.\r\n--b\r\nContent-Type: text/calendar; charset=utf-8; method={method}\r\n\r\n\
+         {calendar}\r\n--b--\r\n"
+    )
+    .into_bytes()
+}
+
+fn spec(action: Action) -> JobSpec {
+    JobSpec {
+        action,
+        recipient: BOB.into(),
+        authenticated: true,
+        spam: false,
+    }
+}
+
+fn process() -> Action {
+    Action::Process {
+        allow_public: false,
+        addresses: None,
+        organizers: None,
+        updates_only: false,
+        calendar_id: None,
+        delete_cancelled: false,
+    }
+}
+
+fn process_into(calendar_id: &str) -> Action {
+    match process() {
+        Action::Process {
+            allow_public,
+            addresses,
+            organizers,
+            updates_only,
+            delete_cancelled,
+            ..
+        } => Action::Process {
+            allow_public,
+            addresses,
+            organizers,
+            updates_only,
+            calendar_id: Some(calendar_id.into()),
+            delete_cancelled,
+        },
+        other => other,
+    }
+}
+
+/// Queues one message for Bob; `None` when it was queued before.
+fn enqueue(
+    store: &Arc<dyn Store>,
+    action: Action,
+    method: &str,
+    uid: &str,
+    seq: u32,
+    status: &str,
+) -> Option<i64> {
+    let calendar = itip(method, uid, seq, status);
+    let job = job_for_message(
+        BOB,
+        ALICE,
+        &spec(action),
+        &calendar,
+        &mail(&calendar, method),
+        &Default::default(),
+    )
+    .unwrap();
+    store.enqueue_job(&job).unwrap()
+}
+
+fn cfg() -> WorkerConfig {
+    WorkerConfig {
+        backoff: Backoff {
+            delays: vec![0],
+            max_attempts: 3,
+        },
+        ..WorkerConfig::default()
+    }
+}
+
+fn job(store: &Arc<dyn Store>, id: i64) -> Job {
+    store.job(id).unwrap().unwrap()
+}
+
+/// Runs rounds until the queue has nothing due.
+async fn drain(
+    store: &Arc<dyn Store>,
+    cfg: &WorkerConfig,
+    events: &broadcast::Sender<CalendarChanged>,
+) {
+    while worker_round(store, cfg, events, process_job).await > 0 {}
+}
+
+#[tokio::test]
+async fn an_invitation_lands_in_the_calendar_once() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let mut listener = events.subscribe();
+    let id = enqueue(&store, process(), "REQUEST", "plan-1", 0, "CONFIRMED").expect("queued");
+    assert_eq!(
+        enqueue(&store, process(), "REQUEST", "plan-1", 0, "CONFIRMED"),
+        None,
+        "the same message delivered again is the same job"
+    );
+    drain(&store, &cfg(), &events).await;
+
+    let j = job(&store, id);
+    let outcome = j.outcome.clone().unwrap_or_default();
+    assert!(
+        j.state == JobState::Done && outcome.starts_with("added"),
+        "job {j:?}"
+    );
+    let object = store
+        .find_object(BOB, "plan-1")
+        .unwrap()
+        .expect("event stored");
+    assert_eq!(object.calendar_id, "default");
+    assert!(object.ics.contains("Planning plan-1"));
+    assert_eq!(store.calendar_changes().unwrap(), 1, "one calendar write");
+    assert_eq!(
+        listener.try_recv().unwrap(),
+        CalendarChanged {
+            user: BOB.into(),
+            calendar_id: "default".into(),
+            uid: "plan-1".into()
+        }
+    );
+    assert!(listener.try_recv().is_err(), "one change, one event");
+}
+
+#[tokio::test]
+async fn updates_and_cancellations_apply_in_order() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let first = enqueue(&store, process(), "REQUEST", "plan-2", 0, "CONFIRMED").unwrap();
+    let update = enqueue(&store, process(), "REQUEST", "plan-2", 1, "TENTATIVE").unwrap();
+    let cancel = enqueue(&store, process(), "CANCEL", "plan-2", 2, "CANCELLED").unwrap();
+    drain(&store, &cfg(), &events).await;
+    for id in [first, update, cancel] {
+        let j = job(&store, id);
+        assert_eq!(j.state, JobState::Done, "job {id}: {j:?}");
+    }
+    assert!(job(&store, update).outcome.unwrap().starts_with("updated"));
+    let object = store
+        .find_object(BOB, "plan-2")
+        .unwrap()
+        .expect("cancelled events stay, marked");
+    assert!(object.ics.contains("STATUS:CANCELLED"), "{}", object.ics);
+}
+
+#[tokio::test]
+async fn a_killed_worker_loses_nothing_and_the_job_applies_once() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let id = enqueue(&store, process(), "REQUEST", "plan-3", 0, "CONFIRMED").unwrap();
+
+    // The first worker claims the job and dies before completing it.
+    let claimed = store.claim_jobs("doomed", 0, 1).unwrap();
+    assert_eq!(claimed.len(), 1);
+    let dying = process_job(&*store, &claimed[0], 0, &cfg()).unwrap();
+
+    // Once the lease has run out, another worker claims the job and applies it.
+    let rescued = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if worker_round(&store, &cfg(), &events, process_job).await > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(rescued.is_ok(), "the expired lease was never claimed again");
+    let j = job(&store, id);
+    assert_eq!((j.state, j.attempts), (JobState::Done, 2), "{j:?}");
+
+    // The dead worker's late completion is refused: the calendar changed exactly once.
+    let late = store.complete_job(id, "doomed", &dying.completion);
+    assert!(
+        matches!(late, Err(imipd_store::Error::LeaseLost(_))),
+        "{late:?}"
+    );
+    assert_eq!(store.calendar_changes().unwrap(), 1);
+    assert_eq!(store.objects(BOB).unwrap().len(), 1);
+}
+
+fn always_fails(_: &dyn Store, _: &Job, _: i64, _: &WorkerConfig) -> Result<Applied, JobError> {
+    Err(JobError::Store(imipd_store::Error::NoSuchCalendar(
+        "gone".into(),
+    )))
+}
+
+fn panics(_: &dyn Store, _: &Job, _: i64, _: &WorkerConfig) -> Result<Applied, JobError> {
+    panic!("boom")
+}
+
+#[tokio::test]
+async fn failures_retry_with_backoff_then_go_dead_with_the_error() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let id = enqueue(&store, process(), "REQUEST", "plan-4", 0, "CONFIRMED").unwrap();
+    // (processor, expected state after the round, attempts)
+    let rounds: [(imipd_worker::Processor, JobState, i64, &str); 3] = [
+        (
+            always_fails,
+            JobState::Queued,
+            1,
+            "calendar store: no such calendar \"gone\"",
+        ),
+        (panics, JobState::Queued, 2, "panic while applying: boom"),
+        (
+            always_fails,
+            JobState::Dead,
+            3,
+            "calendar store: no such calendar \"gone\"",
+        ),
+    ];
+    for (round, (processor, want_state, want_attempts, want_error)) in
+        rounds.into_iter().enumerate()
+    {
+        assert_eq!(
+            worker_round(&store, &cfg(), &events, processor).await,
+            1,
+            "round {round}"
+        );
+        let j = job(&store, id);
+        assert!(
+            j.state == want_state
+                && j.attempts == want_attempts
+                && j.last_error.as_deref() == Some(want_error),
+            "round {round}: want {want_state:?}/{want_attempts}/{want_error:?}, got {:?}/{}/{:?}",
+            j.state,
+            j.attempts,
+            j.last_error
+        );
+    }
+    assert_eq!(
+        worker_round(&store, &cfg(), &events, process_job).await,
+        0,
+        "dead jobs are not claimed"
+    );
+    assert!(store.find_object(BOB, "plan-4").unwrap().is_none());
+
+    // `imipd jobs retry`: the job goes back in the queue and now succeeds.
+    assert!(store.retry_job(id).unwrap());
+    drain(&store, &cfg(), &events).await;
+    assert_eq!(job(&store, id).state, JobState::Done);
+    assert!(store.find_object(BOB, "plan-4").unwrap().is_some());
+}
+
+#[tokio::test]
+async fn backoff_defers_the_next_attempt() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let id = enqueue(&store, process(), "REQUEST", "plan-5", 0, "CONFIRMED").unwrap();
+    let cfg = WorkerConfig {
+        backoff: Backoff::jobs(),
+        ..cfg()
+    };
+    worker_round(&store, &cfg, &events, always_fails).await;
+    let j = job(&store, id);
+    assert_eq!(j.state, JobState::Queued);
+    assert!(
+        j.not_before >= j.updated + 30,
+        "first retry waits 30 s: {j:?}"
+    );
+    assert_eq!(
+        worker_round(&store, &cfg, &events, process_job).await,
+        0,
+        "not due yet"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_from_one_sender_is_capped() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let limit = 3;
+    let cfg = WorkerConfig {
+        max_per_sender_per_hour: limit,
+        ..cfg()
+    };
+    let ids: Vec<i64> = (0..limit + 5)
+        .map(|n| {
+            enqueue(
+                &store,
+                process(),
+                "REQUEST",
+                &format!("spam-{n}"),
+                0,
+                "CONFIRMED",
+            )
+            .unwrap()
+        })
+        .collect();
+    drain(&store, &cfg, &events).await;
+    assert_eq!(store.objects(BOB).unwrap().len(), limit as usize);
+    let limited: Vec<String> = ids
+        .iter()
+        .filter_map(|&id| job(&store, id).outcome)
+        .filter(|o| o.starts_with("no_action"))
+        .collect();
+    assert_eq!(limited.len(), 5, "{limited:?}");
+    for outcome in limited {
+        assert!(
+            outcome
+                .contains("rate limit: 3 calendar changes from alice@example.com in the last hour"),
+            "{outcome}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn actions_choose_where_and_whether() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    store.create_calendar(BOB, "work", "Work").unwrap();
+    let cases: [(&str, Action, Option<&str>, &str); 4] = [
+        (
+            "updatecal leaves unknown events alone",
+            Action::UpdateCal,
+            None,
+            "no_action",
+        ),
+        (
+            "addcal puts it in the named calendar",
+            Action::AddCal {
+                calendar_id: Some("work".into()),
+            },
+            Some("work"),
+            "added",
+        ),
+        (
+            "process with :calendarid",
+            process_into("work"),
+            Some("work"),
+            "added",
+        ),
+        (
+            "process into a calendar that does not exist",
+            process_into("nope"),
+            None,
+            "error",
+        ),
+    ];
+    for (n, (name, action, want_calendar, want_outcome)) in cases.into_iter().enumerate() {
+        let uid = format!("case-{n}");
+        let id = enqueue(&store, action, "REQUEST", &uid, 0, "CONFIRMED").unwrap();
+        drain(&store, &cfg(), &events).await;
+        let j = job(&store, id);
+        let outcome = j.outcome.unwrap_or_default();
+        let calendar = store.find_object(BOB, &uid).unwrap().map(|o| o.calendar_id);
+        assert!(
+            j.state == JobState::Done
+                && outcome.starts_with(want_outcome)
+                && calendar.as_deref() == want_calendar,
+            "case {name}: want {want_outcome} in {want_calendar:?}, got {outcome} in {calendar:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let calendar = itip("REQUEST", "plan-6", 0, "CONFIRMED");
+    let good = job_for_message(
+        BOB,
+        ALICE,
+        &spec(process()),
+        &calendar,
+        &mail(&calendar, "REQUEST"),
+        &Default::default(),
+    )
+    .unwrap();
+    let cases = [
+        (
+            "spec that is not JSON",
+            imipd_store::NewJob {
+                spec: "{".into(),
+                idem_key: "k1".into(),
+                ..good.clone()
+            },
+            "job spec is not valid",
+        ),
+        (
+            "mail without a calendar",
+            imipd_store::NewJob {
+                message: b"Subject: hi\r\n\r\nhello\r\n".to_vec(),
+                idem_key: "k2".into(),
+                ..good.clone()
+            },
+            "no calendar part",
+        ),
+        (
+            "user deleted since",
+            imipd_store::NewJob {
+                user: "gone@example.org".into(),
+                idem_key: "k3".into(),
+                ..good.clone()
+            },
+            "no longer exists",
+        ),
+    ];
+    for (name, new_job, want) in cases {
+        let id = store.enqueue_job(&new_job).unwrap().unwrap();
+        drain(&store, &cfg(), &events).await;
+        let j = job(&store, id);
+        let outcome = j.outcome.clone().unwrap_or_default();
+        assert!(
+            j.state == JobState::Done
+                && j.attempts == 1
+                && outcome.starts_with("error")
+                && outcome.contains(want),
+            "case {name}: want error with {want:?}, got {j:?}"
+        );
+    }
+    assert!(store.objects(BOB).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn spam_is_never_applied() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let calendar = itip("REQUEST", "plan-7", 0, "CONFIRMED");
+    let spam = JobSpec {
+        spam: true,
+        ..spec(process())
+    };
+    let new_job = job_for_message(
+        BOB,
+        ALICE,
+        &spam,
+        &calendar,
+        &mail(&calendar, "REQUEST"),
+        &Default::default(),
+    )
+    .unwrap();
+    let id = store.enqueue_job(&new_job).unwrap().unwrap();
+    drain(&store, &cfg(), &events).await;
+    assert!(job(&store, id).outcome.unwrap().starts_with("no_action"));
+    assert!(store.find_object(BOB, "plan-7").unwrap().is_none());
+}
+
+static CALLS: AtomicU32 = AtomicU32::new(0);
+
+fn counts_calls(
+    store: &dyn Store,
+    job: &Job,
+    now: i64,
+    cfg: &WorkerConfig,
+) -> Result<Applied, JobError> {
+    CALLS.fetch_add(1, Ordering::SeqCst);
+    process_job(store, job, now, cfg)
+}
+
+#[tokio::test]
+async fn the_loop_runs_when_woken_and_stops_on_shutdown() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let wake = Arc::new(Notify::new());
+    let (stop, shutdown) = watch::channel(false);
+    let cfg = WorkerConfig {
+        poll_interval: Duration::from_secs(3600),
+        ..cfg()
+    };
+    let worker = tokio::spawn(run_worker(
+        store.clone(),
+        cfg,
+        wake.clone(),
+        shutdown,
+        events.clone(),
+    ));
+    let mut listener = events.subscribe();
+    let id = enqueue(&store, process(), "REQUEST", "plan-8", 0, "CONFIRMED").unwrap();
+    wake.notify_one();
+    // The poll interval is an hour: only the wake-up can have applied it.
+    let change = tokio::time::timeout(Duration::from_secs(30), listener.recv())
+        .await
+        .expect("woken worker applies the job")
+        .unwrap();
+    assert_eq!(change.uid, "plan-8");
+    assert_eq!(job(&store, id).state, JobState::Done);
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_worker_commits_what_the_processor_returns_and_nothing_else() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let id = enqueue(&store, process(), "REQUEST", "plan-9", 0, "CONFIRMED").unwrap();
+    CALLS.store(0, Ordering::SeqCst);
+    drain_with(&store, &events, counts_calls).await;
+    assert_eq!(CALLS.load(Ordering::SeqCst), 1, "one job, one application");
+    let j = job(&store, id);
+    assert_eq!(j.state, JobState::Done);
+    // Completing again is refused: the job is no longer leased.
+    let again = store.complete_job(
+        id,
+        &cfg().worker_id,
+        &Completion {
+            writes: vec![ObjectWrite::Delete {
+                uid: "plan-9".into(),
+            }],
+            ..Completion::default()
+        },
+    );
+    assert!(again.is_err());
+    assert!(store.find_object(BOB, "plan-9").unwrap().is_some());
+}
+
+async fn drain_with(
+    store: &Arc<dyn Store>,
+    events: &broadcast::Sender<CalendarChanged>,
+    processor: imipd_worker::Processor,
+) {
+    while worker_round(store, &cfg(), events, processor).await > 0 {}
+}
