@@ -5,7 +5,12 @@
 //! thin tokio shell around it. What happens to an accepted message is the host's business,
 //! behind the [`Backend`] trait: the `imipd` binary wires detect → filter → sink there.
 
+pub mod data;
 pub mod detect;
+pub mod maildir;
+pub mod protocol;
+pub mod session;
+pub mod spool;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,0 +1,525 @@
+//! The LMTP session as a state machine (RFC 2033, RFC 5321 section 4.1.4): fed command
+//! lines and the host's answers, it returns what to send and what to do next. No I/O, so
+//! every rule here is tested without sockets.
+
+use crate::protocol::{self, Body, Command};
+use crate::{RcptCheck, Recipient, Reply};
+
+/// After this many rejected commands in a row the client is not talking LMTP: hang up.
+const MAX_CONSECUTIVE_ERRORS: usize = 20;
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub hostname: String,
+    pub max_message_size: usize,
+    pub max_recipients: usize,
+}
+
+/// The envelope of the transaction in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub mail_from: String,
+    pub body: Body,
+    pub recipients: Vec<Recipient>,
+}
+
+/// What the connection does after a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Send the reply, read the next command.
+    Reply(Reply),
+    /// Ask the backend about this address, then give the answer to
+    /// [`Session::recipient_checked`] and send the reply it returns.
+    CheckRecipient(String),
+    /// Send the (354) reply, read the message, then end the transaction with
+    /// [`Session::take_envelope`].
+    ReadData(Reply),
+    /// Send the reply and close the connection.
+    Close(Reply),
+}
+
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    helo: Option<String>,
+    envelope: Option<Envelope>,
+    pending_rcpt: Option<String>,
+    errors: usize,
+}
+
+impl Session {
+    pub fn new(config: SessionConfig) -> Self {
+        Session {
+            config,
+            helo: None,
+            envelope: None,
+            pending_rcpt: None,
+            errors: 0,
+        }
+    }
+
+    pub fn greeting(&self) -> Reply {
+        Reply::new(
+            220,
+            (0, 0, 0),
+            format!("{} LMTP ready", self.config.hostname),
+        )
+    }
+
+    /// The name the client gave in LHLO ("" before LHLO).
+    pub fn helo(&self) -> &str {
+        self.helo.as_deref().unwrap_or("")
+    }
+
+    /// Whether a transaction is open (MAIL given, not yet finished or reset).
+    pub fn in_transaction(&self) -> bool {
+        self.envelope.is_some()
+    }
+
+    /// Handles one command line (ending in LF).
+    pub fn command(&mut self, line: &[u8]) -> Step {
+        let step = match protocol::parse_command(line) {
+            Ok(command) => self.apply(command),
+            Err(reply) => Step::Reply(reply),
+        };
+        self.count_errors(step)
+    }
+
+    /// Handles a command line that was longer than the limit (its bytes were discarded).
+    pub fn line_too_long(&mut self) -> Step {
+        self.count_errors(Step::Reply(protocol::line_too_long()))
+    }
+
+    fn count_errors(&mut self, step: Step) -> Step {
+        match &step {
+            Step::Reply(reply) if reply.code >= 500 => {
+                self.errors += 1;
+                if self.errors >= MAX_CONSECUTIVE_ERRORS {
+                    return Step::Close(Reply::new(
+                        421,
+                        (4, 7, 0),
+                        format!(
+                            "{} too many errors ({} in a row), closing connection",
+                            self.config.hostname, self.errors
+                        ),
+                    ));
+                }
+            }
+            _ => self.errors = 0,
+        }
+        step
+    }
+
+    fn apply(&mut self, command: Command) -> Step {
+        match command {
+            Command::Lhlo { host } => {
+                self.helo = Some(host);
+                self.reset();
+                Step::Reply(protocol::lhlo_reply(
+                    &self.config.hostname,
+                    self.config.max_message_size,
+                ))
+            }
+            Command::Mail { from, size, body } => Step::Reply(self.mail(from, size, body)),
+            Command::Rcpt { to } => self.rcpt(to),
+            Command::Data => self.data(),
+            Command::Rset => {
+                self.reset();
+                Step::Reply(Reply::new(250, (2, 0, 0), "reset"))
+            }
+            Command::Noop => Step::Reply(Reply::new(250, (2, 0, 0), "ok")),
+            Command::Quit => Step::Close(Reply::new(
+                221,
+                (2, 0, 0),
+                format!("{} closing connection", self.config.hostname),
+            )),
+            // RFC 5321 section 3.5.3: 252 when the server will not verify but accepts mail.
+            Command::Vrfy => Step::Reply(Reply::new(
+                252,
+                (2, 5, 2),
+                "cannot verify the user, but will accept the message and attempt delivery",
+            )),
+            Command::Help => Step::Reply(Reply::new(
+                214,
+                (2, 0, 0),
+                "commands: LHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP (RFC 2033)",
+            )),
+            Command::SmtpHello => Step::Reply(Reply::new(
+                500,
+                (5, 5, 1),
+                "this is an LMTP server: say LHLO (RFC 2033)",
+            )),
+            Command::NotImplemented(verb) => Step::Reply(Reply::new(
+                502,
+                (5, 5, 1),
+                format!("{verb} not implemented"),
+            )),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.envelope = None;
+        self.pending_rcpt = None;
+    }
+
+    fn mail(&mut self, from: String, size: Option<usize>, body: Body) -> Reply {
+        if self.helo.is_none() {
+            return bad_sequence("send LHLO first");
+        }
+        if self.envelope.is_some() {
+            return bad_sequence("nested MAIL command: send RSET first");
+        }
+        if let Some(size) = size
+            && size > self.config.max_message_size
+        {
+            return Reply::new(
+                552,
+                (5, 3, 4),
+                format!(
+                    "declared size {size} exceeds the limit of {} bytes",
+                    self.config.max_message_size
+                ),
+            );
+        }
+        let reply = Reply::new(250, (2, 1, 0), format!("<{from}> sender ok"));
+        self.envelope = Some(Envelope {
+            mail_from: from,
+            body,
+            recipients: Vec::new(),
+        });
+        reply
+    }
+
+    fn rcpt(&mut self, to: String) -> Step {
+        let Some(envelope) = &self.envelope else {
+            return Step::Reply(bad_sequence(if self.helo.is_none() {
+                "send LHLO first"
+            } else {
+                "send MAIL first"
+            }));
+        };
+        if to.is_empty() {
+            return Step::Reply(Reply::new(501, (5, 1, 3), "empty recipient address"));
+        }
+        if envelope.recipients.len() >= self.config.max_recipients {
+            return Step::Reply(Reply::new(
+                452,
+                (4, 5, 3),
+                format!(
+                    "too many recipients (limit {}), send the rest in another transaction",
+                    self.config.max_recipients
+                ),
+            ));
+        }
+        self.pending_rcpt = Some(to.clone());
+        Step::CheckRecipient(to)
+    }
+
+    /// Completes the RCPT that [`Step::CheckRecipient`] asked about.
+    pub fn recipient_checked(&mut self, check: RcptCheck) -> Reply {
+        let (Some(address), Some(envelope)) = (self.pending_rcpt.take(), &mut self.envelope) else {
+            return bad_sequence("no recipient is being checked");
+        };
+        match check {
+            RcptCheck::Accept { user } => {
+                let reply = Reply::new(250, (2, 1, 5), format!("<{address}> recipient ok"));
+                envelope.recipients.push(Recipient { address, user });
+                reply
+            }
+            RcptCheck::Unknown => {
+                Reply::new(550, (5, 1, 1), format!("<{address}> no such user here"))
+            }
+            RcptCheck::TempFail(reason) => Reply::new(
+                451,
+                (4, 3, 0),
+                format!("<{address}> cannot check recipient now ({reason}), try again later"),
+            ),
+        }
+    }
+
+    fn data(&mut self) -> Step {
+        match &self.envelope {
+            None if self.helo.is_none() => Step::Reply(bad_sequence("send LHLO first")),
+            None => Step::Reply(bad_sequence("send MAIL first")),
+            Some(envelope) if envelope.recipients.is_empty() => {
+                Step::Reply(bad_sequence("no valid recipients"))
+            }
+            Some(_) => Step::ReadData(Reply::new(
+                354,
+                (0, 0, 0),
+                "send message, end with <CRLF>.<CRLF>",
+            )),
+        }
+    }
+
+    /// Ends the transaction after DATA; the caller delivers the message (or refuses it)
+    /// and sends one reply per recipient, see [`replies_for`].
+    pub fn take_envelope(&mut self) -> Option<Envelope> {
+        self.pending_rcpt = None;
+        self.envelope.take()
+    }
+}
+
+fn bad_sequence(text: &str) -> Reply {
+    Reply::new(503, (5, 5, 1), text)
+}
+
+/// The replies sent after DATA: exactly one per recipient, in order. What the backend
+/// returned is trusted only where it is well formed; a missing or malformed reply becomes
+/// a temporary failure, so the MTA keeps the message and retries, and a recipient never
+/// gets a 250 the backend did not give.
+pub fn replies_for(recipients: &[Recipient], from_backend: Vec<Reply>) -> Vec<Reply> {
+    let mut given = from_backend.into_iter();
+    recipients
+        .iter()
+        .map(|rcpt| match given.next() {
+            Some(reply) if is_final(&reply) => reply,
+            Some(reply) => Reply::new(
+                451,
+                (4, 3, 0),
+                format!(
+                    "<{}> delivery gave an invalid reply code {}, try again later",
+                    rcpt.address, reply.code
+                ),
+            ),
+            None => Reply::new(
+                451,
+                (4, 3, 0),
+                format!(
+                    "<{}> delivery gave no result, try again later",
+                    rcpt.address
+                ),
+            ),
+        })
+        .collect()
+}
+
+/// The same reply for every recipient, e.g. when the message could not be received.
+pub fn same_reply_for(recipients: &[Recipient], reply: &Reply) -> Vec<Reply> {
+    recipients
+        .iter()
+        .map(|rcpt| {
+            Reply::new(
+                reply.code,
+                reply.status,
+                format!("<{}> {}", rcpt.address, reply.text),
+            )
+        })
+        .collect()
+}
+
+fn is_final(reply: &Reply) -> bool {
+    matches!(reply.code, 200..=299 | 400..=599)
+        && (reply.status.0 == 0 || u16::from(reply.status.0) == reply.code / 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session::new(SessionConfig {
+            hostname: "lmtp.test".into(),
+            max_message_size: 1000,
+            max_recipients: 2,
+        })
+    }
+
+    /// Runs command lines; RCPT checks are answered by `check`. Returns the reply codes.
+    fn run(session: &mut Session, lines: &[&str]) -> Vec<u16> {
+        lines
+            .iter()
+            .map(|line| match session.command(line.as_bytes()) {
+                Step::Reply(r) | Step::ReadData(r) | Step::Close(r) => r.code,
+                Step::CheckRecipient(address) => {
+                    let check = if address.starts_with("nobody") {
+                        RcptCheck::Unknown
+                    } else if address.starts_with("later") {
+                        RcptCheck::TempFail("store down".into())
+                    } else {
+                        RcptCheck::Accept {
+                            user: address.split('@').next().unwrap_or("").into(),
+                        }
+                    };
+                    session.recipient_checked(check).code
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn command_sequences() {
+        // (command lines, expected reply codes)
+        let cases: &[(&[&str], &[u16])] = &[
+            (&["MAIL FROM:<a@x>\r\n"], &[503]),
+            (&["RCPT TO:<b@x>\r\n"], &[503]),
+            (&["DATA\r\n"], &[503]),
+            (&["NOOP\r\n", "RSET\r\n", "QUIT\r\n"], &[250, 250, 221]),
+            (&["EHLO x\r\n", "HELO x\r\n"], &[500, 500]),
+            (&["LHLO x\r\n", "RCPT TO:<b@x>\r\n"], &[250, 503]),
+            (&["LHLO x\r\n", "DATA\r\n"], &[250, 503]),
+            (
+                &["LHLO x\r\n", "MAIL FROM:<a@x>\r\n", "DATA\r\n"],
+                &[250, 250, 503],
+            ),
+            (
+                &["LHLO x\r\n", "MAIL FROM:<a@x>\r\n", "MAIL FROM:<a@x>\r\n"],
+                &[250, 250, 503],
+            ),
+            (
+                &[
+                    "LHLO x\r\n",
+                    "MAIL FROM:<a@x>\r\n",
+                    "RCPT TO:<b@x>\r\n",
+                    "DATA\r\n",
+                ],
+                &[250, 250, 250, 354],
+            ),
+            (
+                &[
+                    "LHLO x\r\n",
+                    "MAIL FROM:<a@x>\r\n",
+                    "RCPT TO:<nobody@x>\r\n",
+                    "RCPT TO:<later@x>\r\n",
+                    "DATA\r\n",
+                ],
+                &[250, 250, 550, 451, 503],
+            ),
+            (
+                &[
+                    "LHLO x\r\n",
+                    "MAIL FROM:<a@x>\r\n",
+                    "RCPT TO:<b@x>\r\n",
+                    "RCPT TO:<c@x>\r\n",
+                    "RCPT TO:<d@x>\r\n",
+                    "RCPT TO:<nobody@x>\r\n",
+                ],
+                &[250, 250, 250, 250, 452, 452],
+            ),
+            (
+                &[
+                    "LHLO x\r\n",
+                    "MAIL FROM:<a@x>\r\n",
+                    "RSET\r\n",
+                    "RCPT TO:<b@x>\r\n",
+                ],
+                &[250, 250, 250, 503],
+            ),
+            (
+                &[
+                    "LHLO x\r\n",
+                    "MAIL FROM:<a@x>\r\n",
+                    "LHLO y\r\n",
+                    "RCPT TO:<b@x>\r\n",
+                ],
+                &[250, 250, 250, 503],
+            ),
+            (
+                &["LHLO x\r\n", "MAIL FROM:<a@x> SIZE=1000\r\n"],
+                &[250, 250],
+            ),
+            (
+                &["LHLO x\r\n", "MAIL FROM:<a@x> SIZE=1001\r\n"],
+                &[250, 552],
+            ),
+            (
+                &["LHLO x\r\n", "MAIL FROM:<a@x>\r\n", "RCPT TO:<>\r\n"],
+                &[250, 250, 501],
+            ),
+            (
+                &["VRFY b\r\n", "HELP\r\n", "AUTH PLAIN\r\n"],
+                &[252, 214, 502],
+            ),
+        ];
+        for &(lines, expected) in cases {
+            let got = run(&mut session(), lines);
+            assert_eq!(got, expected, "commands {lines:?}");
+        }
+    }
+
+    #[test]
+    fn data_ends_the_transaction_with_its_envelope() {
+        let mut s = session();
+        run(
+            &mut s,
+            &[
+                "LHLO mx\r\n",
+                "MAIL FROM:<a@x> BODY=8BITMIME\r\n",
+                "RCPT TO:<b@x>\r\n",
+                "RCPT TO:<nobody@x>\r\n",
+                "DATA\r\n",
+            ],
+        );
+        assert_eq!(s.helo(), "mx");
+        assert!(s.in_transaction());
+        let envelope = s.take_envelope().expect("envelope after DATA");
+        assert_eq!(
+            envelope,
+            Envelope {
+                mail_from: "a@x".into(),
+                body: Body::EightBitMime,
+                recipients: vec![Recipient {
+                    address: "b@x".into(),
+                    user: "b".into()
+                }],
+            }
+        );
+        assert!(!s.in_transaction());
+        assert_eq!(run(&mut s, &["RCPT TO:<b@x>\r\n"]), [503]);
+    }
+
+    #[test]
+    fn endless_errors_close_the_connection() {
+        let mut s = session();
+        let mut codes = run(&mut s, &["BOGUS\r\n"; MAX_CONSECUTIVE_ERRORS]);
+        assert_eq!(codes.pop(), Some(421));
+        assert!(codes.iter().all(|&c| c == 500), "{codes:?}");
+        let mut s = session();
+        let mut lines = vec!["BOGUS\r\n"; MAX_CONSECUTIVE_ERRORS - 1];
+        lines.push("NOOP\r\n");
+        lines.push("BOGUS\r\n");
+        assert_eq!(run(&mut s, &lines).last(), Some(&500));
+    }
+
+    #[test]
+    fn delivery_replies_are_one_per_recipient_and_never_invented() {
+        let rcpts: Vec<Recipient> = ["a@x", "b@x", "c@x"]
+            .iter()
+            .map(|a| Recipient {
+                address: (*a).into(),
+                user: (*a).into(),
+            })
+            .collect();
+        let ok = || Reply::new(250, (2, 0, 0), "ok");
+        // (backend replies, expected codes)
+        let cases: Vec<(Vec<Reply>, Vec<u16>)> = vec![
+            (vec![ok(), ok(), ok()], vec![250, 250, 250]),
+            (vec![ok()], vec![250, 451, 451]),
+            (vec![], vec![451, 451, 451]),
+            (vec![ok(), ok(), ok(), ok()], vec![250, 250, 250]),
+            (
+                vec![
+                    Reply::new(552, (5, 2, 2), "full"),
+                    Reply::new(354, (0, 0, 0), "?"),
+                    ok(),
+                ],
+                vec![552, 451, 250],
+            ),
+            (
+                vec![
+                    Reply::new(250, (4, 0, 0), "mixed"),
+                    Reply::new(0, (0, 0, 0), ""),
+                    ok(),
+                ],
+                vec![451, 451, 250],
+            ),
+        ];
+        for (given, expected) in cases {
+            let codes: Vec<u16> = replies_for(&rcpts, given.clone())
+                .iter()
+                .map(|r| r.code)
+                .collect();
+            assert_eq!(codes, expected, "backend gave {given:?}");
+        }
+    }
+}
