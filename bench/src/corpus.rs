@@ -9,7 +9,7 @@ ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@example.org\r\nEND:VEVENT\r\
 
 fn headers(subject: &str, ctype: &str, n: usize) -> String {
     format!(
-        "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.org>\r\nSubject: {subject} {n}\r\n\
+        "AUTHTOKENFrom: Alice <alice@example.org>\r\nTo: Bob <bob@example.org>\r\nSubject: {subject} {n}\r\n\
          Date: Fri, 20 Nov 2026 09:00:00 +0000\r\nMessage-ID: <bench-{n}@example.org>\r\n\
          MIME-Version: 1.0\r\nContent-Type: {ctype}\r\n\r\n"
     )
@@ -25,7 +25,7 @@ fn plain(size: usize, n: usize) -> Vec<u8> {
 }
 
 fn invite(n: usize) -> Vec<u8> {
-    let ics = INVITE_ICS.replace("UIDTOKEN", &format!("bench-{n}@example.org"));
+    let ics = INVITE_ICS.to_string();
     format!(
         "{}--b\r\nContent-Type: text/plain\r\n\r\nYou are invited.\r\n\r\n--b\r\n\
          Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n{ics}\r\n--b--\r\n",
@@ -34,8 +34,12 @@ fn invite(n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// 64 distinct messages of the chosen kind (distinct UIDs, so each invitation is new).
-pub fn build(kind: &str) -> Result<Arc<Vec<Vec<u8>>>> {
+/// Where a message gets its per-send UID, so every invitation sent is a new event.
+const UID_TOKEN: &[u8] = b"UIDTOKEN";
+
+/// 64 messages of the chosen kind. `authserv_id`: stamp an Authentication-Results header
+/// (DMARC pass) as a trusted MTA would, so the server processes the invitations.
+pub fn build(kind: &str, authserv_id: Option<&str>) -> Result<Arc<Vec<Vec<u8>>>> {
     let messages = (0..64)
         .map(|n| match kind {
             "plain-2k" => Ok(plain(2 * 1024, n)),
@@ -46,5 +50,29 @@ pub fn build(kind: &str) -> Result<Arc<Vec<Vec<u8>>>> {
             other => bail!("unknown corpus {other:?}: plain-2k, plain-100k, invite or mixed"),
         })
         .collect::<Result<Vec<_>>>()?;
+    let auth = authserv_id
+        .map(|id| format!("Authentication-Results: {id}; dmarc=pass header.from=example.org\r\n"))
+        .unwrap_or_default();
+    let messages = messages
+        .into_iter()
+        .map(|m| replace(&m, b"AUTHTOKEN", auth.as_bytes()))
+        .collect();
     Ok(Arc::new(messages))
+}
+
+/// Message `i` of run `run`: the template with a UID no other send uses.
+pub fn instantiate(template: &[u8], run: u64, i: usize) -> Vec<u8> {
+    replace(template, UID_TOKEN, format!("bench-{run}-{i}@example.org").as_bytes())
+}
+
+fn replace(haystack: &[u8], token: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len() + with.len());
+    let mut rest = haystack;
+    while let Some(at) = rest.windows(token.len()).position(|w| w == token) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + token.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }

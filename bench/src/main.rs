@@ -3,6 +3,7 @@
 //! command measures imipd and its peers (Dovecot LMTP, Cyrus).
 
 mod corpus;
+mod health;
 mod lmtp;
 
 use anyhow::{Context, Result, bail};
@@ -30,11 +31,23 @@ struct Args {
     /// plain-2k, plain-100k, invite or mixed (half plain-2k, half invite).
     #[arg(long, default_value = "mixed")]
     corpus: String,
+    /// Stamp `Authentication-Results: ID; dmarc=pass` on every message, as the trusted MTA in
+    /// front of the server would (imipd processes invitations only from authenticated senders).
+    #[arg(long)]
+    authserv_id: Option<String>,
+    /// After sending, poll this imipd health URL (http://127.0.0.1:8008/healthz) until the
+    /// update queue is empty, and report calendar jobs applied per second end to end.
+    #[arg(long)]
+    until_applied: Option<String>,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let corpus = corpus::build(&args.corpus)?;
+    let corpus = corpus::build(&args.corpus, args.authserv_id.as_deref())?;
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     if args.connections == 0 || args.messages == 0 {
         bail!("--connections and --messages must be at least 1");
     }
@@ -59,9 +72,9 @@ fn main() -> Result<()> {
                     if i >= total {
                         return conn.quit();
                     }
-                    let message = &corpus[i % corpus.len()];
+                    let message = corpus::instantiate(&corpus[i % corpus.len()], run, i);
                     let t = Instant::now();
-                    let ok = conn.send("bench@example.net", &rcpt, message)?;
+                    let ok = conn.send("bench@example.net", &rcpt, &message)?;
                     let elapsed = t.elapsed();
                     if !ok {
                         failures.fetch_add(1, Ordering::Relaxed);
@@ -99,5 +112,16 @@ fn main() -> Result<()> {
         ms(pct(0.9)),
         ms(pct(0.99)),
     );
+    if let Some(url) = &args.until_applied {
+        health::wait_until_applied(url)?;
+        let wall = started.elapsed();
+        let invites = corpus.iter().filter(|m| m.windows(8).any(|w| w == b"UIDTOKEN")).count();
+        let jobs = args.messages * invites / corpus.len();
+        println!(
+            "end to end: {jobs} invitations applied in {:.2}s = {:.0} jobs/s (LMTP in -> calendar written)",
+            wall.as_secs_f64(),
+            jobs as f64 / wall.as_secs_f64()
+        );
+    }
     Ok(())
 }
