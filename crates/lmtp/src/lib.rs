@@ -7,6 +7,7 @@
 
 pub mod data;
 pub mod detect;
+pub mod downstream;
 pub mod maildir;
 pub mod protocol;
 pub mod session;
