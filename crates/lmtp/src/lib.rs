@@ -10,6 +10,7 @@ pub mod detect;
 pub mod downstream;
 pub mod maildir;
 pub mod protocol;
+pub mod server;
 pub mod session;
 pub mod spool;
 

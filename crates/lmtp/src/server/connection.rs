@@ -1,0 +1,205 @@
+//! One LMTP connection: feeds command lines to the [`Session`], asks the backend about
+//! recipients, receives messages into the spool and delivers them.
+
+use super::ServerConfig;
+use super::input::{Closed, Io, Line};
+use crate::data::DataDecoder;
+use crate::session::{self, Session, SessionConfig, Step};
+use crate::spool::{SpoolConfig, SpoolError, SpoolWriter};
+use crate::{Backend, Reply, Transaction};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::{debug, warn};
+
+/// What all connections share.
+pub struct Shared {
+    pub config: ServerConfig,
+    pub spool: SpoolConfig,
+}
+
+pub async fn run<B: Backend>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    backend: Arc<B>,
+    mut stop: watch::Receiver<bool>,
+) {
+    debug!(%peer, "LMTP connection opened");
+    let config = &shared.config;
+    let mut io = Io::new(stream, config.idle_timeout);
+    let mut session = Session::new(SessionConfig {
+        hostname: config.hostname.clone(),
+        max_message_size: config.max_message_size,
+        max_recipients: config.max_recipients,
+    });
+    let mut connection = Connection {
+        io: &mut io,
+        session: &mut session,
+        shared: &shared,
+        backend: &backend,
+        peer,
+    };
+    let end = connection.serve(&mut stop).await;
+    let hostname = &config.hostname;
+    let farewell = match &end {
+        Closed::Eof => None,
+        Closed::Idle => Some(Reply::new(
+            421,
+            (4, 4, 2),
+            format!(
+                "{hostname} idle for {}s, closing connection",
+                config.idle_timeout.as_secs_f32()
+            ),
+        )),
+        Closed::Stopping => Some(Reply::new(
+            421,
+            (4, 3, 2),
+            format!("{hostname} shutting down, try again later"),
+        )),
+        Closed::Io(e) => {
+            warn!(%peer, "LMTP connection failed: {e}");
+            None
+        }
+    };
+    if let Some(reply) = farewell {
+        // Best effort: the client may be gone already.
+        let _ = io.reply(&reply).await;
+    }
+    io.close().await;
+    debug!(%peer, reason = ?end, "LMTP connection closed");
+}
+
+struct Connection<'a, B> {
+    io: &'a mut Io,
+    session: &'a mut Session,
+    shared: &'a Shared,
+    backend: &'a Arc<B>,
+    peer: SocketAddr,
+}
+
+impl<B: Backend> Connection<'_, B> {
+    /// Serves commands until the connection ends; returns why.
+    async fn serve(&mut self, stop: &mut watch::Receiver<bool>) -> Closed {
+        let greeting = self.session.greeting();
+        if let Err(closed) = self.io.reply(&greeting).await {
+            return closed;
+        }
+        loop {
+            // At shutdown a connection ends between transactions, never inside one.
+            let idle = !self.session.in_transaction();
+            if idle && *stop.borrow() {
+                return Closed::Stopping;
+            }
+            let line = match self.io.read_line(idle.then_some(&mut *stop)).await {
+                Ok(line) => line,
+                Err(closed) => return closed,
+            };
+            let step = match line {
+                Line::Command(line) => self.session.command(&line),
+                Line::TooLong => self.session.line_too_long(),
+            };
+            let result = match step {
+                Step::Reply(reply) => self.io.reply(&reply).await,
+                Step::CheckRecipient(address) => {
+                    let check = self.backend.check_recipient(&address).await;
+                    let reply = self.session.recipient_checked(check);
+                    self.io.reply(&reply).await
+                }
+                Step::ReadData(reply) => self.data(&reply).await,
+                Step::Close(reply) => {
+                    if let Err(closed) = self.io.reply(&reply).await {
+                        return closed;
+                    }
+                    return Closed::Eof;
+                }
+            };
+            if let Err(closed) = result {
+                return closed;
+            }
+        }
+    }
+
+    /// Receives the message after DATA and sends one reply per recipient.
+    async fn data(&mut self, go_ahead: &Reply) -> Result<(), Closed> {
+        self.io.reply(go_ahead).await?;
+        let mut decoder = DataDecoder::new();
+        let mut spool = SpoolWriter::new(&self.shared.spool);
+        loop {
+            // A client that vanishes mid-message drops the spool file with `spool`.
+            self.io.fill(None).await?;
+            let decoded = decoder.decode(self.io.buffer(), |bytes| spool.write(bytes));
+            self.io.consume(decoded.consumed);
+            if decoded.finished {
+                break;
+            }
+        }
+        let Some(envelope) = self.session.take_envelope() else {
+            return Ok(());
+        };
+        let replies = match spool.finish() {
+            Ok(message) => self.deliver(envelope, message).await,
+            Err(SpoolError::TooLarge { limit }) => session::same_reply_for(
+                &envelope.recipients,
+                &Reply::new(
+                    552,
+                    (5, 3, 4),
+                    format!("message exceeds the size limit of {limit} bytes"),
+                ),
+            ),
+            Err(e) => {
+                warn!(peer = %self.peer, "cannot receive message: {e}");
+                session::same_reply_for(
+                    &envelope.recipients,
+                    &Reply::new(
+                        451,
+                        (4, 3, 0),
+                        "cannot spool the message here, try again later",
+                    ),
+                )
+            }
+        };
+        for reply in &replies {
+            self.io.reply(reply).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the backend's delivery in its own task, so that a panic in it costs this
+    /// transaction a temporary failure and nothing more.
+    async fn deliver(
+        &self,
+        envelope: session::Envelope,
+        message: crate::spool::Spooled,
+    ) -> Vec<Reply> {
+        let recipients = envelope.recipients.clone();
+        let backend = Arc::clone(self.backend);
+        let helo = self.session.helo().to_owned();
+        let peer = self.peer;
+        let delivery = tokio::spawn(async move {
+            let txn = Transaction {
+                peer,
+                helo: &helo,
+                mail_from: &envelope.mail_from,
+                recipients: &envelope.recipients,
+                message: message.as_bytes(),
+            };
+            backend.deliver(txn).await
+        });
+        match delivery.await {
+            Ok(replies) => session::replies_for(&recipients, replies),
+            Err(e) => {
+                warn!(peer = %self.peer, "message delivery failed: {e}");
+                session::same_reply_for(
+                    &recipients,
+                    &Reply::new(
+                        451,
+                        (4, 3, 0),
+                        "delivery failed with an internal error, try again later",
+                    ),
+                )
+            }
+        }
+    }
+}
