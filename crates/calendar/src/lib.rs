@@ -1,13 +1,38 @@
 //! iCalendar and iTIP (RFC 5546) logic for imipd.
 //!
-//! Pure: no I/O, no clocks read implicitly, no global state. Every caller — the LMTP
-//! detection stage, the Sieve filter, the update worker, and later CalDAV and the web
-//! page — goes through the functions here, so one iTIP message always has one meaning.
+//! Pure: no I/O and no global state. Every caller — the LMTP detection stage, the Sieve
+//! filter, the update worker, and later CalDAV and the web page — goes through the
+//! functions here, so one iTIP message always has one meaning. Only the `build_*`
+//! functions read the clock, for the DTSTAMP of the message they make.
 
+mod address;
+mod build;
+mod datetime;
+mod decision;
+mod error;
+mod instance;
+mod itip;
 mod limits;
+mod model;
+mod object;
 mod outcome;
+mod partstat;
 mod peek;
+mod recur;
+mod safety;
+mod sanitize;
+mod summary;
+mod values;
 
+pub use build::{build_cancel, build_reply, build_request};
+pub use decision::{Change, Decision, Facts, Policy};
+pub use error::ItipError;
+pub use itip::apply;
 pub use limits::Limits;
 pub use outcome::{Outcome, OutcomeKind};
+pub use partstat::PartStat;
 pub use peek::{Method, Peek, PeekError, peek};
+pub use summary::{EventSummary, summarize};
+
+/// PRODID of the objects and messages this crate writes.
+pub(crate) const PRODID: &str = "-//imipd//imipd-calendar//EN";

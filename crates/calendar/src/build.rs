@@ -1,0 +1,306 @@
+//! Building the iTIP messages the user sends: REPLY as attendee, REQUEST and CANCEL as
+//! organizer. These read the clock, once, for DTSTAMP: the time the message is made.
+
+use crate::instance::override_of;
+use crate::model::{self, Comp};
+use crate::object::{Object, ensure_header};
+use crate::{ItipError, Limits, PartStat, address, sanitize, values};
+use calcard::common::PartialDateTime;
+use calcard::icalendar::{
+    ICalendarComponentType, ICalendarEntry, ICalendarMethod, ICalendarParameterName,
+    ICalendarParameterValue, ICalendarProperty, ICalendarStatus, ICalendarValue,
+};
+
+/// Properties whose change makes attendees' answers stale (RFC 5546 section 2.1.4: a
+/// change of time, recurrence, place or status); SEQUENCE is bumped only for these.
+const SIGNIFICANT: [ICalendarProperty; 10] = [
+    ICalendarProperty::Dtstart,
+    ICalendarProperty::Dtend,
+    ICalendarProperty::Duration,
+    ICalendarProperty::Due,
+    ICalendarProperty::Rrule,
+    ICalendarProperty::Rdate,
+    ICalendarProperty::Exdate,
+    ICalendarProperty::Exrule,
+    ICalendarProperty::Location,
+    ICalendarProperty::Status,
+];
+
+/// What the user sends back as attendee: METHOD:REPLY with exactly one ATTENDEE (them).
+pub fn build_reply(
+    stored: &str,
+    attendee: &str,
+    partstat: PartStat,
+    recurrence_id: Option<&str>,
+    comment: Option<&str>,
+    limits: &Limits,
+) -> Result<String, ItipError> {
+    let object = Object::parse(stored, limits)?;
+    let me = address::normalize(attendee);
+    let comp = instance(&object, recurrence_id)?;
+    let organizer = comp
+        .property(&ICalendarProperty::Organizer)
+        .or_else(|| {
+            object
+                .master()
+                .and_then(|m| m.property(&ICalendarProperty::Organizer))
+        })
+        .cloned()
+        .ok_or_else(|| ItipError::NoOrganizer {
+            uid: object.uid.clone(),
+        })?;
+    let mut me_entry = values::attendee_index(&comp, &me)
+        .and_then(|at| comp.entries.get(at))
+        .cloned()
+        .ok_or_else(|| ItipError::NotAttendee {
+            address: me.clone(),
+            uid: object.uid.clone(),
+        })?;
+    me_entry.params.retain(|p| {
+        !matches!(
+            p.name,
+            ICalendarParameterName::Rsvp | ICalendarParameterName::ScheduleStatus
+        ) && !is_own_param(&p.name)
+    });
+    values::set_param(
+        &mut me_entry,
+        ICalendarParameterName::Partstat,
+        vec![ICalendarParameterValue::Partstat(partstat.to_calcard())],
+    );
+    let mut reply = Comp::new(comp.kind.clone());
+    for name in [
+        ICalendarProperty::Uid,
+        ICalendarProperty::RecurrenceId,
+        ICalendarProperty::Sequence,
+        ICalendarProperty::Dtstart,
+        ICalendarProperty::Dtend,
+        ICalendarProperty::Duration,
+        ICalendarProperty::Due,
+        ICalendarProperty::Summary,
+    ] {
+        reply.entries.extend(comp.properties(&name).cloned());
+    }
+    if reply.property(&ICalendarProperty::Sequence).is_none() {
+        reply.entries.push(integer(ICalendarProperty::Sequence, 0));
+    }
+    reply.entries.push(now_stamp());
+    reply.entries.push(organizer);
+    reply.entries.push(me_entry);
+    if let Some(comment) = comment.map(str::trim).filter(|c| !c.is_empty()) {
+        reply
+            .entries
+            .push(values::text_entry(ICalendarProperty::Comment, comment));
+    }
+    Ok(message(&object, ICalendarMethod::Reply, vec![reply]))
+}
+
+/// The organizer's invitation or update, with SEQUENCE bumped when the change since
+/// `previous` (the version attendees last received) is significant.
+pub fn build_request(
+    stored: &str,
+    previous: Option<&str>,
+    limits: &Limits,
+) -> Result<String, ItipError> {
+    let object = Object::parse(stored, limits)?;
+    if object.organizer().is_none() {
+        return Err(ItipError::NoOrganizer { uid: object.uid });
+    }
+    let previous = previous.map(|p| Object::parse(p, limits)).transpose()?;
+    Ok(request_of(&object, previous.as_ref()))
+}
+
+pub(crate) fn request_of(object: &Object, previous: Option<&Object>) -> String {
+    let comps = object
+        .comps
+        .iter()
+        .map(|comp| {
+            let mut out = outgoing(comp);
+            let stored_seq = values::sequence(comp);
+            let rid = values::recurrence_id(comp);
+            let sequence = match previous.and_then(|p| p.counterpart(rid.as_deref())) {
+                Some(old) => {
+                    let old_seq = values::sequence(old);
+                    let bump = i64::from(significant_change(old, comp));
+                    stored_seq.max(old_seq.saturating_add(bump))
+                }
+                None => stored_seq,
+            };
+            out.set(integer(ICalendarProperty::Sequence, sequence));
+            out.set(now_stamp());
+            out
+        })
+        .collect();
+    message(object, ICalendarMethod::Request, comps)
+}
+
+/// The organizer calls off the event, or the instance `recurrence_id`.
+pub fn build_cancel(
+    stored: &str,
+    recurrence_id: Option<&str>,
+    limits: &Limits,
+) -> Result<String, ItipError> {
+    let object = Object::parse(stored, limits)?;
+    if object.organizer().is_none() {
+        return Err(ItipError::NoOrganizer { uid: object.uid });
+    }
+    let sources: Vec<Comp> = match recurrence_id {
+        Some(_) => vec![instance(&object, recurrence_id)?],
+        None => object.master().into_iter().cloned().collect(),
+    };
+    let sources = if sources.is_empty() {
+        object.comps.clone()
+    } else {
+        sources
+    };
+    let comps = sources
+        .iter()
+        .map(|comp| {
+            let mut out = Comp::new(comp.kind.clone());
+            for name in [
+                ICalendarProperty::Uid,
+                ICalendarProperty::RecurrenceId,
+                ICalendarProperty::Dtstart,
+                ICalendarProperty::Summary,
+                ICalendarProperty::Organizer,
+                ICalendarProperty::Attendee,
+            ] {
+                out.entries.extend(comp.properties(&name).cloned());
+            }
+            for entry in out.entries.iter_mut() {
+                entry.params.retain(|p| !is_own_param(&p.name));
+            }
+            out.entries.push(integer(
+                ICalendarProperty::Sequence,
+                values::sequence(comp).saturating_add(1),
+            ));
+            out.entries.push(now_stamp());
+            out.entries.push(ICalendarEntry {
+                name: ICalendarProperty::Status,
+                params: Vec::new(),
+                values: vec![ICalendarValue::Status(ICalendarStatus::Cancelled)],
+            });
+            out
+        })
+        .collect();
+    Ok(message(&object, ICalendarMethod::Cancel, comps))
+}
+
+/// The component for `recurrence_id`: its override, or one derived from the master.
+fn instance(object: &Object, recurrence_id: Option<&str>) -> Result<Comp, ItipError> {
+    let Some(rid_text) = recurrence_id else {
+        return object
+            .master()
+            .or_else(|| object.comps.first())
+            .cloned()
+            .ok_or(ItipError::NoComponent);
+    };
+    let key = values::rid_key(rid_text);
+    if let Some(comp) = object.by_rid(Some(&key)) {
+        return Ok(comp.clone());
+    }
+    let no_such = || ItipError::NoSuchInstance {
+        uid: object.uid.clone(),
+        recurrence_id: rid_text.to_string(),
+    };
+    let master = object.master().ok_or_else(no_such)?;
+    let rid_entry = rid_entry(master, rid_text).ok_or_else(no_such)?;
+    Ok(override_of(master, &rid_entry))
+}
+
+/// A RECURRENCE-ID for `text`, in the master's DTSTART zone unless `text` says UTC.
+fn rid_entry(master: &Comp, text: &str) -> Option<ICalendarEntry> {
+    let start = master.property(&ICalendarProperty::Dtstart)?;
+    let line = format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRECURRENCE-ID:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        text.trim()
+    );
+    let parsed = calcard::icalendar::ICalendar::parse(line).ok()?;
+    let mut entry = parsed
+        .components
+        .get(1)?
+        .property(&ICalendarProperty::RecurrenceId)?
+        .clone();
+    let value = entry.values.first()?.as_partial_date_time()?;
+    if !value.has_zone() {
+        entry.params = start
+            .params
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.name,
+                    ICalendarParameterName::Tzid | ICalendarParameterName::Value
+                )
+            })
+            .cloned()
+            .collect();
+    }
+    Some(entry)
+}
+
+fn significant_change(old: &Comp, new: &Comp) -> bool {
+    SIGNIFICANT.iter().any(|name| {
+        let a: Vec<String> = old.properties(name).map(values::value_string).collect();
+        let b: Vec<String> = new.properties(name).map(values::value_string).collect();
+        a != b
+    })
+}
+
+/// A copy fit for attendees: no alarms, no bookkeeping.
+fn outgoing(comp: &Comp) -> Comp {
+    let mut out = comp.clone();
+    out.children
+        .retain(|c| c.kind != ICalendarComponentType::VAlarm);
+    out.entries.retain(|e| !sanitize::is_own(e));
+    for entry in out.entries.iter_mut() {
+        entry.params.retain(|p| !is_own_param(&p.name));
+    }
+    out
+}
+
+fn is_own_param(name: &ICalendarParameterName) -> bool {
+    match name {
+        ICalendarParameterName::Other(n) => n
+            .get(..sanitize::OWN_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(sanitize::OWN_PREFIX)),
+        _ => false,
+    }
+}
+
+fn message(object: &Object, method: ICalendarMethod, comps: Vec<Comp>) -> String {
+    let mut root = Comp::new(ICalendarComponentType::VCalendar);
+    root.entries.extend(
+        object
+            .root
+            .entries
+            .iter()
+            .filter(|e| matches!(e.name, ICalendarProperty::Calscale))
+            .cloned(),
+    );
+    ensure_header(&mut root);
+    root.entries.push(ICalendarEntry {
+        name: ICalendarProperty::Method,
+        params: Vec::new(),
+        values: vec![ICalendarValue::Method(method)],
+    });
+    root.children.extend(object.timezones().cloned());
+    root.children.extend(comps);
+    model::serialize(&root)
+}
+
+fn integer(name: ICalendarProperty, value: i64) -> ICalendarEntry {
+    ICalendarEntry {
+        name,
+        params: Vec::new(),
+        values: vec![ICalendarValue::Integer(value)],
+    }
+}
+
+fn now_stamp() -> ICalendarEntry {
+    ICalendarEntry {
+        name: ICalendarProperty::Dtstamp,
+        params: Vec::new(),
+        values: vec![ICalendarValue::PartialDateTime(Box::new(
+            PartialDateTime::now(),
+        ))],
+    }
+}

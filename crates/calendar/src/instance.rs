@@ -1,0 +1,75 @@
+//! Making an override for one instance of a recurring event, when an answer concerns an
+//! instance the organizer never overrode.
+
+use crate::datetime;
+use crate::model::Comp;
+use calcard::icalendar::{
+    ICalendarEntry, ICalendarParameterName, ICalendarProperty, ICalendarValue,
+};
+
+/// A copy of `master` standing for the instance `rid`: no recurrence of its own, starting at
+/// the RECURRENCE-ID, lasting as long as the master.
+pub(crate) fn override_of(master: &Comp, rid: &ICalendarEntry) -> Comp {
+    let mut instance = master.clone();
+    instance.entries.retain(|e| {
+        !matches!(
+            e.name,
+            ICalendarProperty::Rrule
+                | ICalendarProperty::Rdate
+                | ICalendarProperty::Exdate
+                | ICalendarProperty::Exrule
+                | ICalendarProperty::RecurrenceId
+        )
+    });
+    let rid = ICalendarEntry {
+        name: ICalendarProperty::RecurrenceId,
+        params: rid
+            .params
+            .iter()
+            .filter(|p| p.name != ICalendarParameterName::Range)
+            .cloned()
+            .collect(),
+        values: rid.values.clone(),
+    };
+    let old_start = master.property(&ICalendarProperty::Dtstart).cloned();
+    let new_start = ICalendarEntry {
+        name: ICalendarProperty::Dtstart,
+        ..rid.clone()
+    };
+    for end_name in [ICalendarProperty::Dtend, ICalendarProperty::Due] {
+        let Some(end) = instance.property(&end_name).cloned() else {
+            continue;
+        };
+        match shifted(&end, old_start.as_ref(), &new_start) {
+            Some(end) => instance.set(end),
+            None => instance.remove(&end_name),
+        }
+    }
+    if old_start.is_some() {
+        instance.set(new_start);
+    }
+    instance.entries.insert(0, rid);
+    instance
+}
+
+/// `end` moved by as much as the start moved.
+fn shifted(
+    end: &ICalendarEntry,
+    old_start: Option<&ICalendarEntry>,
+    new_start: &ICalendarEntry,
+) -> Option<ICalendarEntry> {
+    let seconds = |e: &ICalendarEntry| {
+        e.values
+            .first()
+            .and_then(ICalendarValue::as_partial_date_time)
+            .and_then(datetime::to_seconds)
+    };
+    let delta = seconds(new_start)? - seconds(old_start?)?;
+    let end_value = end.values.first()?.as_partial_date_time()?;
+    let moved = datetime::from_seconds(datetime::to_seconds(end_value)? + delta, end_value)?;
+    Some(ICalendarEntry {
+        name: end.name.clone(),
+        params: end.params.clone(),
+        values: vec![ICalendarValue::PartialDateTime(Box::new(moved))],
+    })
+}

@@ -1,0 +1,131 @@
+//! CANCEL: the organizer calls off the event, or some instances of it.
+
+use super::context::Ctx;
+use super::freshness::{self, Freshness};
+use crate::model::Comp;
+use crate::object::Object;
+use crate::{Decision, safety, values};
+use calcard::icalendar::{
+    ICalendarEntry, ICalendarParameterName, ICalendarProperty, ICalendarStatus, ICalendarValue,
+};
+
+pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decision {
+    let uid = ctx.uid.clone();
+    let Some(mut stored) = stored else {
+        return ctx.no_action(format!("CANCEL for unknown {uid}: nothing to cancel"));
+    };
+    let lists_attendees = msg
+        .comps
+        .iter()
+        .any(|c| values::attendees(c).next().is_some());
+    let addressed = if lists_attendees {
+        safety::user_is_attendee(ctx, &msg)
+    } else {
+        safety::user_is_attendee(ctx, &stored)
+    };
+    if !addressed {
+        return ctx.no_action(format!(
+            "{} is not an ATTENDEE of {uid}; the CANCEL was not addressed to them",
+            ctx.user_name()
+        ));
+    }
+    let organizer = match safety::organizer_may_change(ctx, &stored, &msg) {
+        Ok(organizer) => organizer,
+        Err(why) => return ctx.no_action(why),
+    };
+    if let Freshness::Older(why) = freshness::check(&msg.comps, &stored) {
+        return ctx.no_action(format!("outdated CANCEL for {uid}: {why}"));
+    }
+    let sequence = msg.comps.iter().map(values::sequence).max().unwrap_or(0);
+    if msg.master().is_some() {
+        if ctx.policy.delete_cancelled {
+            return ctx.deleted(format!("{uid} cancelled by {organizer}; deleted"));
+        }
+        if stored.comps.iter().all(is_cancelled) {
+            return ctx.no_action(format!("{uid} is already cancelled"));
+        }
+        for comp in &mut stored.comps {
+            mark_cancelled(comp, sequence);
+        }
+        return ctx.updated(format!("{uid} cancelled by {organizer}"), &stored);
+    }
+    let mut cancelled = Vec::new();
+    for comp in &msg.comps {
+        let Some(rid) = values::recurrence_id(comp) else {
+            continue;
+        };
+        if let Some(existing) = stored
+            .comps
+            .iter_mut()
+            .find(|c| values::recurrence_id(c).as_deref() == Some(rid.as_str()))
+        {
+            if !is_cancelled(existing) {
+                mark_cancelled(existing, sequence);
+                cancelled.push(rid);
+            }
+        } else if let (Some(master), Some(rid_entry)) = (
+            stored.master_mut(),
+            comp.property(&ICalendarProperty::RecurrenceId),
+        ) && !master
+            .properties(&ICalendarProperty::Exdate)
+            .any(|e| values::rid_key(&values::value_string(e)) == rid)
+        {
+            master.entries.push(exdate_from(rid_entry));
+            cancelled.push(rid);
+        }
+    }
+    if cancelled.is_empty() {
+        return ctx.no_action(format!(
+            "CANCEL for {uid} names no instance that is still in the calendar"
+        ));
+    }
+    ctx.updated(
+        format!(
+            "instance(s) {} of {uid} cancelled by {organizer}",
+            cancelled.join(", ")
+        ),
+        &stored,
+    )
+}
+
+fn is_cancelled(comp: &Comp) -> bool {
+    matches!(
+        comp.property(&ICalendarProperty::Status)
+            .and_then(|e| e.values.first()),
+        Some(ICalendarValue::Status(ICalendarStatus::Cancelled))
+    )
+}
+
+fn mark_cancelled(comp: &mut Comp, sequence: i64) {
+    comp.set(ICalendarEntry {
+        name: ICalendarProperty::Status,
+        params: Vec::new(),
+        values: vec![ICalendarValue::Status(ICalendarStatus::Cancelled)],
+    });
+    if sequence > values::sequence(comp) {
+        comp.set(ICalendarEntry {
+            name: ICalendarProperty::Sequence,
+            params: Vec::new(),
+            values: vec![ICalendarValue::Integer(sequence)],
+        });
+    }
+}
+
+/// An EXDATE with the same value and TZID/VALUE as the RECURRENCE-ID (RANGE dropped).
+fn exdate_from(rid: &ICalendarEntry) -> ICalendarEntry {
+    ICalendarEntry {
+        name: ICalendarProperty::Exdate,
+        params: rid
+            .params
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.name,
+                    ICalendarParameterName::Tzid | ICalendarParameterName::Value
+                )
+            })
+            .cloned()
+            .collect(),
+        values: rid.values.clone(),
+    }
+}

@@ -1,0 +1,112 @@
+//! Applying one iTIP message (RFC 5546) to the stored copy of its calendar object.
+
+mod cancel;
+pub(crate) mod context;
+mod freshness;
+mod merge;
+mod negotiate;
+mod reply;
+mod request;
+
+use crate::object::Object;
+use crate::{Decision, Facts, Limits, Method, Outcome, Policy, model, recur, sanitize, values};
+use calcard::icalendar::ICalendarValue;
+use context::Ctx;
+
+/// Decides what `message` does to `stored` (the user's copy of the same UID, if any).
+///
+/// Never panics and never reads a clock: `policy.now` is the time.
+pub fn apply(
+    stored: Option<&str>,
+    message: &str,
+    facts: &Facts,
+    policy: &Policy,
+    limits: &Limits,
+) -> Decision {
+    let root = match model::parse(message, limits) {
+        Ok(root) => root,
+        Err(e) => return Decision::new(Outcome::error(format!("message: {e}")), None, None),
+    };
+    let method = match root
+        .property(&calcard::icalendar::ICalendarProperty::Method)
+        .map(|e| e.values.first())
+    {
+        None => {
+            return Decision::new(
+                Outcome::no_action("not an iTIP message: the calendar has no METHOD"),
+                None,
+                None,
+            );
+        }
+        Some(Some(ICalendarValue::Method(m))) => Method::from_calcard(m),
+        Some(value) => {
+            let text = value.and_then(ICalendarValue::as_text).unwrap_or("");
+            match Method::parse(text) {
+                Some(m) => m,
+                None => {
+                    return Decision::new(
+                        Outcome::error(format!("unknown METHOD {:?}", model::truncate(text, 40))),
+                        None,
+                        None,
+                    );
+                }
+            }
+        }
+    };
+    let mut msg = match Object::from_root(root) {
+        Ok(msg) => msg,
+        Err(e) => {
+            return Decision::new(Outcome::error(format!("message: {e}")), Some(method), None);
+        }
+    };
+    let ctx = Ctx::new(facts, policy, method, &msg.uid);
+    for comp in &msg.comps {
+        if let Err(why) = recur::check(comp) {
+            return ctx.error(format!("{} refused: {why}", msg.uid));
+        }
+    }
+    if facts.spam {
+        return ctx.no_action(format!(
+            "message from {} is marked as spam; {} not applied to the calendar",
+            ctx.sender, method
+        ));
+    }
+    if !facts.authenticated {
+        return ctx.no_action(format!(
+            "sender {} is not authenticated (no aligned SPF/DKIM pass); {} not applied to the calendar",
+            ctx.sender, method
+        ));
+    }
+    let stored = match stored.map(|text| Object::parse(text, limits)) {
+        None => None,
+        Some(Ok(object)) if object.uid == msg.uid => Some(object),
+        Some(Ok(object)) => {
+            return ctx.error(format!(
+                "stored object has UID {} but the message is for {}; the caller passed the wrong object",
+                object.uid, msg.uid
+            ));
+        }
+        Some(Err(e)) => {
+            return ctx.error(format!("stored copy of {} is unreadable: {e}", msg.uid));
+        }
+    };
+    for comp in &mut msg.comps {
+        sanitize::incoming(comp);
+    }
+    match method {
+        Method::Request | Method::Publish | Method::Add => request::apply(&ctx, msg, stored),
+        Method::Cancel => cancel::apply(&ctx, msg, stored),
+        Method::Reply => reply::apply(&ctx, msg, stored),
+        Method::Refresh => negotiate::refresh(&ctx, &msg, stored),
+        Method::Counter => negotiate::counter(&ctx, &msg, stored),
+        Method::DeclineCounter => negotiate::decline_counter(&ctx, &msg, stored),
+    }
+}
+
+/// `SEQUENCE 3` or `SEQUENCE 3, DTSTAMP …` for reasons.
+fn version(comp: &model::Comp) -> String {
+    match values::dtstamp(comp) {
+        Some(stamp) => format!("SEQUENCE {}, DTSTAMP {stamp}", values::sequence(comp)),
+        None => format!("SEQUENCE {}", values::sequence(comp)),
+    }
+}

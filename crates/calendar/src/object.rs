@@ -1,0 +1,104 @@
+//! One calendar object: the VCALENDAR wrapper, its time zones, and the VEVENTs or VTODOs
+//! that share one UID (a master and its overrides).
+
+use crate::model::{self, Comp};
+use crate::values;
+use crate::{ItipError, Limits};
+use calcard::icalendar::{ICalendarComponentType, ICalendarProperty};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Object {
+    /// The VCALENDAR with every child that is not a scheduling component.
+    pub root: Comp,
+    /// VEVENTs or VTODOs with the same UID.
+    pub comps: Vec<Comp>,
+    pub uid: String,
+}
+
+impl Object {
+    pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Self, ItipError> {
+        Self::from_root(model::parse(text, limits)?)
+    }
+
+    pub(crate) fn from_root(mut root: Comp) -> Result<Self, ItipError> {
+        let (comps, others): (Vec<Comp>, Vec<Comp>) = std::mem::take(&mut root.children)
+            .into_iter()
+            .partition(Comp::is_scheduling);
+        root.children = others;
+        let mut uid: Option<String> = None;
+        for comp in &comps {
+            let this = values::uid(comp).ok_or(ItipError::MissingUid)?;
+            match &uid {
+                Some(first) if *first != this => {
+                    return Err(ItipError::MixedUids(first.clone(), this));
+                }
+                Some(_) => {}
+                None => uid = Some(this),
+            }
+        }
+        let uid = uid.ok_or(ItipError::NoComponent)?;
+        Ok(Object { root, comps, uid })
+    }
+
+    pub(crate) fn master(&self) -> Option<&Comp> {
+        self.comps
+            .iter()
+            .find(|c| values::recurrence_id(c).is_none())
+    }
+
+    pub(crate) fn master_mut(&mut self) -> Option<&mut Comp> {
+        self.comps
+            .iter_mut()
+            .find(|c| values::recurrence_id(c).is_none())
+    }
+
+    pub(crate) fn by_rid(&self, rid: Option<&str>) -> Option<&Comp> {
+        self.comps
+            .iter()
+            .find(|c| values::recurrence_id(c).as_deref() == rid)
+    }
+
+    /// The component an instance inherits from when it has no override of its own.
+    pub(crate) fn counterpart(&self, rid: Option<&str>) -> Option<&Comp> {
+        self.by_rid(rid).or_else(|| self.master())
+    }
+
+    /// The ORGANIZER, taken from the master if it has one.
+    pub(crate) fn organizer(&self) -> Option<String> {
+        self.master()
+            .and_then(values::organizer)
+            .or_else(|| self.comps.iter().find_map(values::organizer))
+    }
+
+    pub(crate) fn timezones(&self) -> impl Iterator<Item = &Comp> {
+        self.root
+            .children
+            .iter()
+            .filter(|c| c.kind == ICalendarComponentType::VTimezone)
+    }
+
+    /// The object as stored: no METHOD, time zones first, the master before overrides.
+    pub(crate) fn to_stored_text(&self) -> String {
+        let mut root = self.root.clone();
+        root.remove(&ICalendarProperty::Method);
+        ensure_header(&mut root);
+        let mut comps = self.comps.clone();
+        comps.sort_by_key(|c| values::recurrence_id(c).is_some());
+        root.children.extend(comps);
+        model::serialize(&root)
+    }
+}
+
+/// VERSION and PRODID are required (RFC 5545 section 3.6); some senders omit them.
+pub(crate) fn ensure_header(root: &mut Comp) {
+    if root.property(&ICalendarProperty::Version).is_none() {
+        root.entries
+            .insert(0, values::text_entry(ICalendarProperty::Version, "2.0"));
+    }
+    if root.property(&ICalendarProperty::Prodid).is_none() {
+        root.entries.insert(
+            0,
+            values::text_entry(ICalendarProperty::Prodid, crate::PRODID),
+        );
+    }
+}
