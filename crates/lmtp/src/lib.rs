@@ -4,6 +4,8 @@
 //! The protocol is a pure state machine over bytes (`protocol`, `session`); `server` is the
 //! thin tokio shell around it. What happens to an accepted message is the host's business,
 //! behind the [`Backend`] trait: the `imipd` binary wires detect → filter → sink there.
+//! The sinks live here too: [`maildir::Maildir`] writes the user's Maildir, and
+//! [`downstream::LmtpClient`] hands the message to another LMTP server.
 
 pub mod data;
 pub mod detect;

@@ -191,3 +191,9 @@ async fn unix_socket_targets_work() {
     assert_eq!(codes(&replies), [(250, (2, 0, 0))]);
     assert_eq!(server.await.unwrap().data, b"hello\r\n");
 }
+
+#[tokio::test]
+async fn no_recipients_means_no_connection_and_no_replies() {
+    let client = LmtpClient::new("127.0.0.1:1", "imipd.test").unwrap();
+    assert!(client.deliver("s@y", &[], &[b"m\r\n"]).await.is_empty());
+}

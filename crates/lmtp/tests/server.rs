@@ -514,3 +514,50 @@ async fn shutdown_lets_the_open_transaction_finish() {
         [b"Subject: half\r\n\r\nrest\r\n".to_vec()]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_vanishing_mid_message_leaves_no_spool_file() {
+    let server = Server::start(|c| c.spool_memory_threshold = 1000).await;
+    let mut client = server.client().await;
+    client
+        .commands(&["LHLO c", "MAIL FROM:<s@x>", "RCPT TO:<alice@x>", "DATA"])
+        .await;
+    client.send(&b"0123456789\r\n".repeat(1000)).await;
+    let spool = server.dir.path().join("spool");
+    let mut seen_file = false;
+    for _ in 0..100 {
+        if count_spool_files(&spool) == 1 {
+            seen_file = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(seen_file, "the message should be spooling to a file");
+    drop(client);
+    let mut gone = false;
+    for _ in 0..100 {
+        if count_spool_files(&spool) == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(gone, "spool file left after the client vanished");
+    assert!(server.delivered().is_empty());
+    let mut next = server.client().await;
+    assert_eq!(next.commands(&["NOOP"]).await, ["250 2.0.0"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlong_command_lines_are_refused_and_skipped() {
+    let server = Server::start(|_| {}).await;
+    let mut client = server.client().await;
+    let long = format!("NOOP {}\r\nNOOP\r\n", "x".repeat(100_000));
+    client.send(long.as_bytes()).await;
+    let reply = client.reply().await;
+    assert!(
+        reply.starts_with("500 5.5.2 command line longer than"),
+        "{reply}"
+    );
+    assert!(client.reply().await.starts_with("250 2.0.0"));
+}

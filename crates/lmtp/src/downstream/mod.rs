@@ -95,6 +95,9 @@ impl LmtpClient {
     /// downstream's RCPT reply for a recipient it refused, its reply after the message for
     /// one it accepted, and `451 4.4.1` for any it gave no answer for.
     pub async fn deliver(&self, mail_from: &str, rcpts: &[&str], pieces: &[&[u8]]) -> Vec<Reply> {
+        if rcpts.is_empty() {
+            return Vec::new();
+        }
         let mut replies: Vec<Option<Reply>> = vec![None; rcpts.len()];
         let result = match &self.target {
             Target::Tcp(address) => match connect(TcpStream::connect(address.as_str())).await {

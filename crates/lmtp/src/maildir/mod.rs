@@ -28,7 +28,7 @@ impl Maildir {
     /// folder `<root>/<user>/Maildir/.<Name>/`, created if missing; "A/B" and "A.B" are
     /// both `.A.B`. `pieces` are written one after the other, as given. With IMAP system
     /// flags (\Seen \Answered \Flagged \Deleted \Draft) the message goes to cur/ with
-    /// ":2,<letters>"; other keywords are ignored. Returns the path of the message file.
+    /// `:2,` and the flag letters; other keywords are ignored. Returns the path of the message file.
     pub fn deliver(
         &self,
         user: &str,
