@@ -30,15 +30,9 @@ pub(crate) enum Call {
         organizers: bool,
         calendar_id: bool,
     },
-    /// Values: the notify `:options`.
-    AddCal {
-        uri_calendar_id: Option<String>,
-    },
-    UpdateCal,
-    /// A notification method imipd does not send; logged and skipped.
-    OtherNotify {
-        method: String,
-    },
+    /// Values: the notify method, then its `:options`; the method is classified at run
+    /// time, after variable expansion.
+    Notify,
 }
 
 /// Extensions a user script may require. Others (vacation, reject, editheader, include …)
@@ -118,6 +112,7 @@ pub(crate) fn prepare(source: &str) -> Result<Prepared, CompileError> {
     let mut rewrites = Vec::new();
     let mut calls = Vec::new();
     let mut commands = Vec::new();
+    let mut variables = Vec::new();
     let mut at_command = true;
     let mut i = 0;
     while let Some(token) = tokens.get(i) {
@@ -132,13 +127,22 @@ pub(crate) fn prepare(source: &str) -> Result<Prepared, CompileError> {
                         continue;
                     }
                     "processcalendar" => {
-                        let (end, rewrite, call) =
-                            processcalendar(source, &tokens, i, &required, calls.len())?;
+                        let (end, rewrite, call) = processcalendar(
+                            source,
+                            &tokens,
+                            i,
+                            &required,
+                            calls.len(),
+                            &mut variables,
+                        )?;
                         rewrites.push(rewrite);
                         calls.push(call);
                         i = end;
                         at_command = true;
                         continue;
+                    }
+                    "set" | "addflag" | "setflag" | "removeflag" => {
+                        variables.extend(variable_name(&tokens[i + 1..], name == "set"));
                     }
                     "notify" => {
                         if let Some((end, rewrite, call)) =
@@ -158,6 +162,17 @@ pub(crate) fn prepare(source: &str) -> Result<Prepared, CompileError> {
             _ => {}
         }
         i += 1;
+    }
+
+    if let Some(declarations) = declarations(&variables) {
+        rewrites.insert(
+            0,
+            Rewrite {
+                start: 0,
+                end: 0,
+                text: declarations,
+            },
+        );
     }
 
     let mut text = String::with_capacity(source.len() + rewrites.len() * 120);
@@ -189,6 +204,46 @@ pub(crate) fn prepare(source: &str) -> Result<Prepared, CompileError> {
         calls,
         segments,
         commands,
+    })
+}
+
+/// The variable a `set` (or a flag action's two-argument form) writes, when constant.
+fn variable_name(args: &[Token], is_set: bool) -> Option<String> {
+    let mut strings = Vec::new();
+    let mut depth = 0;
+    for token in args {
+        match &token.kind {
+            Kind::Semicolon | Kind::Open(b'{') | Kind::Close(b'}') => break,
+            Kind::Open(_) => depth += 1,
+            Kind::Close(_) => depth -= 1,
+            Kind::Str(value) if depth == 0 => strings.push(value.as_str()),
+            Kind::Identifier(_) | Kind::Number => return None,
+            _ => {}
+        }
+    }
+    let name = match strings.as_slice() {
+        [name, _] => *name,
+        [name, ..] if is_set => *name,
+        _ => return None,
+    };
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then(|| name.to_ascii_lowercase())
+}
+
+/// sieve-rs scopes a variable first set inside a block to that block and clears it at
+/// the block's end; RFC 5229 variables live for the whole script. Declaring every
+/// variable at the top level first gives them script scope.
+fn declarations(variables: &[String]) -> Option<String> {
+    let mut seen = HashSet::new();
+    let mut text = String::from("require \"vnd.stalwart.expressions\";");
+    for name in variables {
+        if seen.insert(name) {
+            text.push_str(&format!(" let \"{name}\" \"''\";"));
+        }
+    }
+    (!seen.is_empty()).then(|| {
+        text.push(' ');
+        text
     })
 }
 
@@ -328,6 +383,7 @@ fn processcalendar(
     at: usize,
     required: &HashSet<String>,
     index: usize,
+    variables: &mut Vec<String>,
 ) -> Result<(usize, Rewrite, Call), CompileError> {
     let command = &tokens[at];
     if !required.contains("processcalendar") {
@@ -418,6 +474,7 @@ fn processcalendar(
                         format!("{var_name:?} is not a variable name"),
                     ));
                 }
+                variables.push(var_name.to_string());
                 if name == "outcome" {
                     outcome = Some(var_name.to_string());
                 } else {
@@ -530,10 +587,6 @@ fn notify(
     let Some(method) = method else {
         return Ok(None);
     };
-    let uri = value(method);
-    if uri.contains("${") && required.contains("variables") {
-        return Ok(None);
-    }
     if !required.contains("enotify") {
         return Err(error_at(
             source,
@@ -541,20 +594,10 @@ fn notify(
             "notify used without require \"enotify\"",
         ));
     }
-    let (scheme, rest) = uri.split_once(':').unwrap_or((uri, ""));
-    let call = match scheme.trim().to_ascii_lowercase().as_str() {
-        "addcal" => Call::AddCal {
-            uri_calendar_id: uri_calendar_id(rest),
-        },
-        "updatecal" => Call::UpdateCal,
-        _ => Call::OtherNotify {
-            method: uri.to_string(),
-        },
-    };
-    let values: Vec<&str> = match call {
-        Call::AddCal { .. } => options.iter().map(|t| verbatim(source, t)).collect(),
-        _ => Vec::new(),
-    };
+    let values: Vec<&str> = std::iter::once(method)
+        .chain(options)
+        .map(|t| verbatim(source, t))
+        .collect();
     Ok(Some((
         next,
         Rewrite {
@@ -562,16 +605,6 @@ fn notify(
             end,
             text: probe(index, &values),
         },
-        call,
+        Call::Notify,
     )))
-}
-
-/// `calendarId` from an `addcal:?calendarId=…` URI.
-pub(crate) fn uri_calendar_id(rest: &str) -> Option<String> {
-    rest.trim_start_matches('?')
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| k.eq_ignore_ascii_case("calendarid"))
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
 }

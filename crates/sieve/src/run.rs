@@ -2,7 +2,7 @@
 
 use crate::compile::Script;
 use crate::organizer::organizer;
-use crate::prepass::{Call, FN_OUTCOME, FN_REASON, MARKER, uri_calendar_id};
+use crate::prepass::{Call, FN_OUTCOME, FN_REASON, MARKER};
 use imipd_calendar::Outcome;
 use sieve::compiler::grammar::Capability;
 use sieve::runtime::Variable;
@@ -430,16 +430,10 @@ impl Run<'_> {
                     .calendar_jobs
                     .push(CalendarJob::Process(request));
             }
-            Call::AddCal { uri_calendar_id } => {
-                let calendar_id = options_calendar_id(&values).or_else(|| uri_calendar_id.clone());
-                self.add_cal(calendar_id);
-            }
-            Call::UpdateCal => self.result.calendar_jobs.push(CalendarJob::UpdateCal),
-            Call::OtherNotify { method } => {
-                info!(
-                    method,
-                    "Sieve notify skipped: imipd only handles addcal and updatecal"
-                );
+            Call::Notify => {
+                if let Some((method, options)) = values.split_first() {
+                    self.notify(method, options);
+                }
             }
         }
     }
@@ -458,7 +452,7 @@ impl Run<'_> {
             .push(CalendarJob::AddCal { calendar_id });
     }
 
-    /// A notify whose method was only known at run time (a variable).
+    /// `notify`: addcal and updatecal become calendar jobs, other methods are skipped.
     fn notify(&mut self, method: &str, options: &[String]) {
         let (scheme, rest) = method.split_once(':').unwrap_or((method, ""));
         match scheme.trim().to_ascii_lowercase().as_str() {
@@ -492,4 +486,14 @@ fn options_calendar_id(options: &[String]) -> Option<String> {
             }
         })
         .filter(|id| !id.is_empty())
+}
+
+/// `calendarId` from an `addcal:?calendarId=…` URI.
+fn uri_calendar_id(rest: &str) -> Option<String> {
+    rest.trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("calendarid"))
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
 }
