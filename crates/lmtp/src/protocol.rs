@@ -35,6 +35,11 @@ pub enum Command {
         to: String,
     },
     Data,
+    /// A chunk of the message follows the command line (RFC 3030).
+    Bdat {
+        size: usize,
+        last: bool,
+    },
     Rset,
     Noop,
     Quit,
@@ -42,7 +47,7 @@ pub enum Command {
     Help,
     /// HELO or EHLO: this is LMTP, the client must say LHLO (RFC 2033 section 4.1).
     SmtpHello,
-    /// A verb that exists in SMTP but is not offered here (AUTH, STARTTLS, BDAT, ...).
+    /// A verb that exists in SMTP but is not offered here (AUTH, STARTTLS, EXPN, ...).
     NotImplemented(&'static str),
 }
 
@@ -72,7 +77,7 @@ pub fn parse_command(line: &[u8]) -> Result<Command, Reply> {
                 return Err(Reply::new(
                     555,
                     (5, 5, 4),
-                    "BODY=BINARYMIME needs CHUNKING, which is not offered",
+                    "BODY=BINARYMIME is not supported, send 8BITMIME",
                 ));
             }
             Command::Mail {
@@ -90,6 +95,13 @@ pub fn parse_command(line: &[u8]) -> Result<Command, Reply> {
             to: to.address.into_owned(),
         },
         Request::Data => Command::Data,
+        Request::Bdat {
+            chunk_size,
+            is_last,
+        } => Command::Bdat {
+            size: chunk_size,
+            last: is_last,
+        },
         Request::Rset => Command::Rset,
         Request::Noop { .. } => Command::Noop,
         Request::Quit => Command::Quit,
@@ -140,7 +152,9 @@ pub fn lhlo_reply(hostname: &str, max_message_size: usize) -> Reply {
     Reply::new(
         250,
         (0, 0, 0),
-        format!("{hostname}\nPIPELINING\nENHANCEDSTATUSCODES\n8BITMIME\nSIZE {max_message_size}"),
+        format!(
+            "{hostname}\nPIPELINING\nENHANCEDSTATUSCODES\n8BITMIME\nCHUNKING\nSIZE {max_message_size}"
+        ),
     )
 }
 
@@ -255,7 +269,20 @@ mod tests {
             ("HELP DATA\r\n", Command::Help),
             ("EXPN list\r\n", Command::NotImplemented("EXPN")),
             ("STARTTLS\r\n", Command::NotImplemented("STARTTLS")),
-            ("BDAT 10 LAST\r\n", Command::NotImplemented("BDAT")),
+            (
+                "BDAT 10 LAST\r\n",
+                Command::Bdat {
+                    size: 10,
+                    last: true,
+                },
+            ),
+            (
+                "BDAT 0\r\n",
+                Command::Bdat {
+                    size: 0,
+                    last: false,
+                },
+            ),
         ];
         for (line, expected) in cases {
             assert_eq!(ok(line), expected, "input {line:?}");
@@ -297,7 +324,7 @@ mod tests {
             (Reply::new(220, (0, 0, 0), "mx LMTP"), "220 mx LMTP\r\n"),
             (
                 lhlo_reply("mx", 10),
-                "250-mx\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SIZE 10\r\n",
+                "250-mx\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-CHUNKING\r\n250 SIZE 10\r\n",
             ),
             (
                 Reply::new(451, (4, 3, 0), "bad\rtext\u{0}here"),

@@ -34,6 +34,13 @@ pub enum Step {
     /// Send the (354) reply, read the message, then end the transaction with
     /// [`Session::take_envelope`].
     ReadData(Reply),
+    /// Read the next `size` bytes as part of the message (BDAT, RFC 3030). Unless `last`,
+    /// then reply that the chunk was received; after the last chunk end the transaction
+    /// with [`Session::take_envelope`], as after DATA.
+    ReadChunk { size: usize, last: bool },
+    /// Read and drop the next `size` bytes (a BDAT that cannot be accepted), then send the
+    /// reply.
+    SkipChunk { size: usize, reply: Reply },
     /// Send the reply and close the connection.
     Close(Reply),
 }
@@ -44,6 +51,8 @@ pub struct Session {
     helo: Option<String>,
     envelope: Option<Envelope>,
     pending_rcpt: Option<String>,
+    /// BDAT chunks have been received and the last one has not.
+    chunking: bool,
     errors: usize,
 }
 
@@ -54,6 +63,7 @@ impl Session {
             helo: None,
             envelope: None,
             pending_rcpt: None,
+            chunking: false,
             errors: 0,
         }
     }
@@ -76,6 +86,11 @@ impl Session {
         self.envelope.is_some()
     }
 
+    /// Whether a message is being received in BDAT chunks.
+    pub fn receiving_chunks(&self) -> bool {
+        self.chunking
+    }
+
     /// Handles one command line (ending in LF).
     pub fn command(&mut self, line: &[u8]) -> Step {
         let step = match protocol::parse_command(line) {
@@ -92,7 +107,7 @@ impl Session {
 
     fn count_errors(&mut self, step: Step) -> Step {
         match &step {
-            Step::Reply(reply) if reply.code >= 500 => {
+            Step::Reply(reply) | Step::SkipChunk { reply, .. } if reply.code >= 500 => {
                 self.errors += 1;
                 if self.errors >= MAX_CONSECUTIVE_ERRORS {
                     return Step::Close(Reply::new(
@@ -123,6 +138,7 @@ impl Session {
             Command::Mail { from, size, body } => Step::Reply(self.mail(from, size, body)),
             Command::Rcpt { to } => self.rcpt(to),
             Command::Data => self.data(),
+            Command::Bdat { size, last } => self.bdat(size, last),
             Command::Rset => {
                 self.reset();
                 Step::Reply(Reply::new(250, (2, 0, 0), "reset"))
@@ -160,6 +176,7 @@ impl Session {
     fn reset(&mut self) {
         self.envelope = None;
         self.pending_rcpt = None;
+        self.chunking = false;
     }
 
     fn mail(&mut self, from: String, size: Option<usize>, body: Body) -> Reply {
@@ -244,6 +261,9 @@ impl Session {
             Some(envelope) if envelope.recipients.is_empty() => {
                 Step::Reply(bad_sequence("no valid recipients"))
             }
+            Some(_) if self.chunking => Step::Reply(bad_sequence(
+                "DATA cannot follow BDAT: send the rest with BDAT or RSET",
+            )),
             Some(_) => Step::ReadData(Reply::new(
                 354,
                 (0, 0, 0),
@@ -252,10 +272,30 @@ impl Session {
         }
     }
 
+    fn bdat(&mut self, size: usize, last: bool) -> Step {
+        // RFC 3030 section 2: the chunk is on its way whatever the reply, so it is always read.
+        let refusal = match &self.envelope {
+            None if self.helo.is_none() => Some(bad_sequence("send LHLO first")),
+            None => Some(bad_sequence("send MAIL first")),
+            Some(envelope) if envelope.recipients.is_empty() => {
+                Some(bad_sequence("no valid recipients"))
+            }
+            Some(_) => None,
+        };
+        match refusal {
+            Some(reply) => Step::SkipChunk { size, reply },
+            None => {
+                self.chunking = !last;
+                Step::ReadChunk { size, last }
+            }
+        }
+    }
+
     /// Ends the transaction after DATA; the caller delivers the message (or refuses it)
     /// and sends one reply per recipient, see [`replies_for`].
     pub fn take_envelope(&mut self) -> Option<Envelope> {
         self.pending_rcpt = None;
+        self.chunking = false;
         self.envelope.take()
     }
 }
@@ -331,6 +371,12 @@ mod tests {
             .iter()
             .map(|line| match session.command(line.as_bytes()) {
                 Step::Reply(r) | Step::ReadData(r) | Step::Close(r) => r.code,
+                Step::SkipChunk { reply, .. } => reply.code,
+                Step::ReadChunk { last: false, .. } => 250,
+                Step::ReadChunk { last: true, .. } => {
+                    session.take_envelope();
+                    250
+                }
                 Step::CheckRecipient(address) => {
                     let check = if address.starts_with("nobody") {
                         RcptCheck::Unknown
@@ -425,6 +471,35 @@ mod tests {
             (
                 &["LHLO x\r\n", "MAIL FROM:<a@x>\r\n", "RCPT TO:<>\r\n"],
                 &[250, 250, 501],
+            ),
+            (&["BDAT 3\r\n"], &[503]),
+            (&["LHLO x\r\n", "BDAT 3 LAST\r\n"], &[250, 503]),
+            (
+                &["LHLO x\r\n", "MAIL FROM:<a@x>\r\n", "BDAT 3\r\n"],
+                &[250, 250, 503],
+            ),
+            (
+                &[
+                    "LHLO x\r\n",
+                    "MAIL FROM:<a@x>\r\n",
+                    "RCPT TO:<b@x>\r\n",
+                    "BDAT 3\r\n",
+                    "DATA\r\n",
+                    "BDAT 3 LAST\r\n",
+                    "RCPT TO:<c@x>\r\n",
+                ],
+                &[250, 250, 250, 250, 503, 250, 503],
+            ),
+            (
+                &[
+                    "LHLO x\r\n",
+                    "MAIL FROM:<a@x>\r\n",
+                    "RCPT TO:<b@x>\r\n",
+                    "BDAT 3\r\n",
+                    "RSET\r\n",
+                    "BDAT 3 LAST\r\n",
+                ],
+                &[250, 250, 250, 250, 250, 503],
             ),
             (
                 &["VRFY b\r\n", "HELP\r\n", "AUTH PLAIN\r\n"],

@@ -216,7 +216,7 @@ async fn lhlo_lists_the_capabilities() {
     client.send(b"LHLO client.test\r\n").await;
     assert_eq!(
         client.reply().await,
-        "250-lmtp.test\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SIZE 12345\r\n"
+        "250-lmtp.test\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-CHUNKING\r\n250 SIZE 12345\r\n"
     );
     let codes = client
         .commands(&["EHLO x", "VRFY bob", "HELP", "NOOP", "QUIT"])
@@ -560,4 +560,54 @@ async fn overlong_command_lines_are_refused_and_skipped() {
         "{reply}"
     );
     assert!(client.reply().await.starts_with("250 2.0.0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bdat_chunks_are_taken_verbatim() {
+    let server = Server::start(|_| {}).await;
+    let mut client = server.client().await;
+    let first = b"A: 1\r\n\r\n.\r\n";
+    let last = b"..x\n";
+    let mut wire =
+        b"LHLO c\r\nMAIL FROM:<s@x>\r\nRCPT TO:<alice@x>\r\nRCPT TO:<full@x>\r\n".to_vec();
+    wire.extend_from_slice(format!("BDAT {}\r\n", first.len()).as_bytes());
+    wire.extend_from_slice(first);
+    wire.extend_from_slice(format!("BDAT {} LAST\r\n", last.len()).as_bytes());
+    wire.extend_from_slice(last);
+    wire.extend_from_slice(b"NOOP\r\n");
+    client.send(&wire).await;
+    for expected in ["250-lmtp.", "250 2.1.0", "250 2.1.5", "250 2.1.5"] {
+        assert!(client.reply().await.starts_with(expected), "{expected}");
+    }
+    assert_eq!(
+        client.reply().await,
+        format!("250 2.0.0 {} octets received\r\n", first.len())
+    );
+    assert_eq!(client.reply().await, "250 2.0.0 <alice@x> delivered\r\n");
+    assert_eq!(client.reply().await, "552 5.2.2 <full@x> mailbox full\r\n");
+    assert!(client.reply().await.starts_with("250 2.0.0 ok"));
+    assert_eq!(server.inbox("alice"), [[&first[..], &last[..]].concat()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_bdat_chunks_are_skipped_not_parsed() {
+    let server = Server::start(|c| c.max_message_size = 10).await;
+    let mut client = server.client().await;
+    client.send(b"LHLO c\r\nBDAT 6\r\nQUIT\r\nNOOP\r\n").await;
+    assert!(client.reply().await.starts_with("250-lmtp."));
+    assert_eq!(client.reply().await, "503 5.5.1 send MAIL first\r\n");
+    assert!(client.reply().await.starts_with("250 2.0.0 ok"));
+    let codes = client
+        .commands(&["MAIL FROM:<s@x>", "RCPT TO:<alice@x>"])
+        .await;
+    assert_eq!(codes, ["250 2.1.0", "250 2.1.5"]);
+    client.send(b"BDAT 8\r\n12345678").await;
+    assert_eq!(client.reply().await, "250 2.0.0 8 octets received\r\n");
+    client.send(b"BDAT 8 LAST\r\n12345678").await;
+    let reply = client.reply().await;
+    assert!(
+        reply.starts_with("552 5.3.4 <alice@x> message exceeds"),
+        "{reply}"
+    );
+    assert!(server.delivered().is_empty());
 }

@@ -40,6 +40,7 @@ pub async fn run<B: Backend>(
         shared: &shared,
         backend: &backend,
         peer,
+        chunks: None,
     };
     let end = connection.serve(&mut stop).await;
     let hostname = &config.hostname;
@@ -77,6 +78,8 @@ struct Connection<'a, B> {
     shared: &'a Shared,
     backend: &'a Arc<B>,
     peer: SocketAddr,
+    /// The message being received in BDAT chunks.
+    chunks: Option<SpoolWriter<'a>>,
 }
 
 impl<B: Backend> Connection<'_, B> {
@@ -108,6 +111,11 @@ impl<B: Backend> Connection<'_, B> {
                     self.io.reply(&reply).await
                 }
                 Step::ReadData(reply) => self.data(&reply).await,
+                Step::ReadChunk { size, last } => self.chunk(size, last).await,
+                Step::SkipChunk { size, reply } => match self.read_exact(size, |_| {}).await {
+                    Ok(()) => self.io.reply(&reply).await,
+                    Err(closed) => Err(closed),
+                },
                 Step::Close(reply) => {
                     if let Err(closed) = self.io.reply(&reply).await {
                         return closed;
@@ -118,7 +126,45 @@ impl<B: Backend> Connection<'_, B> {
             if let Err(closed) = result {
                 return closed;
             }
+            if !self.session.receiving_chunks() {
+                // RSET, LHLO or the last chunk ended the chunked message.
+                self.chunks = None;
+            }
         }
+    }
+
+    /// Receives one BDAT chunk; after the last, sends one reply per recipient.
+    async fn chunk(&mut self, size: usize, last: bool) -> Result<(), Closed> {
+        let shared = self.shared;
+        let mut spool = self
+            .chunks
+            .take()
+            .unwrap_or_else(|| SpoolWriter::new(&shared.spool));
+        self.read_exact(size, |bytes| spool.write(bytes)).await?;
+        if last {
+            return self.finish_message(spool).await;
+        }
+        self.chunks = Some(spool);
+        self.io
+            .reply(&Reply::new(
+                250,
+                (2, 0, 0),
+                format!("{size} octets received"),
+            ))
+            .await
+    }
+
+    /// Passes the next `size` input bytes to `sink`.
+    async fn read_exact(&mut self, size: usize, mut sink: impl FnMut(&[u8])) -> Result<(), Closed> {
+        let mut left = size;
+        while left > 0 {
+            self.io.fill(None).await?;
+            let take = left.min(self.io.buffer().len());
+            sink(&self.io.buffer()[..take]);
+            self.io.consume(take);
+            left -= take;
+        }
+        Ok(())
     }
 
     /// Receives the message after DATA and sends one reply per recipient.
@@ -135,6 +181,11 @@ impl<B: Backend> Connection<'_, B> {
                 break;
             }
         }
+        self.finish_message(spool).await
+    }
+
+    /// Delivers the received message, or says why not, with one reply per recipient.
+    async fn finish_message(&mut self, spool: SpoolWriter<'_>) -> Result<(), Closed> {
         let Some(envelope) = self.session.take_envelope() else {
             return Ok(());
         };
