@@ -167,7 +167,7 @@ fn update_attendee(ctx: &Ctx<'_>, comp: &mut Comp, answer: &Answer) -> Result<bo
             ctx.uid
         ));
     }
-    let before = entry.clone();
+    let before = answer_fingerprint(entry);
     values::set_param(
         entry,
         ICalendarParameterName::Partstat,
@@ -182,7 +182,7 @@ fn update_attendee(ctx: &Ctx<'_>, comp: &mut Comp, answer: &Answer) -> Result<bo
             vec![ICalendarParameterValue::Text(status.clone())],
         );
     }
-    let mut changed = *entry != before;
+    let mut changed = answer_fingerprint(entry) != before;
     if let Some(stamp) = &answer.stamp {
         values::set_param(
             entry,
@@ -197,6 +197,26 @@ fn update_attendee(ctx: &Ctx<'_>, comp: &mut Comp, answer: &Answer) -> Result<bo
         changed |= add_delegates(comp, sender, &answer.entry);
     }
     Ok(changed)
+}
+
+/// The parameters a REPLY sets, in a form that ignores their order.
+fn answer_fingerprint(entry: &ICalendarEntry) -> Vec<String> {
+    let mut out: Vec<String> = entry
+        .params
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.name,
+                ICalendarParameterName::Partstat
+                    | ICalendarParameterName::Rsvp
+                    | ICalendarParameterName::DelegatedTo
+                    | ICalendarParameterName::ScheduleStatus
+            )
+        })
+        .map(|p| format!("{:?}={:?}", p.name, p.value))
+        .collect();
+    out.sort();
+    out
 }
 
 /// RSVP and DELEGATED-TO follow the reply: present there, copied; absent, dropped.

@@ -64,6 +64,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
         return add_instances(ctx, msg, stored, &from);
     }
     let full = msg.master().is_some();
+    let previous = stored.clone();
     let mut comps = if full {
         Vec::new()
     } else {
@@ -71,7 +72,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
     };
     for mut comp in std::mem::take(&mut msg.comps) {
         let rid = values::recurrence_id(&comp);
-        if let Some(old) = stored.counterpart(rid.as_deref()) {
+        if let Some(old) = previous.counterpart(rid.as_deref()) {
             keep_private(&mut comp, old, &ctx.user);
         }
         comps.retain(|c| values::recurrence_id(c) != rid);
