@@ -611,3 +611,17 @@ async fn refused_bdat_chunks_are_skipped_not_parsed() {
     );
     assert!(server.delivered().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_spool_files_are_removed_at_start() {
+    let server = Server::start(|c| {
+        std::fs::create_dir_all(&c.spool_dir).unwrap();
+        std::fs::write(c.spool_dir.join(format!("{SPOOL_PREFIX}stale")), b"old").unwrap();
+        std::fs::write(c.spool_dir.join("keep"), b"not ours").unwrap();
+    })
+    .await;
+    let _client = server.client().await;
+    let spool = server.dir.path().join("spool");
+    assert_eq!(count_spool_files(&spool), 0);
+    assert!(spool.join("keep").exists());
+}
