@@ -29,9 +29,10 @@ pub struct CompileError {
 fn compiler() -> &'static Compiler {
     static COMPILER: OnceLock<Compiler> = OnceLock::new();
     COMPILER.get_or_init(|| {
+        // Namespaced names: a script variable can never shadow them in an expression.
         let mut functions = FunctionMap::new()
-            .with_external_function("imipd_outcome", FN_OUTCOME, 0)
-            .with_external_function("imipd_reason", FN_REASON, 0);
+            .with_external_function("imipd.outcome", FN_OUTCOME, 0)
+            .with_external_function("imipd.reason", FN_REASON, 0);
         Compiler::new()
             .with_max_script_size(MAX_SCRIPT_BYTES * 2)
             .with_max_string_size(16 * 1024)

@@ -27,7 +27,7 @@
 //! ```text
 //! require ["mailbox", "vnd.stalwart.expressions"];
 //! if mailboxexists ["imipd:call:0", "a@x", "${b}", "work"] {}
-//! let "o" "imipd_outcome()"; let "r" "imipd_reason()";
+//! let "o" "imipd.outcome()"; let "r" "imipd.reason()";
 //! ```
 //!
 //! The argument strings are copied verbatim, so sieve-rs expands their variables with its

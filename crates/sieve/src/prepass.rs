@@ -507,7 +507,7 @@ fn processcalendar(
     values.extend(organizers.iter().map(|t| verbatim(source, t)));
     values.extend(calendar_id.iter().map(|t| verbatim(source, t)));
     let mut text = probe(index, &values);
-    for (var, function) in [(outcome, "imipd_outcome"), (reason, "imipd_reason")] {
+    for (var, function) in [(outcome, "imipd.outcome"), (reason, "imipd.reason")] {
         if let Some(var) = var {
             text.push_str(&format!(" let \"{var}\" \"{function}()\";"));
         }

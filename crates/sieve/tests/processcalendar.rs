@@ -259,3 +259,33 @@ fn processcalendar_inside_blocks_runs_only_when_reached() {
     assert_eq!(reqs.len(), 1);
     assert!(reqs[0].allow_public);
 }
+
+#[test]
+fn outcome_set_in_a_nested_block_is_seen_after_it() {
+    let host = FakeHost::default();
+    let r = run_with(
+        "require [\"processcalendar\", \"variables\", \"imap4flags\"];\n\
+         if true { if true { processcalendar :outcome \"result\" :reason \"why\"; } }\n\
+         addflag \"${result}\";\n\
+         if string :is \"${why}\" \"\" { addflag \"no-reason\"; }\n",
+        &invitation("friend@example.org", ""),
+        &facts(),
+        &host,
+    );
+    assert_eq!(r.deliveries[0].flags, ["added"]);
+}
+
+#[test]
+fn variables_named_like_the_internal_functions_do_not_interfere() {
+    let host = FakeHost::default();
+    let r = run_with(
+        "require [\"processcalendar\", \"variables\", \"imap4flags\"];\n\
+         set \"imipd_outcome\" \"before\";\n\
+         processcalendar :outcome \"imipd_outcome\";\n\
+         addflag \"${imipd_outcome}\";\n",
+        &invitation("friend@example.org", ""),
+        &facts(),
+        &host,
+    );
+    assert_eq!(r.deliveries[0].flags, ["added"]);
+}
