@@ -1,7 +1,7 @@
 //! Building the iTIP messages the user sends: REPLY as attendee, REQUEST and CANCEL as
 //! organizer. These read the clock, once, for DTSTAMP: the time the message is made.
 
-use crate::instance::override_of;
+use crate::instance::instance;
 use crate::model::{self, Comp};
 use crate::object::{Object, ensure_header};
 use crate::{ItipError, Limits, PartStat, address, sanitize, values};
@@ -183,58 +183,6 @@ pub fn build_cancel(
         })
         .collect();
     Ok(message(&object, ICalendarMethod::Cancel, comps))
-}
-
-/// The component for `recurrence_id`: its override, or one derived from the master.
-fn instance(object: &Object, recurrence_id: Option<&str>) -> Result<Comp, ItipError> {
-    let Some(rid_text) = recurrence_id else {
-        return object
-            .master()
-            .or_else(|| object.comps.first())
-            .cloned()
-            .ok_or(ItipError::NoComponent);
-    };
-    let key = values::rid_key(rid_text);
-    if let Some(comp) = object.by_rid(Some(&key)) {
-        return Ok(comp.clone());
-    }
-    let no_such = || ItipError::NoSuchInstance {
-        uid: object.uid.clone(),
-        recurrence_id: rid_text.to_string(),
-    };
-    let master = object.master().ok_or_else(no_such)?;
-    let rid_entry = rid_entry(master, rid_text).ok_or_else(no_such)?;
-    Ok(override_of(master, &rid_entry))
-}
-
-/// A RECURRENCE-ID for `text`, in the master's DTSTART zone unless `text` says UTC.
-fn rid_entry(master: &Comp, text: &str) -> Option<ICalendarEntry> {
-    let start = master.property(&ICalendarProperty::Dtstart)?;
-    let line = format!(
-        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRECURRENCE-ID:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        text.trim()
-    );
-    let parsed = calcard::icalendar::ICalendar::parse(line).ok()?;
-    let mut entry = parsed
-        .components
-        .get(1)?
-        .property(&ICalendarProperty::RecurrenceId)?
-        .clone();
-    let value = entry.values.first()?.as_partial_date_time()?;
-    if !value.has_zone() {
-        entry.params = start
-            .params
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.name,
-                    ICalendarParameterName::Tzid | ICalendarParameterName::Value
-                )
-            })
-            .cloned()
-            .collect();
-    }
-    Some(entry)
 }
 
 fn significant_change(old: &Comp, new: &Comp) -> bool {

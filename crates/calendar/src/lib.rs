@@ -6,6 +6,7 @@
 //! functions read the clock, for the DTSTAMP of the message they make.
 
 mod address;
+mod answer;
 mod build;
 mod datetime;
 mod decision;
@@ -24,6 +25,7 @@ mod sanitize;
 mod summary;
 mod values;
 
+pub use answer::set_partstat;
 pub use build::{build_cancel, build_reply, build_request};
 pub use decision::{Change, Decision, Facts, Policy};
 pub use error::ItipError;
