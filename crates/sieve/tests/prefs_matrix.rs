@@ -24,7 +24,7 @@ fn expected(prefs: &Prefs, case: Case) -> Option<CalendarRequest> {
         ..CalendarRequest::default()
     };
     if case.exists {
-        return prefs.apply_updates.then(|| CalendarRequest {
+        return prefs.apply_updates.then_some(CalendarRequest {
             updates_only: true,
             ..base
         });
@@ -105,7 +105,7 @@ fn every_preference_combination() {
                     "{what}"
                 );
                 let folder = prefs.file_into.clone().unwrap_or_else(|| "INBOX".into());
-                assert_eq!(folders(&r), [folder.clone()], "{what}");
+                assert_eq!(folders(&r), [folder], "{what}");
                 if prefs.file_into.is_some() {
                     assert!(r.deliveries[0].create, "{what}");
                 }
