@@ -7,6 +7,7 @@
 //! - [`events`]: "calendar changed" notifications for push.
 //! - [`outbound`]: composing, signing and sending iMIP mail through the outbox.
 //! - [`redirect`]: Sieve redirect as an outbox entry.
+//! - [`rsvp`]: an attendee's answer: their copy changes, a REPLY goes to the organizer.
 
 pub mod apply;
 mod background;
@@ -15,6 +16,7 @@ pub mod events;
 pub mod extract;
 pub mod outbound;
 pub mod redirect;
+pub mod rsvp;
 pub mod runner;
 pub mod spec;
 
@@ -23,4 +25,3 @@ pub use config::{Backoff, WorkerConfig};
 pub use events::CalendarChanged;
 pub use runner::{Processor, run_worker, worker_round};
 pub use spec::{Action, ItipKey, JobSpec, SpecError, idem_key, job_for_message};
-mod stub_tmp;

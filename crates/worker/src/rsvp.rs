@@ -1,0 +1,161 @@
+//! An attendee's answer to an invitation: their PARTSTAT changes in their own copy and an
+//! iMIP REPLY goes to the organizer through the outbox. The command line uses this now; the
+//! web page and CalDAV scheduling call the same function.
+
+use crate::events::CalendarChanged;
+use crate::outbound::{ComposeError, Dkim, DkimError, EventText, Mailbox, compose_itip, outgoing};
+use imipd_calendar::{ItipError, Limits, Method, PartStat, build_reply, set_partstat, summarize};
+use imipd_store::{ObjectWrite, Store};
+
+#[derive(Debug, Clone)]
+pub struct Rsvp<'a> {
+    pub user: &'a str,
+    pub uid: &'a str,
+    pub partstat: PartStat,
+    /// Answer for one instance of a recurring event only.
+    pub recurrence_id: Option<&'a str>,
+    pub comment: Option<&'a str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RsvpError {
+    #[error("{user} has no event with UID {uid} (see `imipd events list {user}`)")]
+    NoEvent { user: String, uid: String },
+    #[error("{user} is not an attendee of {uid} under any of their addresses")]
+    NotAttendee { user: String, uid: String },
+    #[error("{uid} has no organizer to answer")]
+    NoOrganizer { uid: String },
+    #[error("calendar data of {uid}: {source}")]
+    Calendar { uid: String, source: ItipError },
+    #[error("cannot compose the reply: {0}")]
+    Compose(#[from] ComposeError),
+    #[error("cannot sign the reply: {0}")]
+    Dkim(#[from] DkimError),
+    #[error("calendar store: {0}")]
+    Store(#[from] imipd_store::Error),
+}
+
+/// What an answer did: the outbox entry and the calendar change to announce.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub mail_id: i64,
+    pub change: CalendarChanged,
+}
+
+pub fn rsvp(
+    store: &dyn Store,
+    answer: &Rsvp<'_>,
+    dkim: Option<&Dkim>,
+    limits: &Limits,
+    now: i64,
+) -> Result<Answered, RsvpError> {
+    let (user, uid) = (answer.user, answer.uid);
+    let calendar = |source| RsvpError::Calendar {
+        uid: uid.to_string(),
+        source,
+    };
+    let Some(object) = store.find_object(user, uid)? else {
+        return Err(RsvpError::NoEvent {
+            user: user.to_string(),
+            uid: uid.to_string(),
+        });
+    };
+    let events = summarize(&object.ics, limits).map_err(calendar)?;
+    let event = events
+        .iter()
+        .find(|e| e.recurrence_id.as_deref() == answer.recurrence_id)
+        .or_else(|| events.iter().find(|e| e.recurrence_id.is_none()))
+        .or(events.first())
+        .ok_or_else(|| RsvpError::NoEvent {
+            user: user.to_string(),
+            uid: uid.to_string(),
+        })?;
+    let own = own_addresses(store, user)?;
+    let Some(attendee) = event
+        .attendees
+        .iter()
+        .map(|(address, _)| address)
+        .find(|a| own.iter().any(|o| o.eq_ignore_ascii_case(a)))
+        .cloned()
+    else {
+        return Err(RsvpError::NotAttendee {
+            user: user.to_string(),
+            uid: uid.to_string(),
+        });
+    };
+    let Some(organizer) = event.organizer.clone() else {
+        return Err(RsvpError::NoOrganizer {
+            uid: uid.to_string(),
+        });
+    };
+    let updated = set_partstat(
+        &object.ics,
+        &attendee,
+        answer.partstat,
+        answer.recurrence_id,
+        limits,
+    )
+    .map_err(calendar)?;
+    let reply = build_reply(
+        &updated,
+        &attendee,
+        answer.partstat,
+        answer.recurrence_id,
+        answer.comment,
+        limits,
+    )
+    .map_err(calendar)?;
+    let text = EventText {
+        title: event.summary.clone(),
+        when: (!event.start.is_empty()).then(|| event.start.clone()),
+        location: event.location.clone(),
+        organizer: Some(organizer.clone()),
+        note: format!("{attendee} {} the invitation.", verb(answer.partstat)),
+        ..EventText::default()
+    };
+    let composed = compose_itip(
+        &Mailbox::new(None, &attendee),
+        &[Mailbox::new(None, &organizer)],
+        Method::Reply,
+        &reply,
+        &text,
+        now,
+    )?;
+    let mail = outgoing(user, "reply", composed, dkim)?;
+    // The user's copy first: a reply the organizer gets must match what the user sees.
+    store.write_object(
+        user,
+        &ObjectWrite::Put {
+            calendar_id: object.calendar_id.clone(),
+            uid: uid.to_string(),
+            ics: updated,
+        },
+    )?;
+    let mail_id = store.queue_mail(&mail)?;
+    Ok(Answered {
+        mail_id,
+        change: CalendarChanged {
+            user: user.to_string(),
+            calendar_id: object.calendar_id,
+            uid: uid.to_string(),
+        },
+    })
+}
+
+fn own_addresses(store: &dyn Store, user: &str) -> Result<Vec<String>, imipd_store::Error> {
+    let mut all = vec![user.to_string()];
+    if let Some(u) = store.user(user)? {
+        all.extend(u.aliases);
+    }
+    Ok(all)
+}
+
+fn verb(partstat: PartStat) -> &'static str {
+    match partstat {
+        PartStat::Accepted => "accepted",
+        PartStat::Declined => "declined",
+        PartStat::Tentative => "tentatively accepted",
+        PartStat::Delegated => "delegated",
+        PartStat::NeedsAction => "has not yet answered",
+    }
+}
