@@ -160,6 +160,9 @@ fn runtime() -> &'static Runtime {
             .with_cpu_limit(MAX_INSTRUCTIONS)
             .with_max_redirects(MAX_REDIRECTS)
             .with_max_out_messages(MAX_REDIRECTS)
+            // Loop protection: sieve-rs refuses to redirect a message with this many
+            // Received headers; its default of 10 is below what ordinary mail can carry.
+            .with_max_received_headers(40)
             .with_max_variable_size(16 * 1024)
             .with_valid_ext_list(":addrbook:Default")
             .with_valid_ext_list("addrbook:Default")

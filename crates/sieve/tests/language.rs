@@ -184,6 +184,21 @@ fn redirect_cancels_keep_and_copy_does_not() {
 }
 
 #[test]
+fn redirect_of_mail_with_many_received_headers() {
+    let received =
+        "Received: from relay.example.net by mx.example.org; Tue, 6 Jan 2026 10:00:00 +0000\r\n"
+            .repeat(15);
+    let msg = plain("someone@example.net", "hops", &received);
+    let r = run_with(
+        "redirect \"alice@example.com\";",
+        &msg,
+        &facts(),
+        &FakeHost::default(),
+    );
+    assert_eq!(r.redirects, ["alice@example.com"]);
+}
+
+#[test]
 fn redirects_are_capped() {
     let host = FakeHost::default();
     let source: String = (0..8)
