@@ -319,27 +319,26 @@ fn arguments<'a>(
             Kind::Open(b'[') => {
                 let mut items = Vec::new();
                 loop {
-                    match tokens.get(i) {
-                        Some(
-                            t @ Token {
-                                kind: Kind::Str(_), ..
-                            },
-                        ) => items.push(t),
-                        Some(Token {
-                            kind: Kind::Comma, ..
-                        }) => {}
-                        Some(Token {
-                            kind: Kind::Close(b']'),
-                            ..
-                        }) => break,
-                        Some(t) => {
-                            return Err(error_at(source, t.start, "expected a string or ']'"));
+                    match tokens.get(i).map(|t| (t, &t.kind)) {
+                        Some((t, Kind::Str(_))) => items.push(t),
+                        Some((t, _)) => {
+                            return Err(error_at(source, t.start, "expected a string"));
                         }
                         None => {
                             return Err(error_at(source, token.start, "string list has no ']'"));
                         }
                     }
                     i += 1;
+                    match tokens.get(i).map(|t| (t, &t.kind)) {
+                        Some((_, Kind::Comma)) => i += 1,
+                        Some((_, Kind::Close(b']'))) => break,
+                        Some((t, _)) => {
+                            return Err(error_at(source, t.start, "expected ',' or ']'"));
+                        }
+                        None => {
+                            return Err(error_at(source, token.start, "string list has no ']'"));
+                        }
+                    }
                 }
                 i += 1;
                 args.push(Arg::Strings(items));

@@ -134,6 +134,8 @@ fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
         Runtime::new()
             .with_capability(Capability::Expressions)
+            // So that `ihave "processcalendar"` is true: the pre-pass provides it.
+            .with_capability(Capability::Other("processcalendar".into()))
             .without_capabilities([
                 Capability::Reject,
                 Capability::Ereject,

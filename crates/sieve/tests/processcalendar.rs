@@ -289,3 +289,38 @@ fn variables_named_like_the_internal_functions_do_not_interfere() {
     );
     assert_eq!(r.deliveries[0].flags, ["added"]);
 }
+
+#[test]
+fn comments_and_multi_line_strings_around_arguments() {
+    let req = one("require [\"processcalendar\"]; # calendar rules\n\
+         processcalendar /* inline; with ; */ :calendarid # why\n  \"wo\\\"rk\" ;\n");
+    assert_eq!(req.calendar_id.as_deref(), Some("wo\"rk"));
+    let req = one(
+        "require [\"processcalendar\"];\nprocesscalendar :addresses text:\nbob@example.org\n.\n;\n",
+    );
+    assert_eq!(req.addresses, Some(vec!["bob@example.org\n".into()]));
+}
+
+#[test]
+fn ihave_processcalendar_is_true() {
+    let host = FakeHost::default();
+    let reqs = requests(
+        "require [\"ihave\", \"processcalendar\"];\n\
+         if ihave \"processcalendar\" { processcalendar :allowpublic; }\n",
+        &host,
+    );
+    assert_eq!(reqs.len(), 1);
+}
+
+#[test]
+fn syntax_errors_inside_arguments_point_at_them() {
+    let e = imipd_sieve::compile(
+        "require \"processcalendar\";\nprocesscalendar :addresses [\"a@x\" \"b@x\"];",
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (2, 35));
+    let e = imipd_sieve::compile("require \"processcalendar\";\nprocesscalendar :allowpublic\n")
+        .unwrap_err();
+    assert_eq!((e.line, e.column), (2, 1));
+    assert!(e.message.contains("';'"), "{}", e.message);
+}
