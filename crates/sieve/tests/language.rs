@@ -358,7 +358,7 @@ fn compile_errors_name_line_and_column() {
         (
             "require \"enotify\";\n\n   notify :method \"addcal\" :options [\"a\" 5];",
             (3, 42),
-            "string",
+            "expected ',' or ']'",
         ),
         (
             "require \"fileinto\";\nif header :is \"Subject\" \"a\" {\n  fileinto;\n}",
