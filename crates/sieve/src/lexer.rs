@@ -26,8 +26,11 @@ pub(crate) struct Token {
 
 /// Byte offset to 1-based line and column (columns count characters).
 pub(crate) fn position(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
-    let before = source.get(..offset).unwrap_or(source);
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |p| p + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;

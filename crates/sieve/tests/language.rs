@@ -366,6 +366,14 @@ fn compile_errors_name_line_and_column() {
             "",
         ),
     ];
+    let cases = cases.into_iter().chain([
+        ("# café ☕\nkeep; frobnicate;", (2, 7), "frobnicate"),
+        (
+            "require \"fileinto\";\nfileinto \"Büro\"; fileinto 7;",
+            (2, 27),
+            "",
+        ),
+    ]);
     for (source, (line, column), needle) in cases {
         let e = compile(source).expect_err(source);
         assert_eq!((e.line, e.column), (line, column), "{source:?}: {e}");
