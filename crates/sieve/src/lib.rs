@@ -37,11 +37,17 @@
 //! two zero-argument external functions that `let` (sieve-rs's expression extension) uses
 //! to store the outcome and reason in the script's variables before the next command
 //! runs. This is the sturdiest route sieve-rs offers: every piece is a documented
-//! sieve-rs feature, and no value ever passes through an expression string. A `notify`
-//! with a constant method is rewritten the same way (its `:options` carried as values);
-//! `addcal`/`updatecal` (with or without a `:` URI part) become calendar jobs, other
-//! methods are logged and skipped. A notify whose method is a variable is left to
-//! sieve-rs and its event handled at run time.
+//! sieve-rs feature, and no value ever passes through an expression string. Every
+//! `notify` (RFC 5435's positional method, or the older `:method` tag) is rewritten the
+//! same way, its method and `:options` carried as values: after expansion, `addcal` and
+//! `updatecal` (with or without a `:` URI part) become calendar jobs; other methods are
+//! logged and skipped, as imipd sends no notifications.
+//!
+//! Two more sieve-rs habits are corrected the same way. It scopes a variable first set
+//! inside a block to that block, where RFC 5229 gives every variable script scope, so the
+//! pre-pass declares each variable a script sets at the top level first. And an expression
+//! name resolves to a variable before a function, so the internal functions are named
+//! `imipd.outcome` and `imipd.reason`, which no script variable can be called.
 //!
 //! `require "processcalendar"` becomes `require "mailbox"`. Scripts may not require
 //! `vnd.stalwart.*` themselves, so the internal functions stay internal. The pre-pass keeps
