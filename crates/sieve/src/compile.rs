@@ -5,6 +5,7 @@ use crate::lexer::position;
 use crate::prepass::{self, Call, FN_OUTCOME, FN_REASON};
 use sieve::compiler::ErrorType;
 use sieve::{Compiler, FunctionMap, Sieve};
+use std::panic::catch_unwind;
 use std::sync::{Arc, OnceLock};
 
 /// Largest script accepted, in bytes.
@@ -42,7 +43,19 @@ fn compiler() -> &'static Compiler {
     })
 }
 
+/// Compiles a script. Never panics: should the compiler fail internally, that is an error
+/// at line 1.
 pub fn compile(source: &str) -> Result<Script, CompileError> {
+    catch_unwind(|| compile_checked(source)).unwrap_or_else(|_| {
+        Err(CompileError {
+            line: 1,
+            column: 1,
+            message: "the Sieve compiler failed on this script; simplify it or report it".into(),
+        })
+    })
+}
+
+fn compile_checked(source: &str) -> Result<Script, CompileError> {
     if source.len() > MAX_SCRIPT_BYTES {
         return Err(CompileError {
             line: 1,
