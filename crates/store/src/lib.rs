@@ -95,6 +95,14 @@ pub trait Store: Send + Sync {
     /// Queue depths for health checks and monitoring.
     fn queue_counts(&self) -> Result<QueueCounts>;
 
+    /// Workers holding leases on jobs or outgoing mail right now.
+    fn lease_holders(&self) -> Result<Vec<String>>;
+
+    /// Ends every lease `worker` holds, so its jobs and mail are due at once. Only for a
+    /// worker known to be dead: a live one would lose its results (the lease check refuses
+    /// them), never apply them twice.
+    fn release_leases(&self, worker: &str) -> Result<u64>;
+
     /// A number that grows whenever any calendar changes (push and sync tokens).
     fn calendar_changes(&self) -> Result<i64>;
 }

@@ -261,6 +261,26 @@ fn an_expired_lease_is_taken_over_and_the_old_worker_cannot_complete() {
 }
 
 #[test]
+fn leases_of_a_dead_worker_are_released_at_once() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    s.enqueue_job(&job("bob@example.org", "u1", "k1")).unwrap();
+    s.enqueue_job(&job("bob@example.org", "u2", "k2")).unwrap();
+    assert_eq!(s.claim_jobs("host:1:w", 3600, 1).unwrap().len(), 1);
+    assert_eq!(s.claim_jobs("host:2:w", 3600, 1).unwrap().len(), 1);
+    let mut holders = s.lease_holders().unwrap();
+    holders.sort();
+    assert_eq!(holders, ["host:1:w", "host:2:w"]);
+    // A long lease still held: nothing to claim.
+    assert!(s.claim_jobs("host:3:w", 60, 10).unwrap().is_empty());
+    assert_eq!(s.release_leases("host:1:w").unwrap(), 1);
+    let taken = s.claim_jobs("host:3:w", 60, 10).unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].uid, "u1");
+    assert_eq!(s.lease_holders().unwrap().len(), 2);
+}
+
+#[test]
 fn a_failing_write_rolls_back_the_whole_completion() {
     let (_d, s) = open();
     s.create_user("bob@example.org", None).unwrap();

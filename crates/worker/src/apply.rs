@@ -148,6 +148,14 @@ pub fn process_job(
         all.extend(user.aliases.iter().cloned());
         all
     };
+    // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
+    let explicit = matches!(
+        &spec.action,
+        Action::Process {
+            addresses: Some(_),
+            ..
+        }
+    );
     let (policy, addresses, calendar_id) = match spec.action {
         Action::Process {
             allow_public,
@@ -189,7 +197,11 @@ pub fn process_job(
         ),
     };
     let facts = Facts {
-        recipient: spec.recipient,
+        recipient: if explicit {
+            String::new()
+        } else {
+            spec.recipient
+        },
         user_addresses: addresses,
         sender: job.sender.clone(),
         authenticated: spec.authenticated,

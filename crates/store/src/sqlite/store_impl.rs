@@ -331,6 +331,36 @@ impl Store for SqliteStore {
         })
     }
 
+    fn lease_holders(&self) -> Result<Vec<String>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT lease_owner FROM jobs WHERE state = 'running' AND lease_owner IS NOT NULL
+                 UNION
+                 SELECT lease_owner FROM outbox WHERE state = 'running' AND lease_owner IS NOT NULL",
+            )?;
+            let holders = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(holders)
+        })
+    }
+
+    fn release_leases(&self, worker: &str) -> Result<u64> {
+        self.write(|tx| {
+            let mut released = 0;
+            for table in ["jobs", "outbox"] {
+                released += tx.execute(
+                    &format!(
+                        "UPDATE {table} SET lease_until = 0
+                         WHERE state = 'running' AND lease_owner = ?1"
+                    ),
+                    [worker],
+                )?;
+            }
+            Ok(released as u64)
+        })
+    }
+
     fn calendar_changes(&self) -> Result<i64> {
         self.with(|conn| {
             Ok(conn.query_row(

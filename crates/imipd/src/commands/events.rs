@@ -1,0 +1,107 @@
+use crate::cli::EventsCmd;
+use crate::config::Config;
+use anyhow::{Context, Result, bail};
+use imipd_calendar::{PartStat, summarize};
+use imipd_store::Store;
+use imipd_worker::outbound::Dkim;
+use imipd_worker::rsvp::{Rsvp, rsvp};
+use std::process::ExitCode;
+
+pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCode> {
+    match cmd {
+        EventsCmd::List { user } => list(config, store, &user),
+        EventsCmd::Rsvp {
+            user,
+            uid,
+            answer,
+            comment,
+            instance,
+        } => {
+            let Some(user) = store.resolve_address(&user)? else {
+                bail!("no user {user} (see `imipd user list`)");
+            };
+            let partstat = match PartStat::parse(&answer) {
+                Some(p @ (PartStat::Accepted | PartStat::Declined | PartStat::Tentative)) => p,
+                _ => bail!("answer {answer:?}: use accepted, declined or tentative"),
+            };
+            let dkim = load_dkim(config)?;
+            let done = rsvp(
+                store,
+                &Rsvp {
+                    user: &user,
+                    uid: &uid,
+                    partstat,
+                    recurrence_id: instance.as_deref(),
+                    comment: comment.as_deref(),
+                },
+                dkim.as_ref(),
+                &config.calendar_limits(),
+                crate::now(),
+            )?;
+            println!(
+                "{user}: {} {uid}; reply queued as mail {}",
+                partstat.as_str().to_ascii_lowercase(),
+                done.mail_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list(config: &Config, store: &dyn Store, user: &str) -> Result<ExitCode> {
+    let Some(user) = store.resolve_address(user)? else {
+        bail!("no user {user} (see `imipd user list`)");
+    };
+    let objects = store.objects(&user)?;
+    if objects.is_empty() {
+        println!("{user} has no events");
+    }
+    for object in objects {
+        let events = match summarize(&object.ics, &config.calendar_limits()) {
+            Ok(events) => events,
+            Err(e) => {
+                println!("{}  {}  (unreadable: {e})", object.calendar_id, object.uid);
+                continue;
+            }
+        };
+        for e in events {
+            let attendees: Vec<String> = e
+                .attendees
+                .iter()
+                .map(|(address, partstat)| format!("{address}={partstat}"))
+                .collect();
+            println!(
+                "{}  {}{}  {}  {:?}  {}  attendees: {}",
+                object.calendar_id,
+                e.uid,
+                e.recurrence_id
+                    .map(|r| format!(" (instance {r})"))
+                    .unwrap_or_default(),
+                if e.start.is_empty() { "-" } else { &e.start },
+                e.summary,
+                if e.status.is_empty() { "-" } else { &e.status },
+                if attendees.is_empty() {
+                    "-".to_string()
+                } else {
+                    attendees.join(", ")
+                }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The DKIM key from the config, when one is set; a half-set key is an error.
+pub fn load_dkim(config: &Config) -> Result<Option<Dkim>> {
+    let s = &config.smtp;
+    match (&s.dkim_key, &s.dkim_selector, &s.dkim_domain) {
+        (None, None, None) => Ok(None),
+        (Some(key), Some(selector), Some(domain)) => Ok(Some(
+            Dkim::load(key, selector, domain)
+                .with_context(|| format!("smtp.dkim_key {}", key.display()))?,
+        )),
+        _ => bail!(
+            "smtp.dkim_key, smtp.dkim_selector and smtp.dkim_domain go together: set all three or none"
+        ),
+    }
+}

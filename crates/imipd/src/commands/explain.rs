@@ -1,0 +1,133 @@
+//! `imipd itip explain MAIL --user USER`: the answer to "why didn't this invitation
+//! apply?". Runs detection, the authentication and spam facts, the user's Sieve script and
+//! the calendar core on one mail, against the user's stored calendars, writing nothing.
+
+use crate::config::Config;
+use crate::pipeline::{MessageInfo, Pipeline, Sink, action_for};
+use anyhow::{Context, Result, bail};
+use imipd_calendar::Change;
+use imipd_lmtp::Recipient;
+use imipd_lmtp::detect;
+use imipd_lmtp::maildir::Maildir;
+use imipd_sieve::CalendarJob;
+use imipd_store::Store;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub fn explain(
+    config: &Config,
+    store: Arc<dyn Store>,
+    mail: &Path,
+    user: &str,
+) -> Result<ExitCode> {
+    let message = std::fs::read(mail).with_context(|| format!("cannot read {}", mail.display()))?;
+    let Some(canonical) = store.resolve_address(user)? else {
+        bail!("no user {user} (see `imipd user list`)");
+    };
+    let pipeline = Pipeline::new(
+        config,
+        store,
+        Sink::Maildir(Maildir::new(config.maildir_root())),
+        Arc::new(Notify::new()),
+        Arc::new(Notify::new()),
+    );
+    let scan = detect::scan(&message, &pipeline.detect);
+    let info = MessageInfo::read(&message, "", &config.trusted_authserv_ids);
+    let rcpt = Recipient {
+        address: user.to_string(),
+        user: canonical,
+    };
+    let seen = pipeline.recipient_view(&scan, &message, &rcpt);
+
+    eprintln!("detection:");
+    match (&scan.invitation, &scan.error, scan.had_calendar_part) {
+        (Some(inv), _, _) => eprintln!("  METHOD:{} UID {}", inv.method, inv.uid),
+        (None, Some(e), _) => eprintln!("  calendar part not usable: {e}"),
+        (None, None, true) => eprintln!("  calendar part without METHOD: not an invitation"),
+        (None, None, false) => eprintln!("  no calendar part"),
+    }
+    for line in seen.headers.lines() {
+        eprintln!("  {line}");
+    }
+    eprintln!("facts:");
+    eprintln!("  from: {}", info.from.as_deref().unwrap_or("(none)"));
+    eprintln!(
+        "  authenticated: {} (DMARC pass from trusted authserv-id {:?})",
+        if info.authenticated { "yes" } else { "no" },
+        config.trusted_authserv_ids
+    );
+    eprintln!("  spam: {}", if info.spam { "yes" } else { "no" });
+
+    let result = pipeline
+        .evaluate(&scan, &info, &seen.view, &rcpt)
+        .map_err(anyhow::Error::msg)?;
+    eprintln!("sieve:");
+    for e in &result.errors {
+        eprintln!("  error: {e}");
+    }
+    if result.deliveries.is_empty() {
+        eprintln!("  discard");
+    }
+    for d in &result.deliveries {
+        eprintln!(
+            "  deliver to {}{}",
+            d.folder.as_deref().unwrap_or("INBOX"),
+            if d.flags.is_empty() {
+                String::new()
+            } else {
+                format!(" with flags {}", d.flags.join(" "))
+            }
+        );
+    }
+    for to in &result.redirects {
+        eprintln!("  redirect to {to}");
+    }
+    if result.calendar_jobs.is_empty() {
+        eprintln!("  no calendar action");
+        if let Some(o) = &result.outcome {
+            eprintln!("outcome: {}", o.kind);
+            eprintln!("reason: {}", o.reason);
+        }
+    }
+    for job in &result.calendar_jobs {
+        let action = action_for(job);
+        eprintln!("  calendar action: {}", describe(job));
+        let decision = pipeline.decide_full(&action, &scan, &info, &rcpt);
+        eprintln!("outcome: {}", decision.outcome.kind);
+        eprintln!("reason: {}", decision.outcome.reason);
+        match decision.change {
+            Change::Put(ics) => print!("{ics}"),
+            Change::Delete => eprintln!("result: the stored event would be deleted"),
+            Change::None => {}
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(job: &CalendarJob) -> String {
+    match job {
+        CalendarJob::Process(r) => {
+            let mut s = String::from("processcalendar");
+            if r.allow_public {
+                s.push_str(" :allowpublic");
+            }
+            if r.updates_only {
+                s.push_str(" :updatesonly");
+            }
+            if let Some(id) = &r.calendar_id {
+                s.push_str(&format!(" :calendarid {id:?}"));
+            }
+            if r.delete_cancelled {
+                s.push_str(" :deletecancelled");
+            }
+            s
+        }
+        CalendarJob::AddCal { calendar_id } => match calendar_id {
+            Some(id) => format!("notify addcal (calendar {id:?})"),
+            None => "notify addcal".into(),
+        },
+        CalendarJob::UpdateCal => "notify updatecal".into(),
+    }
+}

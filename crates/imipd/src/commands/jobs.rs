@@ -1,0 +1,68 @@
+use crate::cli::JobsCmd;
+use anyhow::{Result, bail};
+use imipd_store::{Job, JobFilter, JobState, Store};
+use std::process::ExitCode;
+
+pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
+    match cmd {
+        JobsCmd::List { state, user, limit } => {
+            let state = match state.as_deref() {
+                None => None,
+                Some(s) => match JobState::parse(s) {
+                    Some(s) => Some(s),
+                    None => bail!("unknown state {s:?}: use queued, running, done or dead"),
+                },
+            };
+            let jobs = store.jobs(&JobFilter { state, user, limit })?;
+            if jobs.is_empty() {
+                println!("no jobs");
+            }
+            for j in jobs {
+                println!(
+                    "{:>6}  {:<7}  {}  uid={}  from={}  attempts={}  {}",
+                    j.id,
+                    j.state.as_str(),
+                    j.user,
+                    j.uid,
+                    j.sender,
+                    j.attempts,
+                    summary(&j)
+                );
+            }
+        }
+        JobsCmd::Show { id } => {
+            let Some(j) = store.job(id)? else {
+                bail!("no job {id} (see `imipd jobs list`)");
+            };
+            println!("id:         {}", j.id);
+            println!("state:      {}", j.state.as_str());
+            println!("user:       {}", j.user);
+            println!("uid:        {}", j.uid);
+            println!("sender:     {}", j.sender);
+            println!("attempts:   {}", j.attempts);
+            println!("created:    {}", j.created);
+            println!("updated:    {}", j.updated);
+            println!("not before: {}", j.not_before);
+            println!("key:        {}", j.idem_key);
+            println!("spec:       {}", j.spec);
+            println!("outcome:    {}", j.outcome.as_deref().unwrap_or("-"));
+            println!("last error: {}", j.last_error.as_deref().unwrap_or("-"));
+            println!("message:    {} bytes", j.message.len());
+        }
+        JobsCmd::Retry { id } => {
+            if !store.retry_job(id)? {
+                bail!("job {id} is not dead or deferred (see `imipd jobs show {id}`)");
+            }
+            println!("job {id} queued again");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(j: &Job) -> String {
+    match (&j.outcome, &j.last_error) {
+        (Some(o), _) => o.clone(),
+        (None, Some(e)) => format!("error: {e}"),
+        (None, None) => String::new(),
+    }
+}

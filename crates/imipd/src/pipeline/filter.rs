@@ -1,0 +1,428 @@
+//! Stage 2, the filter: the recipient's Sieve script decides where the copy goes and which
+//! calendar jobs the update stage gets. Jobs and redirects are written to the store here,
+//! before the sink stores the mail, so they are durable before the recipient's 250.
+
+use super::{Delivery, MessageInfo, Pipeline};
+use imipd_calendar::{Change, Decision, Facts, Outcome, Policy, apply};
+use imipd_lmtp::Recipient;
+use imipd_lmtp::detect::Scan;
+use imipd_sieve::{CalendarJob, CalendarRequest, Envelope, FilterResult, Host, Script};
+use imipd_worker::{Action, JobSpec, job_for_message, redirect::redirect_mail};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tracing::{info, warn};
+
+/// A script's source and what it compiled to (`None`: it does not compile).
+type Compiled = (String, Option<Arc<Script>>);
+
+/// Compiled scripts by user, recompiled when the stored source changes.
+#[derive(Default)]
+pub struct ScriptCache {
+    compiled: Mutex<HashMap<String, Compiled>>,
+}
+
+impl ScriptCache {
+    /// The user's script; `None` when it does not compile (logged once per version).
+    fn get(&self, user: &str, source: &str) -> Option<Arc<Script>> {
+        let mut map = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((cached, script)) = map.get(user)
+            && cached == source
+        {
+            return script.clone();
+        }
+        let script = match imipd_sieve::compile(source) {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) => {
+                warn!(
+                    user,
+                    "Sieve script does not compile ({e}); delivering to INBOX until it is fixed \
+                     (check it with `imipd sieve check {user}`)"
+                );
+                None
+            }
+        };
+        map.insert(user.to_string(), (source.to_string(), script.clone()));
+        script
+    }
+}
+
+/// What the filter stage decided for one recipient.
+pub struct Filtered {
+    pub deliveries: Vec<Delivery>,
+    /// `X-Imipd-Cal-Outcome` and friends, added on top of detection's headers.
+    pub headers: String,
+}
+
+impl Pipeline {
+    /// Runs the user's script on the message; reads the store, writes nothing.
+    pub fn evaluate(
+        &self,
+        scan: &Scan,
+        info: &MessageInfo,
+        view: &[u8],
+        rcpt: &Recipient,
+    ) -> Result<FilterResult, String> {
+        let user = rcpt.user.as_str();
+        let source = match self.store.sieve_script(user) {
+            Ok(Some(s)) => s,
+            Ok(None) => self.default_script.clone(),
+            Err(e) => return Err(format!("cannot read the Sieve script: {e}")),
+        };
+        let script = self.scripts.get(user, &source);
+        let host = StoreHost {
+            pipeline: self,
+            scan,
+            info,
+            rcpt,
+        };
+        let facts = imipd_sieve::Facts {
+            spam: info.spam,
+            spam_score: info.spam_score,
+            authenticated: info.authenticated,
+            sender: info.from.clone(),
+        };
+        let envelope = Envelope {
+            from: &info.mail_from,
+            to: &rcpt.address,
+            user,
+        };
+        Ok(imipd_sieve::run(
+            script.as_deref(),
+            view,
+            &envelope,
+            &facts,
+            &host,
+        ))
+    }
+
+    pub(super) fn filter(
+        &self,
+        scan: &Scan,
+        info: &MessageInfo,
+        view: &[u8],
+        message: &[u8],
+        rcpt: &Recipient,
+        exists: Option<&str>,
+    ) -> Filtered {
+        let user = rcpt.user.as_str();
+        let result = match self.evaluate(scan, info, view, rcpt) {
+            Ok(result) => result,
+            Err(e) => {
+                warn!(user, "{e}; delivering to INBOX");
+                return Filtered::inbox(scan, "calendar store unavailable");
+            }
+        };
+        for e in &result.errors {
+            warn!(user, "Sieve: {e}");
+        }
+        let mut outcome = result.outcome.clone();
+        if scan.invitation.is_some() {
+            let queued = self.queue_calendar_jobs(&result, scan, info, message, rcpt, exists);
+            outcome = match (outcome, queued) {
+                (_, Err(reason)) => Some(Outcome::error(reason)),
+                (Some(o), Ok(_)) => Some(o),
+                (None, Ok(Some(o))) => Some(o),
+                (None, Ok(None)) => Some(Outcome::no_action(
+                    "no Sieve rule asked for calendar processing",
+                )),
+            };
+        } else if scan.had_calendar_part {
+            outcome = Some(Outcome::no_action(scan.error.clone().unwrap_or_else(
+                || "calendar part has no METHOD: not an invitation".into(),
+            )));
+        }
+        self.queue_redirects(&result, message, user);
+        Filtered {
+            deliveries: result.deliveries.iter().map(Delivery::from).collect(),
+            headers: outcome
+                .as_ref()
+                .map(imipd_sieve::outcome_header)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Writes the script's calendar jobs to the queue. Returns the outcome of the first
+    /// notify-style job when the script did not record one itself.
+    fn queue_calendar_jobs(
+        &self,
+        result: &FilterResult,
+        scan: &Scan,
+        info: &MessageInfo,
+        message: &[u8],
+        rcpt: &Recipient,
+        exists: Option<&str>,
+    ) -> Result<Option<Outcome>, String> {
+        let Some(inv) = &scan.invitation else {
+            return Ok(None);
+        };
+        let mut first_outcome = None;
+        for job in &result.calendar_jobs {
+            let action = action_for(job);
+            if first_outcome.is_none() {
+                first_outcome = Some(self.decide(&action, scan, info, rcpt));
+            }
+            if matches!(action, Action::UpdateCal) && exists.is_none() {
+                continue;
+            }
+            let spec = JobSpec {
+                action,
+                recipient: rcpt.address.clone(),
+                authenticated: info.authenticated,
+                spam: info.spam,
+            };
+            let sender = info.from.clone().unwrap_or_default();
+            let new = job_for_message(
+                &rcpt.user,
+                &sender,
+                &spec,
+                &inv.calendar,
+                message,
+                &self.limits,
+            )
+            .map_err(|e| format!("not queued: {e}"))?;
+            match self.store.enqueue_job(&new) {
+                Ok(Some(id)) => {
+                    info!(
+                        user = rcpt.user,
+                        uid = inv.uid,
+                        job = id,
+                        "calendar job queued"
+                    );
+                    self.wake.notify_one();
+                }
+                Ok(None) => info!(
+                    user = rcpt.user,
+                    uid = inv.uid,
+                    "calendar job already queued (a repeated delivery)"
+                ),
+                Err(e) => {
+                    warn!(
+                        user = rcpt.user,
+                        uid = inv.uid,
+                        "cannot queue calendar job: {e}"
+                    );
+                    return Err("calendar store unavailable; the invitation was not queued".into());
+                }
+            }
+        }
+        Ok(first_outcome)
+    }
+
+    fn queue_redirects(&self, result: &FilterResult, message: &[u8], user: &str) {
+        for to in &result.redirects {
+            let queued = redirect_mail(user, message, to, crate::now())
+                .map_err(|e| e.to_string())
+                .and_then(|mail| self.store.queue_mail(&mail).map_err(|e| e.to_string()));
+            match queued {
+                Ok(id) => {
+                    info!(user, to, mail = id, "redirect queued");
+                    self.outbox_wake.notify_one();
+                }
+                Err(e) => warn!(user, to, "redirect not queued: {e}"),
+            }
+        }
+    }
+
+    /// What the update stage will do with `action`: the calendar core, run now on what
+    /// the calendar holds now.
+    fn decide(
+        &self,
+        action: &Action,
+        scan: &Scan,
+        info: &MessageInfo,
+        rcpt: &Recipient,
+    ) -> Outcome {
+        self.decide_full(action, scan, info, rcpt).outcome
+    }
+
+    /// [`Self::decide`] with the whole decision, for `imipd itip explain`.
+    pub fn decide_full(
+        &self,
+        action: &Action,
+        scan: &Scan,
+        info: &MessageInfo,
+        rcpt: &Recipient,
+    ) -> Decision {
+        let Some(inv) = &scan.invitation else {
+            return refused(Outcome::no_action("no calendar part"));
+        };
+        let stored = match self.store.find_object(&rcpt.user, &inv.uid) {
+            Ok(found) => found,
+            Err(e) => return refused(Outcome::error(format!("calendar store unavailable: {e}"))),
+        };
+        let (policy, addresses) = policy_for(action, crate::now());
+        // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
+        let (recipient, user_addresses) = match addresses {
+            Some(list) => (String::new(), list),
+            None => (rcpt.address.clone(), self.user_addresses(&rcpt.user)),
+        };
+        let facts = Facts {
+            recipient,
+            user_addresses,
+            sender: info.from.clone().unwrap_or_default(),
+            authenticated: info.authenticated,
+            spam: info.spam,
+        };
+        let decision = apply(
+            stored.as_ref().map(|o| o.ics.as_str()),
+            &inv.calendar,
+            &facts,
+            &policy,
+            &self.limits,
+        );
+        if let (
+            Action::Process {
+                calendar_id: Some(id),
+                ..
+            },
+            Change::Put(_),
+            None,
+        ) = (action, &decision.change, &stored)
+            && !self.calendar_exists(&rcpt.user, id)
+        {
+            return refused(Outcome::error(format!(
+                "no calendar {id:?} (create it, or fix :calendarid)"
+            )));
+        }
+        decision
+    }
+
+    fn user_addresses(&self, user: &str) -> Vec<String> {
+        let mut all = vec![user.to_string()];
+        if let Ok(Some(u)) = self.store.user(user) {
+            all.extend(u.aliases);
+        }
+        all
+    }
+
+    fn calendar_exists(&self, user: &str, id: &str) -> bool {
+        self.store
+            .calendars(user)
+            .map(|cals| cals.iter().any(|c| c.id == id))
+            .unwrap_or(false)
+    }
+}
+
+fn refused(outcome: Outcome) -> Decision {
+    Decision {
+        outcome,
+        method: None,
+        uid: None,
+        change: Change::None,
+        response: None,
+    }
+}
+
+impl Filtered {
+    fn inbox(scan: &Scan, reason: &str) -> Self {
+        let headers = if scan.invitation.is_some() {
+            imipd_sieve::outcome_header(&Outcome::error(reason))
+        } else {
+            String::new()
+        };
+        Filtered {
+            deliveries: vec![Delivery::inbox()],
+            headers,
+        }
+    }
+}
+
+pub fn action_for(job: &CalendarJob) -> Action {
+    match job {
+        CalendarJob::Process(r) => Action::Process {
+            allow_public: r.allow_public,
+            addresses: r.addresses.clone(),
+            organizers: r.organizers.clone(),
+            updates_only: r.updates_only,
+            calendar_id: r.calendar_id.clone(),
+            delete_cancelled: r.delete_cancelled,
+        },
+        CalendarJob::AddCal { calendar_id } => Action::AddCal {
+            calendar_id: calendar_id.clone(),
+        },
+        CalendarJob::UpdateCal => Action::UpdateCal,
+    }
+}
+
+/// The calendar policy of an action, and the addresses it names as the user's own.
+/// Mirrors the worker's reading of the same job, so the header tells what the write does.
+fn policy_for(action: &Action, now: i64) -> (Policy, Option<Vec<String>>) {
+    match action {
+        Action::Process {
+            allow_public,
+            addresses,
+            organizers,
+            updates_only,
+            delete_cancelled,
+            ..
+        } => (
+            Policy {
+                allow_publish: *allow_public,
+                delete_cancelled: *delete_cancelled,
+                updates_only: *updates_only,
+                organizers: organizers.clone(),
+                now,
+                ..Policy::default()
+            },
+            addresses.clone(),
+        ),
+        Action::AddCal { .. } => (
+            Policy {
+                allow_publish: true,
+                now,
+                ..Policy::default()
+            },
+            None,
+        ),
+        Action::UpdateCal => (
+            Policy {
+                allow_publish: true,
+                updates_only: true,
+                now,
+                ..Policy::default()
+            },
+            None,
+        ),
+    }
+}
+
+/// What Sieve may ask of the store while it runs.
+struct StoreHost<'a> {
+    pipeline: &'a Pipeline,
+    scan: &'a Scan,
+    info: &'a MessageInfo,
+    rcpt: &'a Recipient,
+}
+
+impl Host for StoreHost<'_> {
+    fn is_contact(&self, address: &str) -> bool {
+        self.pipeline
+            .store
+            .is_contact(&self.rcpt.user, address)
+            .unwrap_or(false)
+    }
+
+    fn calendar_exists(&self, id: &str) -> bool {
+        self.pipeline.calendar_exists(&self.rcpt.user, id)
+    }
+
+    fn folder_exists(&self, name: &str) -> bool {
+        self.pipeline.sink.folder_exists(&self.rcpt.user, name)
+    }
+
+    fn decide(&self, request: &CalendarRequest) -> Outcome {
+        let action = action_for(&CalendarJob::Process(request.clone()));
+        self.pipeline
+            .decide(&action, self.scan, self.info, self.rcpt)
+    }
+}
+
+impl From<&imipd_sieve::Delivery> for Delivery {
+    fn from(d: &imipd_sieve::Delivery) -> Self {
+        Delivery {
+            folder: d.folder.clone(),
+            flags: d.flags.clone(),
+            create: d.create,
+        }
+    }
+}

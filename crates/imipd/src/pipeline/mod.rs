@@ -1,0 +1,242 @@
+//! The delivery pipeline, as the LMTP server sees it:
+//!
+//! ```text
+//!   RCPT  → resolve the address to a user (550 if unknown)
+//!   DATA  → detect (once per message)
+//!         → for each recipient: look up the UID → filter (Sieve) → queue calendar jobs
+//!         → sink (Maildir or downstream LMTP) → one reply per recipient
+//! ```
+//!
+//! Calendar trouble never costs mail: a panic or a store error in detection or filtering
+//! degrades to delivering the message unchanged to the inbox.
+
+mod filter;
+mod message_info;
+mod sink;
+
+pub use filter::{ScriptCache, action_for};
+pub use message_info::MessageInfo;
+pub use sink::Sink;
+
+use crate::config::Config;
+use imipd_calendar::Limits;
+use imipd_lmtp::detect::{self, DetectConfig, Scan};
+use imipd_lmtp::{Backend, RcptCheck, Recipient, Reply, Transaction};
+use imipd_store::Store;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+/// Sieve sees at most this much of a message: the header section and the start of the
+/// body are what scripts test; a 50 MB attachment is not copied once per recipient.
+const SIEVE_VIEW_BYTES: usize = 4 * 1024 * 1024;
+
+pub struct Pipeline {
+    pub store: Arc<dyn Store>,
+    pub detect: DetectConfig,
+    pub limits: Limits,
+    pub trusted_authserv_ids: Vec<String>,
+    pub sink: Sink,
+    pub scripts: ScriptCache,
+    /// The script of users who never set preferences or rules: the defaults, generated.
+    pub default_script: String,
+    /// Poked after jobs are queued so the update stage starts at once.
+    pub wake: Arc<Notify>,
+    /// Poked after mail (a Sieve redirect) is queued for the relay.
+    pub outbox_wake: Arc<Notify>,
+}
+
+/// What one recipient's copy becomes.
+#[derive(Debug)]
+pub struct Plan {
+    pub user: String,
+    /// Header lines added on top of the message.
+    pub headers: String,
+    pub deliveries: Vec<Delivery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `None`: the inbox.
+    pub folder: Option<String>,
+    pub flags: Vec<String>,
+    pub create: bool,
+}
+
+impl Delivery {
+    pub fn inbox() -> Self {
+        Delivery {
+            folder: None,
+            flags: Vec::new(),
+            create: false,
+        }
+    }
+}
+
+impl Backend for Pipeline {
+    async fn check_recipient(&self, address: &str) -> RcptCheck {
+        let store = self.store.clone();
+        let address = address.to_string();
+        let result = tokio::task::spawn_blocking(move || store.resolve_address(&address)).await;
+        match result {
+            Ok(Ok(Some(user))) => RcptCheck::Accept { user },
+            Ok(Ok(None)) => RcptCheck::Unknown,
+            Ok(Err(e)) => {
+                warn!("cannot resolve recipient: {e}");
+                RcptCheck::TempFail("user database unavailable, try again later".into())
+            }
+            Err(e) => {
+                warn!("recipient lookup failed: {e}");
+                RcptCheck::TempFail("internal error, try again later".into())
+            }
+        }
+    }
+
+    async fn deliver(&self, txn: Transaction<'_>) -> Vec<Reply> {
+        let scan = tokio::task::block_in_place(|| {
+            guarded("detection", || detect::scan(txn.message, &self.detect))
+        })
+        .unwrap_or_default();
+        let info = tokio::task::block_in_place(|| {
+            guarded("header parsing", || {
+                MessageInfo::read(txn.message, txn.mail_from, &self.trusted_authserv_ids)
+            })
+        })
+        .unwrap_or_else(|| MessageInfo::unknown(txn.mail_from));
+        let mut replies = Vec::with_capacity(txn.recipients.len());
+        for rcpt in txn.recipients {
+            let plan = tokio::task::block_in_place(|| {
+                guarded("calendar processing", || {
+                    self.plan(&scan, &info, txn.message, rcpt)
+                })
+            })
+            .unwrap_or_else(|| Plan {
+                user: rcpt.user.clone(),
+                headers: String::new(),
+                deliveries: vec![Delivery::inbox()],
+            });
+            let reply = self
+                .sink
+                .deliver(&plan, &scan, txn.mail_from, rcpt, txn.message)
+                .await;
+            info!(
+                from = txn.mail_from,
+                rcpt = rcpt.address,
+                user = plan.user,
+                size = txn.message.len(),
+                method = scan.invitation.as_ref().map(|i| i.method.as_lower()),
+                uid = scan.invitation.as_ref().map(|i| i.uid.as_str()),
+                code = reply.code,
+                "{}",
+                reply.text
+            );
+            replies.push(reply);
+        }
+        replies
+    }
+}
+
+/// One recipient's view of the message after detection.
+pub struct RecipientView {
+    /// The calendar id holding the event already, if any.
+    pub exists: Option<String>,
+    /// Detection's header lines for this recipient.
+    pub headers: String,
+    /// What Sieve reads: those headers on top of the message, up to [`SIEVE_VIEW_BYTES`].
+    pub view: Vec<u8>,
+}
+
+impl Pipeline {
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn Store>,
+        sink: Sink,
+        wake: Arc<Notify>,
+        outbox_wake: Arc<Notify>,
+    ) -> Self {
+        Pipeline {
+            store,
+            detect: DetectConfig {
+                limits: config.calendar_limits(),
+                max_mime_depth: config.limits.mime_depth,
+                max_parts: config.limits.mime_parts,
+            },
+            limits: config.calendar_limits(),
+            trusted_authserv_ids: config.trusted_authserv_ids.clone(),
+            sink,
+            scripts: ScriptCache::default(),
+            default_script: crate::commands::default_script(),
+            wake,
+            outbox_wake,
+        }
+    }
+
+    /// Detection's per-recipient half: the UID lookup in that recipient's calendars.
+    pub fn recipient_view(&self, scan: &Scan, message: &[u8], rcpt: &Recipient) -> RecipientView {
+        let mut scan_for_user = scan.clone();
+        let exists = match &scan.invitation {
+            Some(inv) => match self.store.find_object(&rcpt.user, &inv.uid) {
+                Ok(found) => found.map(|o| o.calendar_id),
+                Err(e) => {
+                    warn!(user = rcpt.user, "calendar lookup failed: {e}");
+                    scan_for_user.error = Some("calendar store unavailable".into());
+                    None
+                }
+            },
+            None => None,
+        };
+        let headers = scan_for_user.headers(exists.as_deref());
+        let mut view = headers.clone().into_bytes();
+        for piece in scan.kept(message) {
+            let room = SIEVE_VIEW_BYTES.saturating_sub(view.len());
+            view.extend_from_slice(&piece[..piece.len().min(room)]);
+        }
+        RecipientView {
+            exists,
+            headers,
+            view,
+        }
+    }
+
+    /// Detection for the recipient, then the filter stage.
+    fn plan(&self, scan: &Scan, info: &MessageInfo, message: &[u8], rcpt: &Recipient) -> Plan {
+        let seen = self.recipient_view(scan, message, rcpt);
+        let filtered = self.filter(
+            scan,
+            info,
+            &seen.view,
+            message,
+            rcpt,
+            seen.exists.as_deref(),
+        );
+        // Added headers follow the message's own line endings.
+        let added = if scan.crlf {
+            filtered.headers
+        } else {
+            filtered.headers.replace("\r\n", "\n")
+        };
+        Plan {
+            user: rcpt.user.clone(),
+            headers: seen.headers + &added,
+            deliveries: filtered.deliveries,
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into `None` with a log line: calendar code must never take
+/// the mail down with it.
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => Some(v),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            warn!("{what} panicked ({msg}); delivering the message unchanged");
+            None
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The last step: store the recipient's copy and say so only once it is durable.
+
+use super::{Delivery, Plan};
+use imipd_lmtp::detect::Scan;
+use imipd_lmtp::downstream::LmtpClient;
+use imipd_lmtp::maildir::Maildir;
+use imipd_lmtp::{Recipient, Reply};
+use tracing::warn;
+
+pub enum Sink {
+    Maildir(Maildir),
+    Lmtp(LmtpClient),
+}
+
+impl Sink {
+    /// Whether a mail folder exists for Sieve's `mailboxexists`. A downstream store files
+    /// mail itself, so every folder is taken to exist there.
+    pub fn folder_exists(&self, user: &str, folder: &str) -> bool {
+        match self {
+            Sink::Maildir(maildir) => {
+                folder.eq_ignore_ascii_case("INBOX") || maildir.folder_exists(user, folder)
+            }
+            Sink::Lmtp(_) => true,
+        }
+    }
+
+    pub async fn deliver(
+        &self,
+        plan: &Plan,
+        scan: &Scan,
+        mail_from: &str,
+        rcpt: &Recipient,
+        message: &[u8],
+    ) -> Reply {
+        let mut pieces: Vec<&[u8]> = vec![plan.headers.as_bytes()];
+        pieces.extend(scan.kept(message));
+        pieces.retain(|p| !p.is_empty());
+        if plan.deliveries.is_empty() {
+            return Reply::new(
+                250,
+                (2, 0, 0),
+                format!("<{}> discarded by Sieve", rcpt.address),
+            );
+        }
+        match self {
+            Sink::Maildir(maildir) => tokio::task::block_in_place(|| {
+                to_maildir(maildir, &plan.user, &plan.deliveries, &pieces, rcpt)
+            }),
+            // The downstream store files the message itself; one copy goes to the address.
+            Sink::Lmtp(client) => client
+                .deliver(mail_from, &[rcpt.address.as_str()], &pieces)
+                .await
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| {
+                    Reply::new(451, (4, 3, 0), "downstream gave no reply, try again later")
+                }),
+        }
+    }
+}
+
+fn to_maildir(
+    maildir: &Maildir,
+    user: &str,
+    deliveries: &[Delivery],
+    pieces: &[&[u8]],
+    rcpt: &Recipient,
+) -> Reply {
+    for d in deliveries {
+        let mut folder = d
+            .folder
+            .as_deref()
+            .filter(|f| !f.eq_ignore_ascii_case("INBOX"));
+        if let Some(name) = folder
+            && !d.create
+            && !maildir.folder_exists(user, name)
+        {
+            // RFC 5228 section 4.1: fileinto a missing mailbox falls back to keep.
+            warn!(
+                user,
+                folder = name,
+                "folder does not exist; delivering to INBOX"
+            );
+            folder = None;
+        }
+        let flags: Vec<&str> = d.flags.iter().map(String::as_str).collect();
+        if let Err(e) = maildir.deliver(user, folder, &flags, pieces) {
+            warn!(user, "cannot store message: {e}");
+            return Reply::new(
+                451,
+                (4, 3, 0),
+                format!(
+                    "<{}> cannot store message ({e}), try again later",
+                    rcpt.address
+                ),
+            );
+        }
+    }
+    Reply::new(250, (2, 0, 0), format!("<{}> delivered", rcpt.address))
+}

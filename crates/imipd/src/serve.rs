@@ -1,0 +1,224 @@
+//! `imipd serve`: the LMTP listener and the update stage, until SIGTERM or Ctrl-C.
+
+use crate::commands::open_store;
+use crate::config::{Config, SinkKind, TlsMode};
+use crate::pipeline::{Pipeline, Sink};
+use anyhow::{Context, Result};
+use imipd_lmtp::downstream::LmtpClient;
+use imipd_lmtp::maildir::Maildir;
+use imipd_lmtp::server::{ServerConfig, serve};
+use imipd_store::Store;
+use imipd_worker::outbound::{OutboxConfig, RelayConfig, Tls, run_outbox};
+use imipd_worker::{Backoff, CalendarChanged, WorkerConfig, run_worker};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+pub fn run(config: Config) -> Result<ExitCode> {
+    crate::logging::init(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("imipd")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve_all(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve_all(config: Config) -> Result<()> {
+    let store: Arc<dyn Store> = Arc::new(open_store(&config)?);
+    for dir in [config.maildir_root(), config.spool_dir()] {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    let sink = match config.delivery.sink {
+        SinkKind::Maildir => Sink::Maildir(Maildir::new(config.maildir_root())),
+        SinkKind::Lmtp => {
+            let target = config.delivery.downstream.clone().unwrap_or_default();
+            Sink::Lmtp(LmtpClient::new(&target, &config.hostname).with_context(|| {
+                format!("delivery.downstream {target:?} is not host:port or a socket path")
+            })?)
+        }
+    };
+    let listener = TcpListener::bind(config.lmtp.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for LMTP on {} (in use? set lmtp.listen or IMIPD_LMTP_LISTEN)",
+                config.lmtp.listen
+            )
+        })?;
+    let http = TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for HTTP on {} (in use? set http.listen or IMIPD_HTTP_LISTEN)",
+                config.http.listen
+            )
+        })?;
+    if let Some(dkim) = &config.smtp.dkim_selector
+        && crate::commands::load_dkim(&config)?.is_some()
+    {
+        info!("outgoing mail is DKIM-signed with selector {dkim}");
+    }
+    release_dead_leases(&*store, &config.hostname);
+    let (stop, stopped) = watch::channel(false);
+    let events = imipd_worker::events::channel();
+    let wake = Arc::new(Notify::new());
+    let outbox_wake = Arc::new(Notify::new());
+    let mut background = start_workers(&config, &store, &wake, &stopped, &events);
+    if let Some(outbox) = start_outbox(&config, &store, &outbox_wake, &stopped)? {
+        background.push(outbox);
+    }
+    info!("http listening on {}", http.local_addr()?);
+    tokio::spawn(crate::http::serve(http, store.clone(), events.clone()));
+    let pipeline = Arc::new(Pipeline::new(&config, store, sink, wake, outbox_wake));
+    let server_config = ServerConfig {
+        hostname: config.hostname.clone(),
+        max_message_size: config.limits.max_message_bytes,
+        max_recipients: config.lmtp.max_recipients,
+        max_connections: config.lmtp.max_connections,
+        idle_timeout: Duration::from_secs(config.lmtp.idle_timeout_secs),
+        spool_dir: config.spool_dir(),
+        spool_memory_threshold: config.limits.spool_memory_bytes,
+    };
+    info!(
+        "lmtp listening on {} (data {}, sink {:?})",
+        listener.local_addr()?,
+        config.data_dir.display(),
+        config.delivery.sink
+    );
+    serve(listener, server_config, pipeline, shutdown_signal()).await;
+    let _ = stop.send(true);
+    for task in background {
+        // A job in progress finishes or is left to its lease; either way nothing is lost.
+        let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// Jobs and mail that an earlier imipd on this host held when it died (kill -9, power
+/// loss) are due again at once instead of when their leases run out.
+fn release_dead_leases(store: &dyn Store, hostname: &str) {
+    let holders = match store.lease_holders() {
+        Ok(h) => h,
+        Err(e) => {
+            warn!("cannot read queue leases: {e}");
+            return;
+        }
+    };
+    for holder in holders {
+        let Some(pid) = holder
+            .strip_prefix(hostname)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() as i32 || process_alive(pid) {
+            continue;
+        }
+        match store.release_leases(&holder) {
+            Ok(n) => info!("{n} job(s) and mail of {holder} (no longer running) are due again"),
+            Err(e) => warn!("cannot release the leases of {holder}: {e}"),
+        }
+    }
+}
+
+fn process_alive(pid: i32) -> bool {
+    // Signal 0 checks existence only; EPERM means it exists under another user.
+    // SAFETY: kill(2) with signal 0 sends nothing and touches no memory.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// The update stage: `worker.workers` loops, each with its own lease identity.
+fn start_workers(
+    config: &Config,
+    store: &Arc<dyn Store>,
+    wake: &Arc<Notify>,
+    stopped: &watch::Receiver<bool>,
+    events: &broadcast::Sender<CalendarChanged>,
+) -> Vec<JoinHandle<()>> {
+    (1..=config.worker.workers.max(1))
+        .map(|i| {
+            let cfg = WorkerConfig {
+                // Unique per process: a restarted imipd must not mistake a dead one's
+                // leases for its own.
+                worker_id: format!("{}:{}:worker-{i}", config.hostname, std::process::id()),
+                lease_secs: config.worker.lease_secs,
+                backoff: Backoff {
+                    max_attempts: config.worker.max_attempts,
+                    ..Backoff::jobs()
+                },
+                max_per_sender_per_hour: config.worker.max_per_sender_per_hour,
+                limits: config.calendar_limits(),
+                ..WorkerConfig::default()
+            };
+            tokio::spawn(run_worker(
+                store.clone(),
+                cfg,
+                wake.clone(),
+                stopped.clone(),
+                events.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// The outbox sender, when a relay is configured; without one, mail waits in the outbox.
+fn start_outbox(
+    config: &Config,
+    store: &Arc<dyn Store>,
+    wake: &Arc<Notify>,
+    stopped: &watch::Receiver<bool>,
+) -> Result<Option<JoinHandle<()>>> {
+    let Some(host) = config.smtp.host.clone() else {
+        info!("smtp.host is not set: outgoing mail waits in the outbox until it is");
+        return Ok(None);
+    };
+    let relay = RelayConfig {
+        host,
+        port: config.smtp.port,
+        tls: match config.smtp.tls {
+            TlsMode::None => Tls::None,
+            TlsMode::Starttls => Tls::StartTls,
+            TlsMode::Implicit => Tls::Implicit,
+        },
+        username: config.smtp.username.clone(),
+        password: config.smtp.password.clone(),
+        timeout: Duration::from_secs(60),
+        hostname: config.hostname.clone(),
+    };
+    let cfg = OutboxConfig {
+        worker_id: format!("{}:{}:outbox", config.hostname, std::process::id()),
+        backoff: Backoff {
+            delays: config.smtp.retry_secs.clone(),
+            max_attempts: config.smtp.max_attempts,
+        },
+        ..OutboxConfig::default()
+    };
+    Ok(Some(tokio::spawn(run_outbox(
+        store.clone(),
+        relay,
+        cfg,
+        wake.clone(),
+        stopped.clone(),
+    ))))
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    info!("shutting down: finishing transactions in progress");
+}

@@ -1,0 +1,148 @@
+//! Stage 3 end to end: LMTP in → durable job → worker → calendar, with the process killed
+//! mid-stream, repeated deliveries, and pages told about changes as they happen.
+
+mod common;
+
+use common::itip::Mail;
+use common::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+const BOB: &str = "bob@example.org";
+
+fn bob(dir: &Path) {
+    must(dir, &["user", "add", BOB, "--password", "s3cret pass"]);
+    must(dir, &["prefs", "set", BOB, "add_invitations=everyone"]);
+}
+
+fn event_count(dir: &Path, uid_prefix: &str) -> usize {
+    must(dir, &["events", "list", BOB])
+        .lines()
+        .filter(|l| l.contains(uid_prefix))
+        .count()
+}
+
+fn jobs(dir: &Path) -> String {
+    must(dir, &["jobs", "list", "--limit", "1000"])
+}
+
+#[test]
+fn killed_mid_stream_every_invitation_applies_exactly_once() {
+    let mut server = Imipd::start(bob, &[]);
+    let mut lmtp = server.connect();
+    let n = 30;
+    for i in 0..n {
+        let uid = format!("k-{i}@example.org");
+        let (_, data) = lmtp.deliver("alice@example.org", &[BOB], &Mail::request(&uid).bytes());
+        assert!(data[0].starts_with("250"), "{data:?}");
+    }
+    // Every 250 was given: whatever the worker had done, the jobs are on disk.
+    server.kill9();
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().unwrap());
+    let restarted = Imipd::start_in(dir, &[]);
+    let data = restarted.data();
+    eventually(30, "all jobs done", || {
+        let list = jobs(data);
+        (list.matches(" done ").count() == n).then_some(())
+    });
+    assert_eq!(
+        event_count(data, "k-"),
+        n,
+        "{}",
+        must(data, &["events", "list", BOB])
+    );
+    let list = jobs(data);
+    assert!(!list.contains("dead"), "{list}");
+}
+
+#[test]
+fn a_repeated_delivery_is_applied_once() {
+    let server = Imipd::start(bob, &[]);
+    let invite = Mail::request("dup@example.org").bytes();
+    for _ in 0..3 {
+        let (_, data) = server
+            .connect()
+            .deliver("alice@example.org", &[BOB], &invite);
+        assert!(data[0].starts_with("250"), "{data:?}");
+    }
+    eventually(20, "the event", || {
+        (event_count(server.data(), "dup@") == 1).then_some(())
+    });
+    let list = jobs(server.data());
+    assert_eq!(
+        list.lines()
+            .filter(|l| l.contains("dup@example.org"))
+            .count(),
+        1,
+        "{list}"
+    );
+    // Three copies of the mail, one calendar entry.
+    assert_eq!(messages(&server.maildir(BOB), "").len(), 3);
+}
+
+#[test]
+fn a_flood_from_one_sender_is_capped() {
+    let server = Imipd::start(bob, &[("IMIPD_MAX_PER_SENDER_PER_HOUR", "5")]);
+    let mut lmtp = server.connect();
+    for i in 0..12 {
+        let uid = format!("flood-{i}@example.org");
+        lmtp.deliver("alice@example.org", &[BOB], &Mail::request(&uid).bytes());
+    }
+    eventually(30, "the queue to drain", || {
+        let list = jobs(server.data());
+        (list.matches(" done ").count() == 12).then_some(())
+    });
+    assert_eq!(event_count(server.data(), "flood-"), 5);
+    assert!(jobs(server.data()).contains("rate limit"));
+}
+
+fn http_addr(server: &Imipd) -> std::net::SocketAddr {
+    wait_for_listen(&server.log, "http listening on")
+}
+
+#[test]
+fn open_pages_hear_about_changes_at_once() {
+    let server = Imipd::start(bob, &[]);
+    let addr = http_addr(&server);
+    let mut denied = TcpStream::connect(addr).unwrap();
+    denied
+        .write_all(b"GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iQGV4YW1wbGUub3JnOndyb25n\r\n\r\n")
+        .unwrap();
+    let mut status = String::new();
+    BufReader::new(denied).read_line(&mut status).unwrap();
+    assert!(status.contains("401"), "{status}");
+
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // bob@example.org:s3cret pass
+    (&stream)
+        .write_all(
+            b"GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iQGV4YW1wbGUub3JnOnMzY3JldCBwYXNz\r\n\r\n",
+        )
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains("200"), "{line}");
+    while line.trim() != ": changes to the calendars of bob@example.org" {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0);
+    }
+    server.connect().deliver(
+        "alice@example.org",
+        &[BOB],
+        &Mail::request("push@example.org").bytes(),
+    );
+    loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream ended");
+        if line.starts_with("data:") && line.contains("push@example.org") {
+            assert!(line.contains("\"calendar\":\"default\""), "{line}");
+            break;
+        }
+    }
+}
