@@ -62,7 +62,11 @@ pub fn build(kind: &str, authserv_id: Option<&str>) -> Result<Arc<Vec<Vec<u8>>>>
 
 /// Message `i` of run `run`: the template with a UID no other send uses.
 pub fn instantiate(template: &[u8], run: u64, i: usize) -> Vec<u8> {
-    replace(template, UID_TOKEN, format!("bench-{run}-{i}@example.org").as_bytes())
+    replace(
+        template,
+        UID_TOKEN,
+        format!("bench-{run}-{i}@example.org").as_bytes(),
+    )
 }
 
 fn replace(haystack: &[u8], token: &[u8], with: &[u8]) -> Vec<u8> {

@@ -115,7 +115,10 @@ fn main() -> Result<()> {
     if let Some(url) = &args.until_applied {
         health::wait_until_applied(url)?;
         let wall = started.elapsed();
-        let invites = corpus.iter().filter(|m| m.windows(8).any(|w| w == b"UIDTOKEN")).count();
+        let invites = corpus
+            .iter()
+            .filter(|m| m.windows(8).any(|w| w == b"UIDTOKEN"))
+            .count();
         let jobs = args.messages * invites / corpus.len();
         println!(
             "end to end: {jobs} invitations applied in {:.2}s = {:.0} jobs/s (LMTP in -> calendar written)",
