@@ -100,10 +100,27 @@ impl Prepared {
     }
 }
 
+/// Replaces `start..end` of the source with `pieces`: new text, or copies of source
+/// tokens that keep their own place in the error map.
 struct Rewrite {
     start: usize,
     end: usize,
-    text: String,
+    pieces: Vec<Piece>,
+}
+
+enum Piece {
+    New(String),
+    Copy(usize, usize),
+}
+
+impl Rewrite {
+    fn new(start: usize, end: usize, text: impl Into<String>) -> Self {
+        Rewrite {
+            start,
+            end,
+            pieces: vec![Piece::New(text.into())],
+        }
+    }
 }
 
 pub(crate) fn prepare(source: &str) -> Result<Prepared, CompileError> {
@@ -165,14 +182,7 @@ pub(crate) fn prepare(source: &str) -> Result<Prepared, CompileError> {
     }
 
     if let Some(declarations) = declarations(&variables) {
-        rewrites.insert(
-            0,
-            Rewrite {
-                start: 0,
-                end: 0,
-                text: declarations,
-            },
-        );
+        rewrites.insert(0, Rewrite::new(0, 0, declarations));
     }
 
     let mut text = String::with_capacity(source.len() + rewrites.len() * 120);
@@ -185,12 +195,26 @@ pub(crate) fn prepare(source: &str) -> Result<Prepared, CompileError> {
             verbatim: true,
         });
         text.push_str(&source[copied..rewrite.start]);
-        segments.push(Segment {
-            gen_start: text.len(),
-            orig_start: rewrite.start,
-            verbatim: false,
-        });
-        text.push_str(&rewrite.text);
+        for piece in rewrite.pieces {
+            match piece {
+                Piece::New(new) => {
+                    segments.push(Segment {
+                        gen_start: text.len(),
+                        orig_start: rewrite.start,
+                        verbatim: false,
+                    });
+                    text.push_str(&new);
+                }
+                Piece::Copy(start, end) => {
+                    segments.push(Segment {
+                        gen_start: text.len(),
+                        orig_start: start,
+                        verbatim: true,
+                    });
+                    text.push_str(&source[start..end]);
+                }
+            }
+        }
         copied = rewrite.end;
     }
     segments.push(Segment {
@@ -272,11 +296,7 @@ fn require(
                     ));
                 }
                 if name == "processcalendar" {
-                    rewrites.push(Rewrite {
-                        start: token.start,
-                        end: token.end,
-                        text: "\"mailbox\"".into(),
-                    });
+                    rewrites.push(Rewrite::new(token.start, token.end, "\"mailbox\""));
                 }
                 required.insert(name);
             }
@@ -346,10 +366,6 @@ fn arguments<'a>(
             _ => args.push(Arg::Other(token)),
         }
     }
-}
-
-fn verbatim<'a>(source: &'a str, token: &Token) -> &'a str {
-    &source[token.start..token.end]
 }
 
 fn value(token: &Token) -> &str {
@@ -499,16 +515,16 @@ fn processcalendar(
             ":updatesonly and :calendarid cannot be used together",
         ));
     }
-    let mut values: Vec<&str> = Vec::new();
+    let mut values: Vec<&Token> = Vec::new();
     if let Some(items) = &addresses {
-        values.extend(items.iter().map(|t| verbatim(source, t)));
+        values.extend(items.iter().copied());
     }
-    values.extend(organizers.iter().map(|t| verbatim(source, t)));
-    values.extend(calendar_id.iter().map(|t| verbatim(source, t)));
-    let mut text = probe(index, &values);
+    values.extend(organizers);
+    values.extend(calendar_id);
+    let mut pieces = probe(index, &values);
     for (var, function) in [(outcome, "imipd.outcome"), (reason, "imipd.reason")] {
         if let Some(var) = var {
-            text.push_str(&format!(" let \"{var}\" \"{function}()\";"));
+            pieces.push(Piece::New(format!(" let \"{var}\" \"{function}()\";")));
         }
     }
     let call = Call::ProcessCalendar {
@@ -524,7 +540,7 @@ fn processcalendar(
         Rewrite {
             start: command.start,
             end,
-            text,
+            pieces,
         },
         call,
     ))
@@ -532,17 +548,17 @@ fn processcalendar(
 
 /// The statement a rewritten command becomes: a `mailboxexists` test whose event carries
 /// the marker and the values, expanded by sieve-rs itself.
-fn probe(index: usize, values: &[&str]) -> String {
-    let mut text = format!(
+fn probe(index: usize, values: &[&Token]) -> Vec<Piece> {
+    let mut pieces = vec![Piece::New(format!(
         "require [\"mailbox\", \"vnd.stalwart.expressions\"]; \
          if mailboxexists [\"{MARKER}{index}\""
-    );
+    ))];
     for v in values {
-        text.push_str(", ");
-        text.push_str(v);
+        pieces.push(Piece::New(", ".into()));
+        pieces.push(Piece::Copy(v.start, v.end));
     }
-    text.push_str("] {}");
-    text
+    pieces.push(Piece::New("] {}".into()));
+    pieces
 }
 
 fn notify(
@@ -593,16 +609,13 @@ fn notify(
             "notify used without require \"enotify\"",
         ));
     }
-    let values: Vec<&str> = std::iter::once(method)
-        .chain(options)
-        .map(|t| verbatim(source, t))
-        .collect();
+    let values: Vec<&Token> = std::iter::once(method).chain(options).collect();
     Ok(Some((
         next,
         Rewrite {
             start: command.start,
             end,
-            text: probe(index, &values),
+            pieces: probe(index, &values),
         },
         Call::Notify,
     )))

@@ -324,3 +324,14 @@ fn syntax_errors_inside_arguments_point_at_them() {
     assert_eq!((e.line, e.column), (2, 1));
     assert!(e.message.contains("';'"), "{}", e.message);
 }
+
+#[test]
+fn errors_inside_copied_values_point_into_them() {
+    let e = imipd_sieve::compile(
+        "require [\"processcalendar\", \"variables\"];\n\
+         processcalendar :allowpublic\n    :calendarid \"cal-${99}\";\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.column >= 17, "{e}");
+}
