@@ -106,10 +106,19 @@ pub fn build_request(
         return Err(ItipError::NoOrganizer { uid: object.uid });
     }
     let previous = previous.map(|p| Object::parse(p, limits)).transpose()?;
-    Ok(request_of(&object, previous.as_ref()))
+    Ok(request_of(
+        &object,
+        previous.as_ref(),
+        PartialDateTime::now(),
+    ))
 }
 
-pub(crate) fn request_of(object: &Object, previous: Option<&Object>) -> String {
+/// The REQUEST for `object`, stamped `stamp`.
+pub(crate) fn request_of(
+    object: &Object,
+    previous: Option<&Object>,
+    stamp: PartialDateTime,
+) -> String {
     let comps = object
         .comps
         .iter()
@@ -126,7 +135,7 @@ pub(crate) fn request_of(object: &Object, previous: Option<&Object>) -> String {
                 None => stored_seq,
             };
             out.set(integer(ICalendarProperty::Sequence, sequence));
-            out.set(now_stamp());
+            out.set(dtstamp(stamp.clone()));
             out
         })
         .collect();
@@ -244,11 +253,13 @@ fn integer(name: ICalendarProperty, value: i64) -> ICalendarEntry {
 }
 
 fn now_stamp() -> ICalendarEntry {
+    dtstamp(PartialDateTime::now())
+}
+
+fn dtstamp(stamp: PartialDateTime) -> ICalendarEntry {
     ICalendarEntry {
         name: ICalendarProperty::Dtstamp,
         params: Vec::new(),
-        values: vec![ICalendarValue::PartialDateTime(Box::new(
-            PartialDateTime::now(),
-        ))],
+        values: vec![ICalendarValue::PartialDateTime(Box::new(stamp))],
     }
 }

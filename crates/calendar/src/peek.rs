@@ -1,6 +1,6 @@
 //! The cheap first look at a calendar part that detection needs: METHOD and UID.
 
-use crate::Limits;
+use crate::{Limits, values};
 use calcard::icalendar::{
     ICalendar, ICalendarComponentType, ICalendarMethod, ICalendarProperty, ICalendarValue,
 };
@@ -89,6 +89,12 @@ pub struct Peek {
     pub method: Option<Method>,
     /// The UID of the first scheduling component (VEVENT, VTODO, VJOURNAL).
     pub uid: Option<String>,
+    /// SEQUENCE of that component, if it has one.
+    pub sequence: Option<i64>,
+    /// DTSTAMP of that component as written (`20260101T100000Z`).
+    pub dtstamp: Option<String>,
+    /// RECURRENCE-ID of that component as written, when it is about one instance.
+    pub recurrence_id: Option<String>,
 }
 
 /// Why a calendar part could not be used; the text goes into `X-Imipd-Cal-Error`.
@@ -158,23 +164,34 @@ pub fn peek(data: &[u8], limits: &Limits) -> Result<Peek, PeekError> {
             _ => return Err(PeekError::Unparsable),
         },
     };
-    let uid = ical
-        .components
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.component_type,
-                ICalendarComponentType::VEvent
-                    | ICalendarComponentType::VTodo
-                    | ICalendarComponentType::VJournal
-            )
-        })
-        .find_map(|c| c.uid())
-        .map(str::to_string);
+    let first = ical.components.iter().find(|c| {
+        matches!(
+            c.component_type,
+            ICalendarComponentType::VEvent
+                | ICalendarComponentType::VTodo
+                | ICalendarComponentType::VJournal
+        ) && c.uid().is_some()
+    });
+    let uid = first.and_then(|c| c.uid()).map(str::to_string);
     if method.is_some() && uid.is_none() {
         return Err(PeekError::MissingUid);
     }
-    Ok(Peek { method, uid })
+    let written = |name: ICalendarProperty| {
+        first
+            .and_then(|c| c.property(&name))
+            .map(values::value_string)
+            .filter(|v| !v.is_empty())
+    };
+    Ok(Peek {
+        method,
+        uid,
+        sequence: first
+            .and_then(|c| c.property(&ICalendarProperty::Sequence))
+            .and_then(|e| e.values.first())
+            .and_then(ICalendarValue::as_integer),
+        dtstamp: written(ICalendarProperty::Dtstamp),
+        recurrence_id: written(ICalendarProperty::RecurrenceId),
+    })
 }
 
 #[cfg(test)]
@@ -190,6 +207,15 @@ mod tests {
         let got = p("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:abc@x\r\nDTSTART:20260101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").unwrap();
         assert_eq!(got.method, Some(Method::Request));
         assert_eq!(got.uid.as_deref(), Some("abc@x"));
+        assert_eq!(got.sequence, None);
+    }
+
+    #[test]
+    fn reads_version_and_instance() {
+        let got = p("BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\nUID:u\r\nSEQUENCE:4\r\nDTSTAMP:20260102T030405Z\r\nRECURRENCE-ID;TZID=Europe/Paris:20260110T090000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").unwrap();
+        assert_eq!(got.sequence, Some(4));
+        assert_eq!(got.dtstamp.as_deref(), Some("20260102T030405Z"));
+        assert_eq!(got.recurrence_id.as_deref(), Some("20260110T090000"));
     }
 
     #[test]

@@ -710,6 +710,7 @@ fn scenarios() -> Vec<Scenario> {
                 let response = d.response.as_deref().expect("a response");
                 assert!(response.contains("METHOD:REQUEST"), "{response}");
                 assert!(response.contains("UID:evt-1"), "{response}");
+                assert!(response.contains("DTSTAMP:20260101T000000Z"), "stamped with policy.now: {response}");
             },
         )
         .for_alice(),
@@ -883,6 +884,7 @@ fn every_scenario() {
             &s.limits,
         );
         let elapsed = started.elapsed();
+        println!("{:<55} {}", s.name, d.outcome);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             assert_eq!(d.outcome.kind, s.expect, "outcome {}", d.outcome);
             assert!(!d.outcome.reason.is_empty(), "every outcome has a reason");

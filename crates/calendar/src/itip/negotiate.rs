@@ -5,6 +5,7 @@ use super::context::Ctx;
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, build, safety, values};
+use calcard::common::PartialDateTime;
 use calcard::icalendar::{
     ICalendarEntry, ICalendarParameter, ICalendarParameterValue, ICalendarProperty, ICalendarValue,
 };
@@ -42,7 +43,12 @@ pub(crate) fn refresh(ctx: &Ctx<'_>, _msg: &Object, stored: Option<Object>) -> D
         "REFRESH from {} for {uid}: the current version is sent back",
         ctx.sender
     ))
-    .with_response(build::request_of(&stored, None))
+    .with_response(build::request_of(
+        &stored,
+        None,
+        // Clamped to years 1970..=9999, the range DTSTAMP can express.
+        PartialDateTime::from_utc_timestamp(ctx.policy.now.clamp(0, 253_402_300_799)),
+    ))
 }
 
 /// COUNTER: an attendee proposes a change. The organizer decides; we only note it.
