@@ -334,7 +334,7 @@ impl Run<'_> {
         match deliveries.iter_mut().find(|d| d.folder == folder) {
             Some(existing) => {
                 for flag in flags {
-                    if !existing.flags.contains(&flag) {
+                    if !existing.flags.iter().any(|f| f.eq_ignore_ascii_case(&flag)) {
                         existing.flags.push(flag);
                     }
                 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -24,6 +24,8 @@ const SCRIPTS: &[&str] = &[
     "require [\"fileinto\", \"body\"];\nif body :contains \"lunch\" { fileinto \"Food\"; }",
     "require [\"fileinto\", \"variables\"];\nif header :matches \"Subject\" \"*: *\" { fileinto \"Tag/${1}\"; }",
     "require [\"fileinto\", \"imap4flags\"];\naddflag \"\\\\Seen\";",
+    "require [\"fileinto\", \"imap4flags\"];\nsetflag [\"$A\", \"$B\"];\nremoveflag \"$A\";\n\
+     fileinto \"F\";\nfileinto :flags \"$Own\" \"G\";\nkeep :flags \"$K\";",
     "if not exists \"X-Nothing\" { discard; }",
     "require \"fileinto\";\nif anyof (header :is \"To\" \"nobody@example.org\", not header :contains \"Subject\" \"\") { fileinto \"X\"; }",
 ];
@@ -40,19 +42,29 @@ fn messages() -> Vec<Vec<u8>> {
     ]
 }
 
-/// Folders stored into (INBOX included) and redirect addresses, from sieve-test output.
-fn dovecot_decisions(output: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut folders = BTreeSet::new();
+type Stores = BTreeMap<String, BTreeSet<String>>;
+
+/// Folders stored into (INBOX included) with their flags, and redirect addresses, from
+/// sieve-test output.
+fn dovecot_decisions(output: &str) -> (Stores, BTreeSet<String>) {
+    let mut stores = Stores::new();
     let mut redirects = BTreeSet::new();
+    let mut last = None;
     for line in output.lines() {
         let line = line.trim_start_matches([' ', '*']).trim();
         if let Some(folder) = line.strip_prefix("store message in folder: ") {
-            folders.insert(folder.to_string());
+            stores.entry(folder.to_string()).or_default();
+            last = Some(folder.to_string());
+        } else if let Some(flags) = line.strip_prefix("+ add IMAP flags: ") {
+            if let Some(folder) = &last {
+                let set = stores.entry(folder.clone()).or_default();
+                set.extend(flags.split_whitespace().map(str::to_ascii_lowercase));
+            }
         } else if let Some(to) = line.strip_prefix("redirect message to: ") {
             redirects.insert(to.trim_matches(['<', '>']).to_string());
         }
     }
-    (folders, redirects)
+    (stores, redirects)
 }
 
 fn sieve_test(dir: &Path, script: &Path, message: &Path) -> Option<String> {
@@ -93,13 +105,24 @@ fn same_decisions_as_dovecot() {
             let Some(output) = sieve_test(dir.path(), &path, &mail) else {
                 panic!("sieve-test failed on {source:?}");
             };
-            let (want_folders, want_redirects) = dovecot_decisions(&output);
+            let (want_stores, want_redirects) = dovecot_decisions(&output);
             let r = run_with(source, message, &facts(), &host);
             assert_eq!(r.errors, Vec::<String>::new(), "{source}");
-            let got_folders: BTreeSet<String> = folders(&r).into_iter().collect();
+            let got_stores: Stores = r
+                .deliveries
+                .iter()
+                .map(|d| {
+                    let folder = d.folder.clone().unwrap_or_else(|| "INBOX".into());
+                    // IMAP flags compare case-insensitively; Dovecot prints them lower-case.
+                    (
+                        folder,
+                        d.flags.iter().map(|f| f.to_ascii_lowercase()).collect(),
+                    )
+                })
+                .collect();
             let got_redirects: BTreeSet<String> = r.redirects.iter().cloned().collect();
             assert_eq!(
-                got_folders, want_folders,
+                got_stores, want_stores,
                 "message {m}, script:\n{source}\n{output}"
             );
             assert_eq!(
