@@ -28,6 +28,9 @@ const SCRIPTS: &[&str] = &[
      fileinto \"F\";\nfileinto :flags \"$Own\" \"G\";\nkeep :flags \"$K\";",
     "if not exists \"X-Nothing\" { discard; }",
     "require \"fileinto\";\nif anyof (header :is \"To\" \"nobody@example.org\", not header :contains \"Subject\" \"\") { fileinto \"X\"; }",
+    "require [\"fileinto\", \"variables\"];\nif true { set \"x\" \"Set\"; }\nfileinto \"In-${x}\";",
+    "require [\"fileinto\", \"mailbox\"];\nif not mailboxexists \"Nope\" { fileinto :create \"Made\"; }",
+    "require \"enotify\";\nnotify :message \"hi\" \"mailto:alice@example.com\";\nkeep;",
 ];
 
 fn messages() -> Vec<Vec<u8>> {
