@@ -5,6 +5,7 @@ use crate::model::{self, Comp};
 use crate::values;
 use crate::{ItipError, Limits};
 use calcard::icalendar::{ICalendarComponentType, ICalendarProperty};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Object {
@@ -50,6 +51,16 @@ impl Object {
         self.comps
             .iter_mut()
             .find(|c| values::recurrence_id(c).is_none())
+    }
+
+    /// Position of each component by RECURRENCE-ID (`None`: the master); the first wins.
+    /// Built once per message so that matching many instances stays linear.
+    pub(crate) fn index(&self) -> HashMap<Option<String>, usize> {
+        let mut index = HashMap::with_capacity(self.comps.len());
+        for (at, comp) in self.comps.iter().enumerate() {
+            index.entry(values::recurrence_id(comp)).or_insert(at);
+        }
+        index
     }
 
     pub(crate) fn by_rid(&self, rid: Option<&str>) -> Option<&Comp> {

@@ -2,6 +2,7 @@
 
 use crate::address;
 use crate::model::Comp;
+use calcard::common::PartialDateTime;
 use calcard::icalendar::{
     ICalendarEntry, ICalendarParameter, ICalendarParameterName, ICalendarParameterValue,
     ICalendarProperty, ICalendarValue, Uri,
@@ -66,7 +67,40 @@ pub(crate) fn dtstamp(comp: &Comp) -> Option<String> {
 /// TZID or VALUE parameter spelt differently still names the same instance.
 pub(crate) fn recurrence_id(comp: &Comp) -> Option<String> {
     comp.property(&ICalendarProperty::RecurrenceId)
-        .map(|e| rid_key(&value_string(e)))
+        .map(|e| match e.values.first() {
+            // The common case, written out directly: this runs for every component pair.
+            Some(ICalendarValue::PartialDateTime(dt)) => date_key(dt),
+            _ => rid_key(&value_string(e)),
+        })
+}
+
+/// The instance key of one date value (one EXDATE or RDATE of a list).
+pub(crate) fn date_value_key(value: &ICalendarValue) -> Option<String> {
+    match value {
+        ICalendarValue::PartialDateTime(dt) => Some(date_key(dt)),
+        ICalendarValue::Text(t) => Some(rid_key(t)),
+        _ => None,
+    }
+}
+
+/// `20260317T100000Z`, `20260317T100000` or `20260317`: what [`rid_key`] makes of the
+/// written value.
+fn date_key(dt: &PartialDateTime) -> String {
+    let date = format!(
+        "{:04}{:02}{:02}",
+        dt.year.unwrap_or(0),
+        dt.month.unwrap_or(0),
+        dt.day.unwrap_or(0)
+    );
+    match dt.hour {
+        None => date,
+        Some(hour) => format!(
+            "{date}T{hour:02}{:02}{:02}{}",
+            dt.minute.unwrap_or(0),
+            dt.second.unwrap_or(0),
+            if dt.has_zone() { "Z" } else { "" }
+        ),
+    }
 }
 
 pub(crate) fn rid_key(value: &str) -> String {
@@ -182,5 +216,34 @@ pub(crate) fn is_named(entry: &ICalendarEntry, name: &str) -> bool {
     match &entry.name {
         ICalendarProperty::Other(n) => n.eq_ignore_ascii_case(name),
         other => other.as_str().eq_ignore_ascii_case(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+    use crate::object::Object;
+
+    #[test]
+    fn instance_keys_match_the_written_value() {
+        for value in [
+            "RECURRENCE-ID:20260317T100000Z",
+            "RECURRENCE-ID;TZID=Europe/Paris:20260317T100000",
+            "RECURRENCE-ID;VALUE=DATE:20260317",
+        ] {
+            let text = format!(
+                "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n{value}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            );
+            let object = Object::parse(&text, &Limits::default()).unwrap();
+            let entry = object.comps[0]
+                .property(&ICalendarProperty::RecurrenceId)
+                .unwrap();
+            assert_eq!(
+                recurrence_id(&object.comps[0]),
+                Some(rid_key(&value_string(entry))),
+                "{value}"
+            );
+        }
     }
 }

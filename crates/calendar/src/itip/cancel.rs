@@ -8,6 +8,7 @@ use crate::{Decision, safety, values};
 use calcard::icalendar::{
     ICalendarEntry, ICalendarParameterName, ICalendarProperty, ICalendarStatus, ICalendarValue,
 };
+use std::collections::HashSet;
 
 pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decision {
     let uid = ctx.uid.clone();
@@ -50,29 +51,45 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
         return ctx.updated(format!("{uid} cancelled by {organizer}"), &stored);
     }
     let mut cancelled = Vec::new();
+    let index = stored.index();
+    let master_at = index.get(&None).copied();
+    let mut excluded: HashSet<String> = master_at
+        .and_then(|at| stored.comps.get(at))
+        .map(|m| {
+            m.properties(&ICalendarProperty::Exdate)
+                .flat_map(|e| e.values.iter())
+                .filter_map(values::date_value_key)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut exdates = Vec::new();
     for comp in &msg.comps {
         let Some(rid) = values::recurrence_id(comp) else {
             continue;
         };
-        if let Some(existing) = stored
-            .comps
-            .iter_mut()
-            .find(|c| values::recurrence_id(c).as_deref() == Some(rid.as_str()))
+        match index
+            .get(&Some(rid.clone()))
+            .and_then(|at| stored.comps.get_mut(*at))
         {
-            if !is_cancelled(existing) {
-                mark_cancelled(existing, sequence);
-                cancelled.push(rid);
+            Some(existing) => {
+                if !is_cancelled(existing) {
+                    mark_cancelled(existing, sequence);
+                    cancelled.push(rid);
+                }
             }
-        } else if let (Some(master), Some(rid_entry)) = (
-            stored.master_mut(),
-            comp.property(&ICalendarProperty::RecurrenceId),
-        ) && !master
-            .properties(&ICalendarProperty::Exdate)
-            .any(|e| values::rid_key(&values::value_string(e)) == rid)
-        {
-            master.entries.push(exdate_from(rid_entry));
-            cancelled.push(rid);
+            None => {
+                if let Some(rid_entry) = comp.property(&ICalendarProperty::RecurrenceId)
+                    && master_at.is_some()
+                    && excluded.insert(rid.clone())
+                {
+                    exdates.push(exdate_from(rid_entry));
+                    cancelled.push(rid);
+                }
+            }
         }
+    }
+    if let Some(master) = master_at.and_then(|at| stored.comps.get_mut(at)) {
+        master.entries.extend(exdates);
     }
     if cancelled.is_empty() {
         return ctx.no_action(format!(

@@ -18,11 +18,13 @@ pub(crate) enum Freshness {
 /// master for an instance not yet overridden: then only SEQUENCE counts).
 pub(crate) fn check(incoming: &[Comp], stored: &Object) -> Freshness {
     let mut all_same = true;
+    let index = stored.index();
+    let master = stored.master();
     for comp in incoming {
         let rid = values::recurrence_id(comp);
-        let (counterpart, exact) = match stored.by_rid(rid.as_deref()) {
+        let (counterpart, exact) = match index.get(&rid).and_then(|at| stored.comps.get(*at)) {
             Some(c) => (c, true),
-            None => match stored.master() {
+            None => match master {
                 Some(m) => (m, false),
                 None => {
                     all_same = false;

@@ -67,14 +67,11 @@ pub(crate) fn counter(ctx: &Ctx<'_>, msg: &Object, stored: Option<Object>) -> De
         ));
     }
     let mut noted = 0;
+    let index = stored.index();
     for proposal in &msg.comps {
         let rid = values::recurrence_id(proposal);
         let text = proposal_text(proposal);
-        let Some(target) = stored
-            .comps
-            .iter_mut()
-            .find(|c| values::recurrence_id(c) == rid)
-        else {
+        let Some(target) = index.get(&rid).and_then(|at| stored.comps.get_mut(*at)) else {
             continue;
         };
         note(target, COUNTER, &ctx.sender, text);

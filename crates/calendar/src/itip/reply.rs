@@ -9,6 +9,7 @@ use calcard::icalendar::{
     ICalendarEntry, ICalendarParameterName, ICalendarParameterValue, ICalendarParticipationStatus,
     ICalendarProperty,
 };
+use std::collections::{HashMap, HashSet};
 
 /// Where we remember the DTSTAMP of the last REPLY applied for an attendee, so an older
 /// REPLY delivered late does not undo a newer one.
@@ -24,6 +25,9 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
         return ctx.no_action(why);
     }
     let mut answers = Vec::new();
+    let index = stored.index();
+    let master = stored.master();
+    let mut seen = HashSet::new();
     for comp in &msg.comps {
         let Some(entry) = values::attendee_index(comp, &sender).and_then(|at| comp.entries.get(at))
         else {
@@ -34,7 +38,14 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
             return ctx.no_action(format!("REPLY from {sender} for {uid} has no PARTSTAT"));
         };
         let rid = values::recurrence_id(comp);
-        let Some(counterpart) = stored.counterpart(rid.as_deref()) else {
+        if !seen.insert(rid.clone()) {
+            continue;
+        }
+        let Some(counterpart) = index
+            .get(&rid)
+            .and_then(|at| stored.comps.get(*at))
+            .or(master)
+        else {
             return ctx.no_action(format!(
                 "REPLY from {sender} for {uid} names an instance the calendar does not have"
             ));
@@ -68,8 +79,9 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
         ));
     }
     let mut changed = Vec::new();
+    let mut index = index;
     for answer in &answers {
-        match record(ctx, &mut stored, answer) {
+        match record(ctx, &mut stored, &mut index, answer) {
             Ok(true) => changed.push(describe(answer)),
             Ok(false) => {}
             Err(why) => return ctx.no_action(why),
@@ -101,41 +113,59 @@ fn describe(answer: &Answer) -> String {
     }
 }
 
-/// Applies one answer; `Ok(false)` when it changes nothing.
-fn record(ctx: &Ctx<'_>, stored: &mut Object, answer: &Answer) -> Result<bool, String> {
+/// Applies one answer; `Ok(false)` when it changes nothing. `index` follows `stored`.
+fn record(
+    ctx: &Ctx<'_>,
+    stored: &mut Object,
+    index: &mut HashMap<Option<String>, usize>,
+    answer: &Answer,
+) -> Result<bool, String> {
     let sender = &ctx.sender;
-    if let (Some(rid), Some(rid_entry)) = (&answer.rid, &answer.rid_entry)
-        && stored.by_rid(Some(rid)).is_none()
+    if let Some(rid_entry) = &answer.rid_entry
+        && answer.rid.is_some()
+        && !index.contains_key(&answer.rid)
     {
-        let Some(master) = stored.master() else {
-            return Err(format!("{} has no instance {rid} to answer", ctx.uid));
+        let Some(master) = index.get(&None).and_then(|at| stored.comps.get(*at)) else {
+            return Err(format!(
+                "{} has no instance {} to answer",
+                ctx.uid,
+                answer.rid.as_deref().unwrap_or("")
+            ));
         };
         let instance = override_of(master, rid_entry);
+        index.insert(answer.rid.clone(), stored.comps.len());
         stored.comps.push(instance);
     }
-    let master_status = stored
-        .master()
-        .and_then(|m| values::attendee_index(m, sender).and_then(|at| m.entries.get(at)))
-        .and_then(|e| values::param(e, &ICalendarParameterName::Partstat).cloned());
+    if answer.rid.is_some() {
+        let Some(comp) = index
+            .get(&answer.rid)
+            .and_then(|at| stored.comps.get_mut(*at))
+        else {
+            return Ok(false);
+        };
+        return update_attendee(ctx, comp, answer);
+    }
+    let master_status = index
+        .get(&None)
+        .and_then(|at| stored.comps.get(*at))
+        .and_then(|m| partstat_of(m, sender));
     let mut changed = false;
     for comp in stored.comps.iter_mut() {
-        let this_rid = values::recurrence_id(comp);
-        let applies = match &answer.rid {
-            Some(rid) => this_rid.as_deref() == Some(rid.as_str()),
-            // A series answer also covers instances the attendee had not answered apart.
-            None => {
-                this_rid.is_none()
-                    || values::attendee_index(comp, sender)
-                        .and_then(|at| comp.entries.get(at))
-                        .map(|e| values::param(e, &ICalendarParameterName::Partstat).cloned())
-                        == Some(master_status.clone())
-            }
-        };
+        // A series answer also covers instances the attendee had not answered apart.
+        let applies = values::recurrence_id(comp).is_none()
+            || (values::attendee_index(comp, sender).is_some()
+                && partstat_of(comp, sender) == master_status);
         if applies {
             changed |= update_attendee(ctx, comp, answer)?;
         }
     }
     Ok(changed)
+}
+
+fn partstat_of(comp: &Comp, address: &str) -> Option<ICalendarParameterValue> {
+    values::attendee_index(comp, address)
+        .and_then(|at| comp.entries.get(at))
+        .and_then(|e| values::param(e, &ICalendarParameterName::Partstat).cloned())
 }
 
 fn update_attendee(ctx: &Ctx<'_>, comp: &mut Comp, answer: &Answer) -> Result<bool, String> {

@@ -7,6 +7,7 @@ use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, Method, address, safety, values};
 use calcard::icalendar::{ICalendarEntry, ICalendarProperty};
+use std::collections::HashMap;
 
 pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> Decision {
     let uid = ctx.uid.clone();
@@ -64,30 +65,29 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
         return add_instances(ctx, msg, stored, &from);
     }
     let full = msg.master().is_some();
-    let previous = stored.clone();
-    let mut comps = if full {
-        Vec::new()
+    let old_index = stored.index();
+    let old_master = stored.master().cloned();
+    let old_comps = std::mem::take(&mut stored.comps);
+    let (mut comps, mut positions) = if full {
+        (Vec::new(), HashMap::new())
     } else {
-        std::mem::take(&mut stored.comps)
+        (old_comps.clone(), old_index.clone())
     };
     for mut comp in std::mem::take(&mut msg.comps) {
         let rid = values::recurrence_id(&comp);
-        if let Some(old) = previous.counterpart(rid.as_deref()) {
+        let old = old_index
+            .get(&rid)
+            .and_then(|at| old_comps.get(*at))
+            .or(old_master.as_ref());
+        if let Some(old) = old {
             keep_private(&mut comp, old, &ctx.user);
         }
-        comps.retain(|c| values::recurrence_id(c) != rid);
-        comps.push(comp);
+        put_at(&mut comps, &mut positions, rid, comp);
     }
     let removed = if full {
-        stored
-            .comps
-            .iter()
-            .filter_map(values::recurrence_id)
-            .filter(|rid| {
-                !comps
-                    .iter()
-                    .any(|c| values::recurrence_id(c).as_deref() == Some(rid))
-            })
+        old_index
+            .keys()
+            .filter(|rid| rid.is_some() && !positions.contains_key(*rid))
             .count()
     } else {
         0
@@ -131,6 +131,10 @@ fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
 fn add_instances(ctx: &Ctx<'_>, msg: Object, mut stored: Object, organizer: &str) -> Decision {
     let uid = ctx.uid.clone();
     let mut added = 0usize;
+    let master = stored.master().cloned();
+    let mut positions = stored.index();
+    let mut comps = std::mem::take(&mut stored.comps);
+    let mut rdates = Vec::new();
     for mut comp in msg.comps.clone() {
         let Some(start) = comp.property(&ICalendarProperty::Dtstart).cloned() else {
             continue;
@@ -141,19 +145,19 @@ fn add_instances(ctx: &Ctx<'_>, msg: Object, mut stored: Object, organizer: &str
         };
         comp.set(rid);
         let key = values::recurrence_id(&comp);
-        if let Some(master) = stored.master() {
-            let master = master.clone();
-            keep_private(&mut comp, &master, &ctx.user);
+        if let Some(master) = &master {
+            keep_private(&mut comp, master, &ctx.user);
         }
-        if let Some(master) = stored.master_mut() {
-            master.entries.push(ICalendarEntry {
-                name: ICalendarProperty::Rdate,
-                ..start
-            });
-        }
-        stored.comps.retain(|c| values::recurrence_id(c) != key);
-        stored.comps.push(comp);
+        rdates.push(ICalendarEntry {
+            name: ICalendarProperty::Rdate,
+            ..start
+        });
+        put_at(&mut comps, &mut positions, key, comp);
         added += 1;
+    }
+    stored.comps = comps;
+    if let Some(master) = stored.master_mut() {
+        master.entries.extend(rdates);
     }
     if added == 0 {
         return ctx.no_action(format!("ADD for {uid} has no instance with DTSTART"));
@@ -163,6 +167,22 @@ fn add_instances(ctx: &Ctx<'_>, msg: Object, mut stored: Object, organizer: &str
         format!("added {added} instance(s) to {uid} from {organizer}"),
         &stored,
     )
+}
+
+/// Replaces the component with the same RECURRENCE-ID, or appends.
+fn put_at(
+    comps: &mut Vec<Comp>,
+    positions: &mut HashMap<Option<String>, usize>,
+    rid: Option<String>,
+    comp: Comp,
+) {
+    match positions.get(&rid).and_then(|at| comps.get_mut(*at)) {
+        Some(slot) => *slot = comp,
+        None => {
+            positions.insert(rid, comps.len());
+            comps.push(comp);
+        }
+    }
 }
 
 /// Time zones the update refers to, without duplicating ones already stored.
