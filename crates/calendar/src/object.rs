@@ -74,6 +74,14 @@ impl Object {
         self.by_rid(rid).or_else(|| self.master())
     }
 
+    /// "event" or "task", for reasons.
+    pub(crate) fn noun(&self) -> &'static str {
+        match self.comps.first().map(|c| &c.kind) {
+            Some(ICalendarComponentType::VTodo) => "task",
+            _ => "event",
+        }
+    }
+
     /// The ORGANIZER, taken from the master if it has one.
     pub(crate) fn organizer(&self) -> Option<String> {
         self.master()

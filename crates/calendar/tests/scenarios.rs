@@ -121,6 +121,14 @@ fn scenarios() -> Vec<Scenario> {
         sc("organizer allow-list accepts listed organizer", None, request(&[event(&[])]), Added, no_check)
             .policy(|p| p.organizers = Some(vec!["MAILTO:Alice@Example.org".into()])),
         sc(
+            "forwarded invitation names who forwarded it",
+            None,
+            request(&[event(&[])]),
+            Added,
+            |d| reason_has(d, "from alice@example.org (sent by carol@example.org)"),
+        )
+        .facts(|f| f.sender = CAROL.into()),
+        sc(
             "request without ORGANIZER is an error",
             None,
             request(&[event(&["-ORGANIZER"])]),
@@ -178,6 +186,7 @@ fn scenarios() -> Vec<Scenario> {
         ),
         sc("request for a VTODO", None, request(&[todo(&["-DTEND", "DUE:20260311T170000Z"])]), Added, |d| {
             assert!(put(d).contains("BEGIN:VTODO"));
+            reason_has(d, "new task");
         }),
         sc(
             "all-day event",

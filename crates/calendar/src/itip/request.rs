@@ -65,6 +65,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
         return add_instances(ctx, msg, stored, &from);
     }
     let full = msg.master().is_some();
+    let msg_noun = msg.noun();
     let old_index = stored.index();
     let old_master = stored.master().cloned();
     let old_comps = std::mem::take(&mut stored.comps);
@@ -94,7 +95,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
     };
     stored.comps = comps;
     merge_timezones(&mut stored, &msg);
-    let scope = if full { "event" } else { "instance(s) of" };
+    let scope = if full { msg_noun } else { "instance(s) of" };
     let mut reason = format!("updated {scope} {uid} from {from} (SEQUENCE {sequence})");
     if removed > 0 {
         reason.push_str(&format!(
@@ -106,6 +107,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
 
 fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
     let uid = &ctx.uid;
+    let noun = msg.noun();
     if ctx.method == Method::Add {
         return ctx.no_action(format!(
             "ADD for unknown {uid}: there is no event to add instances to (the organizer can send it again on REFRESH)"
@@ -113,17 +115,23 @@ fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
     }
     if ctx.policy.updates_only {
         return ctx.no_action(format!(
-            "new event {uid} from {organizer} not added: policy accepts updates only"
+            "new {noun} {uid} from {organizer} not added: policy accepts updates only"
         ));
     }
     if let Some(allowed) = &ctx.policy.organizers
         && !allowed.iter().any(|a| address::normalize(a) == organizer)
     {
         return ctx.no_action(format!(
-            "new event {uid} not added: organizer {organizer} is not in the allowed organizers"
+            "new {noun} {uid} not added: organizer {organizer} is not in the allowed organizers"
         ));
     }
-    ctx.added(format!("new event {uid} from {organizer}"), &msg)
+    // Forwarded invitations are common; say so, since the sender is not who invites.
+    let via = if ctx.sender == organizer || ctx.sender.is_empty() {
+        String::new()
+    } else {
+        format!(" (sent by {})", ctx.sender)
+    };
+    ctx.added(format!("new {noun} {uid} from {organizer}{via}"), &msg)
 }
 
 /// ADD (RFC 5546 section 3.2.4): each component is a new instance; it becomes an RDATE of
