@@ -1,6 +1,6 @@
 //! The user's own answer, written into their stored copy before the REPLY goes out.
 
-use crate::instance::instance;
+use crate::instance::{instance, instance_key};
 use crate::object::Object;
 use crate::{ItipError, Limits, PartStat, address, values};
 use calcard::icalendar::{ICalendarParameterName, ICalendarParameterValue};
@@ -20,7 +20,7 @@ pub fn set_partstat(
         address: me.clone(),
         uid: object.uid.clone(),
     };
-    let key = recurrence_id.map(values::rid_key);
+    let key = recurrence_id.map(|text| instance_key(&object, text));
     if key.is_some() && object.by_rid(key.as_deref()).is_none() {
         let comp = instance(&object, recurrence_id)?;
         object.comps.push(comp);

@@ -85,7 +85,7 @@ pub(crate) fn instance(object: &Object, recurrence_id: Option<&str>) -> Result<C
             .cloned()
             .ok_or(ItipError::NoComponent);
     };
-    let key = values::rid_key(rid_text);
+    let key = instance_key(object, rid_text);
     if let Some(comp) = object.by_rid(Some(&key)) {
         return Ok(comp.clone());
     }
@@ -98,8 +98,24 @@ pub(crate) fn instance(object: &Object, recurrence_id: Option<&str>) -> Result<C
     Ok(override_of(master, &rid_entry))
 }
 
+/// The key of the instance a caller names as `text` (`20260317T100000Z`, or local time in
+/// the master's zone as [`crate::EventSummary`] shows it).
+pub(crate) fn instance_key(object: &Object, text: &str) -> String {
+    object
+        .master()
+        .and_then(|master| rid_entry(master, text))
+        .and_then(|entry| {
+            let value = entry.values.first()?;
+            values::date_value_key(&entry, value)
+        })
+        .unwrap_or_else(|| values::rid_key(text))
+}
+
 /// A RECURRENCE-ID for `text`, in the master's DTSTART zone unless `text` says UTC.
 fn rid_entry(master: &Comp, text: &str) -> Option<ICalendarEntry> {
+    if text.chars().any(char::is_control) {
+        return None;
+    }
     let start = master.property(&ICalendarProperty::Dtstart)?;
     let line = format!(
         "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRECURRENCE-ID:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",

@@ -3,10 +3,12 @@
 use crate::address;
 use crate::model::Comp;
 use calcard::common::PartialDateTime;
+use calcard::common::timezone::Tz;
 use calcard::icalendar::{
     ICalendarEntry, ICalendarParameter, ICalendarParameterName, ICalendarParameterValue,
     ICalendarProperty, ICalendarValue, Uri,
 };
+use std::str::FromStr;
 
 /// The value of `entry` as written in iCalendar (`20260101T100000Z`, `20260101`, `2`),
 /// without parameters other than VALUE, which decides how dates are written.
@@ -68,19 +70,34 @@ pub(crate) fn dtstamp(comp: &Comp) -> Option<String> {
 pub(crate) fn recurrence_id(comp: &Comp) -> Option<String> {
     comp.property(&ICalendarProperty::RecurrenceId)
         .map(|e| match e.values.first() {
-            // The common case, written out directly: this runs for every component pair.
-            Some(ICalendarValue::PartialDateTime(dt)) => date_key(dt),
+            Some(value @ ICalendarValue::PartialDateTime(_)) => {
+                date_value_key(e, value).unwrap_or_default()
+            }
             _ => rid_key(&value_string(e)),
         })
 }
 
-/// The instance key of one date value (one EXDATE or RDATE of a list).
-pub(crate) fn date_value_key(value: &ICalendarValue) -> Option<String> {
-    match value {
-        ICalendarValue::PartialDateTime(dt) => Some(date_key(dt)),
-        ICalendarValue::Text(t) => Some(rid_key(t)),
-        _ => None,
+/// The instance key of one date value of `entry` (one EXDATE of a list, say). A local time
+/// in a known zone becomes UTC, so that `TZID=Europe/Berlin:…T110000` and `…T100000Z` name
+/// the same instance, as they do when one client answers another's invitation.
+pub(crate) fn date_value_key(entry: &ICalendarEntry, value: &ICalendarValue) -> Option<String> {
+    let dt = match value {
+        ICalendarValue::PartialDateTime(dt) => dt,
+        ICalendarValue::Text(t) => return Some(rid_key(t)),
+        _ => return None,
+    };
+    if dt.hour.is_some()
+        && !dt.has_zone()
+        && let Some(tzid) = param_text(entry, &ICalendarParameterName::Tzid)
+        && let Ok(tz) = Tz::from_str(&tzid)
+        && !tz.is_floating()
+        && let Some(local) = dt.to_date_time_with_tz(tz)
+    {
+        return Some(date_key(&PartialDateTime::from_utc_timestamp(
+            local.timestamp(),
+        )));
     }
+    Some(date_key(dt))
 }
 
 /// `20260317T100000Z`, `20260317T100000` or `20260317`: what [`rid_key`] makes of the
@@ -226,22 +243,27 @@ mod tests {
     use crate::object::Object;
 
     #[test]
-    fn instance_keys_match_the_written_value() {
-        for value in [
-            "RECURRENCE-ID:20260317T100000Z",
-            "RECURRENCE-ID;TZID=Europe/Paris:20260317T100000",
-            "RECURRENCE-ID;VALUE=DATE:20260317",
+    fn instance_keys_are_utc_when_the_zone_is_known() {
+        for (value, key) in [
+            ("RECURRENCE-ID:20260317T100000Z", "20260317T100000Z"),
+            (
+                "RECURRENCE-ID;TZID=Europe/Paris:20260317T110000",
+                "20260317T100000Z",
+            ),
+            (
+                "RECURRENCE-ID;TZID=Mars/Olympus:20260317T110000",
+                "20260317T110000",
+            ),
+            ("RECURRENCE-ID:20260317T110000", "20260317T110000"),
+            ("RECURRENCE-ID;VALUE=DATE:20260317", "20260317"),
         ] {
             let text = format!(
                 "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n{value}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
             );
             let object = Object::parse(&text, &Limits::default()).unwrap();
-            let entry = object.comps[0]
-                .property(&ICalendarProperty::RecurrenceId)
-                .unwrap();
             assert_eq!(
-                recurrence_id(&object.comps[0]),
-                Some(rid_key(&value_string(entry))),
+                recurrence_id(&object.comps[0]).as_deref(),
+                Some(key),
                 "{value}"
             );
         }

@@ -289,3 +289,51 @@ fn summarize_lists_master_and_overrides() {
     );
     assert!(summarize("nonsense", &Limits::default()).is_err());
 }
+
+#[test]
+fn instances_in_a_time_zone_are_found_by_local_or_utc_time() {
+    let object = cal(
+        None,
+        &[
+            event(&[
+                "DTSTART;TZID=Europe/Berlin:20260310T110000",
+                "DTEND;TZID=Europe/Berlin:20260310T120000",
+                "RRULE:FREQ=WEEKLY;COUNT=5",
+            ]),
+            event(&[
+                "RECURRENCE-ID;TZID=Europe/Berlin:20260317T110000",
+                "DTSTART;TZID=Europe/Berlin:20260317T150000",
+                "SUMMARY:Moved",
+            ]),
+        ],
+    );
+    let limits = Limits::default();
+    for name in ["20260317T110000", "20260317T100000Z"] {
+        let updated = set_partstat(&object, BOB, PartStat::Accepted, Some(name), &limits).unwrap();
+        let events = summarize(&updated, &limits).unwrap();
+        assert_eq!(events.len(), 2, "{name} must find the existing override");
+        let moved = events.iter().find(|e| e.summary == "Moved").unwrap();
+        assert_eq!(
+            partstat_of(moved, BOB).as_deref(),
+            Some("ACCEPTED"),
+            "{name}"
+        );
+    }
+    let reply = cal(
+        Some("REPLY"),
+        &[event(&[
+            "RECURRENCE-ID:20260317T100000Z",
+            "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org",
+        ])],
+    );
+    let d = apply(Some(&object), &reply, &alice_facts(), &policy(), &limits);
+    assert_eq!(d.outcome.kind, OutcomeKind::Updated, "{}", d.outcome);
+    let events = sums(&d);
+    assert_eq!(
+        events.len(),
+        2,
+        "a UTC answer updates the override written in local time"
+    );
+    let moved = events.iter().find(|e| e.summary == "Moved").unwrap();
+    assert_eq!(partstat_of(moved, BOB).as_deref(), Some("DECLINED"));
+}

@@ -57,8 +57,8 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
         .and_then(|at| stored.comps.get(at))
         .map(|m| {
             m.properties(&ICalendarProperty::Exdate)
-                .flat_map(|e| e.values.iter())
-                .filter_map(values::date_value_key)
+                .flat_map(|e| e.values.iter().map(move |v| (e, v)))
+                .filter_map(|(e, v)| values::date_value_key(e, v))
                 .collect()
         })
         .unwrap_or_default();
