@@ -54,24 +54,25 @@ pub(crate) fn override_of(master: &Comp, rid: &ICalendarEntry) -> Comp {
     instance
 }
 
-/// `end` moved by as much as the start moved.
+/// The end of an instance starting at `new_start`, as long as the master lasts, written in
+/// the instance's zone (the RECURRENCE-ID may be UTC while the master is local).
 fn shifted(
     end: &ICalendarEntry,
     old_start: Option<&ICalendarEntry>,
     new_start: &ICalendarEntry,
 ) -> Option<ICalendarEntry> {
-    let seconds = |e: &ICalendarEntry| {
+    let value = |e: &ICalendarEntry| {
         e.values
             .first()
             .and_then(ICalendarValue::as_partial_date_time)
-            .and_then(datetime::to_seconds)
+            .cloned()
     };
-    let delta = seconds(new_start)? - seconds(old_start?)?;
-    let end_value = end.values.first()?.as_partial_date_time()?;
-    let moved = datetime::from_seconds(datetime::to_seconds(end_value)? + delta, end_value)?;
+    let start_value = value(new_start)?;
+    let length = datetime::to_seconds(&value(end)?)? - datetime::to_seconds(&value(old_start?)?)?;
+    let moved = datetime::from_seconds(datetime::to_seconds(&start_value)? + length, &start_value)?;
     Some(ICalendarEntry {
         name: end.name.clone(),
-        params: end.params.clone(),
+        params: new_start.params.clone(),
         values: vec![ICalendarValue::PartialDateTime(Box::new(moved))],
     })
 }

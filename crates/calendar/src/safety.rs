@@ -70,3 +70,19 @@ pub(crate) fn sender_is_attendee(ctx: &Ctx<'_>, stored: &Object) -> bool {
         .iter()
         .any(|c| values::attendee_index(c, &ctx.sender).is_some())
 }
+
+/// All components of one message name the same ORGANIZER (or none): an override must not
+/// smuggle in another organizer than its master.
+pub(crate) fn one_organizer(message: &Object) -> Result<(), String> {
+    let mut named = message.comps.iter().filter_map(values::organizer);
+    let Some(first) = named.next() else {
+        return Ok(());
+    };
+    match named.find(|other| *other != first) {
+        Some(other) => Err(format!(
+            "{} names two ORGANIZERs ({first} and {other}); refused",
+            message.uid
+        )),
+        None => Ok(()),
+    }
+}

@@ -336,4 +336,19 @@ fn instances_in_a_time_zone_are_found_by_local_or_utc_time() {
     );
     let moved = events.iter().find(|e| e.summary == "Moved").unwrap();
     assert_eq!(partstat_of(moved, BOB).as_deref(), Some("DECLINED"));
+
+    let other = cal(
+        Some("REPLY"),
+        &[event(&[
+            "RECURRENCE-ID:20260324T100000Z",
+            "ATTENDEE;PARTSTAT=TENTATIVE:mailto:bob@example.org",
+        ])],
+    );
+    let d = apply(Some(&object), &other, &alice_facts(), &policy(), &limits);
+    assert_eq!(d.outcome.kind, OutcomeKind::Updated, "{}", d.outcome);
+    let text = put(&d);
+    assert!(
+        text.contains("DTSTART:20260324T100000Z") && text.contains("DTEND:20260324T110000Z"),
+        "a new override lasts as long as the master, in its own zone: {text}"
+    );
 }

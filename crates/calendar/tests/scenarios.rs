@@ -398,6 +398,23 @@ fn scenarios() -> Vec<Scenario> {
         }),
         sc("garbage", None, "this is not a calendar".into(), Error, unchanged),
         sc(
+            "override naming another organizer",
+            None,
+            request(&[
+                event(&[RECURRING]),
+                event(&["RECURRENCE-ID:20260317T100000Z", "ORGANIZER:mailto:mallory@evil.example"]),
+            ]),
+            Error,
+            |d| reason_has(d, "two ORGANIZERs"),
+        ),
+        sc(
+            "VJOURNAL is not scheduled here",
+            None,
+            cal(Some("PUBLISH"), &[component("VJOURNAL", &["-ATTENDEE"])]),
+            NoAction,
+            |d| reason_has(d, "only VEVENT and VTODO"),
+        ),
+        sc(
             "mixed UIDs in one message",
             None,
             request(&[event(&[]), event(&["UID:evt-2"])]),

@@ -9,8 +9,11 @@ mod reply;
 mod request;
 
 use crate::object::Object;
-use crate::{Decision, Facts, Limits, Method, Outcome, Policy, model, recur, sanitize, values};
-use calcard::icalendar::ICalendarValue;
+use crate::{
+    Decision, Facts, ItipError, Limits, Method, Outcome, Policy, model, recur, safety, sanitize,
+    values,
+};
+use calcard::icalendar::{ICalendarComponentType, ICalendarValue};
 use context::Ctx;
 
 /// Decides what `message` does to `stored` (the user's copy of the same UID, if any).
@@ -53,13 +56,36 @@ pub fn apply(
             }
         }
     };
+    let unsupported = root
+        .children
+        .iter()
+        .find(|c| {
+            matches!(
+                c.kind,
+                ICalendarComponentType::VJournal | ICalendarComponentType::VFreebusy
+            )
+        })
+        .map(|c| c.kind.as_str().to_string());
     let mut msg = match Object::from_root(root) {
         Ok(msg) => msg,
+        Err(ItipError::NoComponent) if unsupported.is_some() => {
+            return Decision::new(
+                Outcome::no_action(format!(
+                    "{method} of a {} is not handled: only VEVENT and VTODO are scheduled",
+                    unsupported.as_deref().unwrap_or_default()
+                )),
+                Some(method),
+                None,
+            );
+        }
         Err(e) => {
             return Decision::new(Outcome::error(format!("message: {e}")), Some(method), None);
         }
     };
     let ctx = Ctx::new(facts, policy, method, &msg.uid);
+    if let Err(why) = safety::one_organizer(&msg) {
+        return ctx.error(why);
+    }
     for comp in &msg.comps {
         if let Err(why) = recur::check(comp) {
             return ctx.error(format!("{} refused: {why}", msg.uid));
