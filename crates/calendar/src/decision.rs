@@ -32,7 +32,8 @@ pub struct Policy {
     pub trusted_sent_by: Vec<String>,
     /// When set, new events are added only from these organizers.
     pub organizers: Option<Vec<String>>,
-    /// The current time (unix seconds), for recurrence bounds.
+    /// The current time (unix seconds): the DTSTAMP of any response, so that [`crate::apply`]
+    /// itself never reads a clock.
     pub now: i64,
 }
 
