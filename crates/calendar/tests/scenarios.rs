@@ -334,6 +334,16 @@ fn scenarios() -> Vec<Scenario> {
             },
         ),
         sc(
+            "this-and-future update is applied to the instance and says so",
+            stored_event(&[RECURRING]),
+            request(&[event(&["RECURRENCE-ID;RANGE=THISANDFUTURE:20260317T100000Z", "SUMMARY:Later"])]),
+            Updated,
+            |d| {
+                reason_has(d, "THISANDFUTURE");
+                assert_eq!(master(d).summary, "Planning");
+            },
+        ),
+        sc(
             "update of an existing override replaces it",
             Some(cal(None, &[
                 event(&[RECURRING]),

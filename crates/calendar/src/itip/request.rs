@@ -6,7 +6,7 @@ use super::merge::keep_private;
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, Method, address, safety, values};
-use calcard::icalendar::{ICalendarEntry, ICalendarProperty};
+use calcard::icalendar::{ICalendarEntry, ICalendarParameterName, ICalendarProperty};
 use std::collections::HashMap;
 
 pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> Decision {
@@ -66,6 +66,11 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
     }
     let full = msg.master().is_some();
     let msg_noun = msg.noun();
+    // Splitting a series at an instance is not supported; say so rather than pretend.
+    let this_and_future = msg.comps.iter().any(|c| {
+        c.property(&ICalendarProperty::RecurrenceId)
+            .is_some_and(|e| values::param(e, &ICalendarParameterName::Range).is_some())
+    });
     let old_index = stored.index();
     let old_master = stored.master().cloned();
     let old_comps = std::mem::take(&mut stored.comps);
@@ -97,6 +102,9 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
     merge_timezones(&mut stored, &msg);
     let scope = if full { msg_noun } else { "instance(s) of" };
     let mut reason = format!("updated {scope} {uid} from {from} (SEQUENCE {sequence})");
+    if this_and_future {
+        reason.push_str("; RANGE=THISANDFUTURE applied to the named instance only");
+    }
     if removed > 0 {
         reason.push_str(&format!(
             "; {removed} instance override(s) no longer sent were removed"
