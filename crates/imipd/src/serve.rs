@@ -8,7 +8,7 @@ use imipd_lmtp::downstream::LmtpClient;
 use imipd_lmtp::maildir::Maildir;
 use imipd_lmtp::server::{ServerConfig, serve};
 use imipd_store::Store;
-use imipd_worker::outbound::{OutboxConfig, RelayConfig, Tls, run_outbox};
+use imipd_worker::outbound::{Dkim, OutboxConfig, RelayConfig, Tls, run_outbox};
 use imipd_worker::{Backoff, CalendarChanged, WorkerConfig, run_worker};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -60,17 +60,16 @@ async fn serve_all(config: Config) -> Result<()> {
                 config.http.listen
             )
         })?;
-    if let Some(dkim) = &config.smtp.dkim_selector
-        && crate::commands::load_dkim(&config)?.is_some()
-    {
-        info!("outgoing mail is DKIM-signed with selector {dkim}");
+    let dkim = crate::commands::load_dkim(&config)?.map(Arc::new);
+    if let (Some(_), Some(selector)) = (&dkim, &config.smtp.dkim_selector) {
+        info!("outgoing mail is DKIM-signed with selector {selector}");
     }
     release_dead_leases(&*store, &config.hostname);
     let (stop, stopped) = watch::channel(false);
     let events = imipd_worker::events::channel();
     let wake = Arc::new(Notify::new());
     let outbox_wake = Arc::new(Notify::new());
-    let mut background = start_workers(&config, &store, &wake, &stopped, &events);
+    let mut background = start_workers(&config, &store, &wake, &stopped, &events, &dkim);
     if let Some(outbox) = start_outbox(&config, &store, &outbox_wake, &stopped)? {
         background.push(outbox);
     }
@@ -145,6 +144,7 @@ fn start_workers(
     wake: &Arc<Notify>,
     stopped: &watch::Receiver<bool>,
     events: &broadcast::Sender<CalendarChanged>,
+    dkim: &Option<Arc<Dkim>>,
 ) -> Vec<JoinHandle<()>> {
     (1..=config.worker.workers.max(1))
         .map(|i| {
@@ -159,6 +159,7 @@ fn start_workers(
                 },
                 max_per_sender_per_hour: config.worker.max_per_sender_per_hour,
                 limits: config.calendar_limits(),
+                dkim: dkim.clone(),
                 ..WorkerConfig::default()
             };
             tokio::spawn(run_worker(

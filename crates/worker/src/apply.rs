@@ -207,7 +207,7 @@ pub fn process_job(
         authenticated: spec.authenticated,
         spam: spec.spam,
     };
-    let (_, applied) = apply_itip(
+    let (decision, mut applied) = apply_itip(
         store,
         &user.name,
         &part.text,
@@ -216,6 +216,10 @@ pub fn process_job(
         calendar_id.as_deref(),
         &cfg.limits,
     )?;
+    // Queued in the job's own transaction: answered once, however often the job runs.
+    if let Some(mail) = crate::refresh::answer(&decision, &user.name, &job.sender, cfg, now) {
+        applied.completion.mails.push(mail);
+    }
     if applied.completion.applied && cfg.max_per_sender_per_hour > 0 {
         let recent = store.applied_since(&user.name, &job.sender, now - 3600)?;
         if recent >= cfg.max_per_sender_per_hour {

@@ -1,6 +1,8 @@
 //! Settings of the update stage and the retry schedule shared with the outbox.
 
+use crate::outbound::Dkim;
 use imipd_calendar::Limits;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long to wait before the next attempt, by attempt number: Postfix-like, quick at
@@ -62,6 +64,8 @@ pub struct WorkerConfig {
     /// Calendar changes applied automatically from one sender to one user per hour.
     pub max_per_sender_per_hour: u64,
     pub limits: Limits,
+    /// Signs the mail the update stage sends (answers to REFRESH).
+    pub dkim: Option<Arc<Dkim>>,
 }
 
 impl Default for WorkerConfig {
@@ -74,6 +78,7 @@ impl Default for WorkerConfig {
             backoff: Backoff::jobs(),
             max_per_sender_per_hour: 50,
             limits: Limits::default(),
+            dkim: None,
         }
     }
 }

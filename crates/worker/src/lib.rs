@@ -7,6 +7,7 @@
 //! - [`events`]: "calendar changed" notifications for push.
 //! - [`outbound`]: composing, signing and sending iMIP mail through the outbox.
 //! - [`redirect`]: Sieve redirect as an outbox entry.
+//! - [`refresh`]: the answer to an attendee's REFRESH.
 //! - [`rsvp`]: an attendee's answer: their copy changes, a REPLY goes to the organizer.
 
 pub mod apply;
@@ -16,6 +17,7 @@ pub mod events;
 pub mod extract;
 pub mod outbound;
 pub mod redirect;
+pub mod refresh;
 pub mod rsvp;
 pub mod runner;
 pub mod spec;

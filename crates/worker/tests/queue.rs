@@ -555,3 +555,52 @@ async fn drain_with(
 ) {
     while worker_round(store, &cfg(), events, processor).await > 0 {}
 }
+
+#[tokio::test]
+async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
+    let (_dir, store) = open_store();
+    let organized = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Test//EN\r\n\
+         BEGIN:VEVENT\r\nUID:own-1\r\nSEQUENCE:3\r\nDTSTAMP:20300101T090000Z\r\n\
+         DTSTART:20300105T100000Z\r\nDTEND:20300105T110000Z\r\nSUMMARY:Bob's review\r\n\
+         ORGANIZER;CN=Bob:mailto:{BOB}\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{BOB}\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{ALICE}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    store
+        .write_object(
+            BOB,
+            &ObjectWrite::Put {
+                calendar_id: "default".into(),
+                uid: "own-1".into(),
+                ics: organized,
+            },
+        )
+        .unwrap();
+    let refresh = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Test//EN\r\nMETHOD:REFRESH\r\n\
+         BEGIN:VEVENT\r\nUID:own-1\r\nDTSTAMP:20300102T090000Z\r\n\
+         ORGANIZER:mailto:{BOB}\r\nATTENDEE:mailto:{ALICE}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    let job = job_for_message(
+        BOB,
+        ALICE,
+        &spec(process()),
+        &refresh,
+        &mail(&refresh, "REFRESH"),
+        &Default::default(),
+    )
+    .unwrap();
+    let id = store.enqueue_job(&job).unwrap().expect("queued");
+    assert_eq!(store.enqueue_job(&job).unwrap(), None, "a repeat is the same job");
+    let events = events::channel();
+    drain(&store, &cfg(), &events).await;
+    assert_eq!(self::job(&store, id).state, JobState::Done);
+    let mails = store.mails(&Default::default()).unwrap();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].rcpt_to, [ALICE]);
+    assert_eq!(mails[0].mail_from, BOB);
+    let text = String::from_utf8_lossy(&mails[0].data).replace("\r\n ", "");
+    assert!(text.contains("METHOD:REQUEST"), "{text}");
+    assert!(text.contains("Bob's review"), "{text}");
+    assert!(text.contains("SEQUENCE:3"), "{text}");
+}

@@ -1,0 +1,56 @@
+//! The answer to an attendee's REFRESH (RFC 5546 section 3.2.6): the current version of an
+//! event the user organizes, as a REQUEST to the asker. This is the one case where incoming
+//! mail causes outgoing mail, and only for an authenticated attendee of the user's own
+//! event: the calendar core decides that, and builds the answer.
+
+use crate::config::WorkerConfig;
+use crate::outbound::{EventText, Mailbox, compose_itip, outgoing};
+use imipd_calendar::{Decision, Method, summarize};
+use imipd_store::NewMail;
+use tracing::warn;
+
+/// The outbox entry answering `decision`, when it is a REFRESH with an answer.
+pub fn answer(
+    decision: &Decision,
+    user: &str,
+    asker: &str,
+    cfg: &WorkerConfig,
+    now: i64,
+) -> Option<NewMail> {
+    if decision.method != Some(Method::Refresh) {
+        return None;
+    }
+    let request = decision.response.as_deref()?;
+    let events = summarize(request, &cfg.limits).ok()?;
+    let event = events.first()?;
+    let organizer = event.organizer.clone().unwrap_or_else(|| user.to_string());
+    let text = EventText {
+        title: event.summary.clone(),
+        when: (!event.start.is_empty()).then(|| event.start.clone()),
+        location: event.location.clone(),
+        organizer: Some(organizer.clone()),
+        note: "The current version of the event, as you asked.".into(),
+        ..EventText::default()
+    };
+    let composed = match compose_itip(
+        &Mailbox::new(None, &organizer),
+        &[Mailbox::new(None, asker)],
+        Method::Request,
+        request,
+        &text,
+        now,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(user, asker, "cannot answer REFRESH: {e}");
+            return None;
+        }
+    };
+    match outgoing(user, "refresh", composed, cfg.dkim.as_deref()) {
+        Ok(mail) => Some(mail),
+        Err(e) => {
+            warn!(user, asker, "cannot sign the REFRESH answer: {e}");
+            None
+        }
+    }
+}
