@@ -122,6 +122,18 @@ fn find_invitation(
     config: &DetectConfig,
     had_calendar_part: &mut bool,
 ) -> Result<Option<Invitation>, String> {
+    // Most mail is a single non-calendar part: its headers say so, and the body (which can
+    // be large) is never parsed.
+    if let Some(head) = MessageParser::default().parse_headers(message) {
+        let root = head.root_part();
+        let container = root.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                || ct.ctype().eq_ignore_ascii_case("message")
+        });
+        if !container && !calendar_by_headers(root) {
+            return Ok(None);
+        }
+    }
     let Some(parsed) = MessageParser::default().parse(message) else {
         return Ok(None);
     };
@@ -185,9 +197,11 @@ fn find_invitation(
 }
 
 fn is_calendar_part(part: &mail_parser::MessagePart<'_>) -> bool {
-    if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
-        return false;
-    }
+    !matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) && calendar_by_headers(part)
+}
+
+/// `text/calendar`, `application/ics`, or a file name ending in `.ics`.
+fn calendar_by_headers(part: &mail_parser::MessagePart<'_>) -> bool {
     let by_type = part.content_type().is_some_and(|ct| {
         let sub = ct.subtype().unwrap_or("");
         (ct.ctype().eq_ignore_ascii_case("text") && sub.eq_ignore_ascii_case("calendar"))
