@@ -112,13 +112,13 @@ fn main() -> Result<()> {
         ms(pct(0.9)),
         ms(pct(0.99)),
     );
-    if let Some(url) = &args.until_applied {
+    let invites = corpus
+        .iter()
+        .filter(|m| m.windows(8).any(|w| w == b"UIDTOKEN"))
+        .count();
+    if let Some(url) = args.until_applied.as_ref().filter(|_| invites > 0) {
         health::wait_until_applied(url)?;
         let wall = started.elapsed();
-        let invites = corpus
-            .iter()
-            .filter(|m| m.windows(8).any(|w| w == b"UIDTOKEN"))
-            .count();
         let jobs = args.messages * invites / corpus.len();
         println!(
             "end to end: {jobs} invitations applied in {:.2}s = {:.0} jobs/s (LMTP in -> calendar written)",
