@@ -20,7 +20,7 @@ for _ in $(seq 100); do
   grep -q "lmtp listening" "$dir/serve.log" && break
   sleep 0.1
 done
-for corpus in plain-2k plain-100k invite mixed; do
+for corpus in plain-2k plain-100k invite invite-100k mixed; do
   $bin/imipd-bench --server 127.0.0.1:2524 --messages "$messages" --connections "$connections" \
     --corpus "$corpus" --authserv-id mx.bench --until-applied http://127.0.0.1:8108/healthz
 done

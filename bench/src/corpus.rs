@@ -24,10 +24,15 @@ fn plain(size: usize, n: usize) -> Vec<u8> {
     m
 }
 
-fn invite(n: usize) -> Vec<u8> {
+/// An invitation whose text part is padded to about `size` bytes.
+fn invite(size: usize, n: usize) -> Vec<u8> {
     let ics = INVITE_ICS.to_string();
+    let mut text = String::from("You are invited.\r\n");
+    while text.len() < size {
+        text.push_str("Agenda: the quick brown fox jumps over the lazy dog, again and again.\r\n");
+    }
     format!(
-        "{}--b\r\nContent-Type: text/plain\r\n\r\nYou are invited.\r\n\r\n--b\r\n\
+        "{}--b\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--b\r\n\
          Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n{ics}\r\n--b--\r\n",
         headers("Invitation", "multipart/alternative; boundary=\"b\"", n)
     )
@@ -44,10 +49,11 @@ pub fn build(kind: &str, authserv_id: Option<&str>) -> Result<Arc<Vec<Vec<u8>>>>
         .map(|n| match kind {
             "plain-2k" => Ok(plain(2 * 1024, n)),
             "plain-100k" => Ok(plain(100 * 1024, n)),
-            "invite" => Ok(invite(n)),
+            "invite" => Ok(invite(0, n)),
+            "invite-100k" => Ok(invite(100 * 1024, n)),
             "mixed" if n % 2 == 0 => Ok(plain(2 * 1024, n)),
-            "mixed" => Ok(invite(n)),
-            other => bail!("unknown corpus {other:?}: plain-2k, plain-100k, invite or mixed"),
+            "mixed" => Ok(invite(0, n)),
+            other => bail!("unknown corpus {other:?}: plain-2k, plain-100k, invite, invite-100k or mixed"),
         })
         .collect::<Result<Vec<_>>>()?;
     let auth = authserv_id

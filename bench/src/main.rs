@@ -28,7 +28,7 @@ struct Args {
     /// Messages in total.
     #[arg(long, default_value_t = 2000)]
     messages: usize,
-    /// plain-2k, plain-100k, invite or mixed (half plain-2k, half invite).
+    /// plain-2k, plain-100k, invite, invite-100k or mixed (half plain-2k, half invite).
     #[arg(long, default_value = "mixed")]
     corpus: String,
     /// Stamp `Authentication-Results: ID; dmarc=pass` on every message, as the trusted MTA in
