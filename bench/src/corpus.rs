@@ -53,7 +53,9 @@ pub fn build(kind: &str, authserv_id: Option<&str>) -> Result<Arc<Vec<Vec<u8>>>>
             "invite-100k" => Ok(invite(100 * 1024, n)),
             "mixed" if n % 2 == 0 => Ok(plain(2 * 1024, n)),
             "mixed" => Ok(invite(0, n)),
-            other => bail!("unknown corpus {other:?}: plain-2k, plain-100k, invite, invite-100k or mixed"),
+            other => bail!(
+                "unknown corpus {other:?}: plain-2k, plain-100k, invite, invite-100k or mixed"
+            ),
         })
         .collect::<Result<Vec<_>>>()?;
     let auth = authserv_id

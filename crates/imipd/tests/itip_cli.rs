@@ -34,7 +34,10 @@ fn a_new_invitation_is_added_and_printed() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("outcome: added"), "{err}");
     assert!(err.contains("reason: "), "{err}");
-    assert!(out.contains("UID:cli-1@example.org") && !out.contains("METHOD:"), "{out}");
+    assert!(
+        out.contains("UID:cli-1@example.org") && !out.contains("METHOD:"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -49,7 +52,13 @@ fn refusals_exit_zero_with_the_reason() {
     }
     // An older SEQUENCE than stored changes nothing.
     let stored = dir.path().join("stored.ics");
-    std::fs::write(&stored, REQUEST.replace("SEQUENCE:1", "SEQUENCE:5").replace("METHOD:REQUEST\r\n", "")).unwrap();
+    std::fs::write(
+        &stored,
+        REQUEST
+            .replace("SEQUENCE:1", "SEQUENCE:5")
+            .replace("METHOD:REQUEST\r\n", ""),
+    )
+    .unwrap();
     let (code, _, err) = apply(dir.path(), &["--stored", stored.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("outcome: no_action"), "{err}");
@@ -60,7 +69,16 @@ fn unusable_arguments_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = cli(
         dir.path(),
-        &["itip", "apply", "--message", "/nonexistent.ics", "--sender", "a@x.org", "--recipient", "b@x.org"],
+        &[
+            "itip",
+            "apply",
+            "--message",
+            "/nonexistent.ics",
+            "--sender",
+            "a@x.org",
+            "--recipient",
+            "b@x.org",
+        ],
     );
     assert_ne!(code, 0);
     assert!(err.contains("/nonexistent.ics"), "{err}");

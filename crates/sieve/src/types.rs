@@ -73,7 +73,7 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub(crate) fn inbox() -> Self {
+    pub fn inbox() -> Self {
         Delivery {
             folder: None,
             flags: Vec::new(),

@@ -5,7 +5,7 @@
 use crate::config::WorkerConfig;
 use crate::events::CalendarChanged;
 use crate::extract::itip_part;
-use crate::spec::{Action, JobSpec};
+use crate::spec::JobSpec;
 use imipd_calendar::{Change, Decision, Facts, Limits, Outcome, Policy, apply, peek};
 use imipd_store::{Completion, Job, ObjectWrite, Store};
 
@@ -143,66 +143,21 @@ pub fn process_job(
         Ok(part) => part,
         Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
     };
-    let own_addresses = || {
+    let (policy, explicit) = spec.action.policy(now);
+    let user_addresses = explicit.clone().unwrap_or_else(|| {
         let mut all = vec![user.name.clone()];
         all.extend(user.aliases.iter().cloned());
         all
-    };
-    // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
-    let explicit = matches!(
-        &spec.action,
-        Action::Process {
-            addresses: Some(_),
-            ..
-        }
-    );
-    let (policy, addresses, calendar_id) = match spec.action {
-        Action::Process {
-            allow_public,
-            addresses,
-            organizers,
-            updates_only,
-            calendar_id,
-            delete_cancelled,
-        } => (
-            Policy {
-                allow_publish: allow_public,
-                delete_cancelled,
-                updates_only,
-                organizers,
-                now,
-                ..Policy::default()
-            },
-            addresses.unwrap_or_else(own_addresses),
-            calendar_id,
-        ),
-        Action::AddCal { calendar_id } => (
-            Policy {
-                allow_publish: true,
-                now,
-                ..Policy::default()
-            },
-            own_addresses(),
-            calendar_id,
-        ),
-        Action::UpdateCal => (
-            Policy {
-                allow_publish: true,
-                updates_only: true,
-                now,
-                ..Policy::default()
-            },
-            own_addresses(),
-            None,
-        ),
-    };
+    });
+    let calendar_id = spec.action.calendar_id().map(str::to_string);
     let facts = Facts {
-        recipient: if explicit {
+        // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
+        recipient: if explicit.is_some() {
             String::new()
         } else {
             spec.recipient
         },
-        user_addresses: addresses,
+        user_addresses,
         sender: job.sender.clone(),
         authenticated: spec.authenticated,
         spam: spec.spam,

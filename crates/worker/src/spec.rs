@@ -3,7 +3,7 @@
 //! read it.
 
 use calcard::icalendar::{ICalendar, ICalendarComponentType, ICalendarEntry, ICalendarProperty};
-use imipd_calendar::{Limits, Method, peek};
+use imipd_calendar::{Limits, Method, Policy, peek};
 use imipd_store::NewJob;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -54,6 +54,59 @@ pub enum Action {
 }
 
 impl Action {
+    /// The calendar policy this action applies under, and the addresses it names as the
+    /// user's own (`:addresses`; `None`: the user's stored addresses).
+    pub fn policy(&self, now: i64) -> (Policy, Option<Vec<String>>) {
+        match self {
+            Action::Process {
+                allow_public,
+                addresses,
+                organizers,
+                updates_only,
+                delete_cancelled,
+                ..
+            } => (
+                Policy {
+                    allow_publish: *allow_public,
+                    delete_cancelled: *delete_cancelled,
+                    updates_only: *updates_only,
+                    organizers: organizers.clone(),
+                    now,
+                    ..Policy::default()
+                },
+                addresses.clone(),
+            ),
+            // The notify targets of the original design take PUBLISH too.
+            Action::AddCal { .. } => (
+                Policy {
+                    allow_publish: true,
+                    now,
+                    ..Policy::default()
+                },
+                None,
+            ),
+            Action::UpdateCal => (
+                Policy {
+                    allow_publish: true,
+                    updates_only: true,
+                    now,
+                    ..Policy::default()
+                },
+                None,
+            ),
+        }
+    }
+
+    /// Where new events go, when the action says.
+    pub fn calendar_id(&self) -> Option<&str> {
+        match self {
+            Action::Process { calendar_id, .. } | Action::AddCal { calendar_id } => {
+                calendar_id.as_deref()
+            }
+            Action::UpdateCal => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Action::Process { .. } => "process",

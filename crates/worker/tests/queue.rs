@@ -591,7 +591,11 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
     )
     .unwrap();
     let id = store.enqueue_job(&job).unwrap().expect("queued");
-    assert_eq!(store.enqueue_job(&job).unwrap(), None, "a repeat is the same job");
+    assert_eq!(
+        store.enqueue_job(&job).unwrap(),
+        None,
+        "a repeat is the same job"
+    );
     let events = events::channel();
     drain(&store, &cfg(), &events).await;
     assert_eq!(self::job(&store, id).state, JobState::Done);

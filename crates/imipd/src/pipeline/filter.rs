@@ -3,7 +3,7 @@
 //! before the sink stores the mail, so they are durable before the recipient's 250.
 
 use super::{Delivery, MessageInfo, Pipeline};
-use imipd_calendar::{Change, Decision, Facts, Outcome, Policy, apply};
+use imipd_calendar::{Change, Decision, Facts, Outcome, apply};
 use imipd_lmtp::Recipient;
 use imipd_lmtp::detect::Scan;
 use imipd_sieve::{CalendarJob, CalendarRequest, Envelope, FilterResult, Host, Script};
@@ -133,7 +133,7 @@ impl Pipeline {
         }
         self.queue_redirects(&result, message, user);
         Filtered {
-            deliveries: result.deliveries.iter().map(Delivery::from).collect(),
+            deliveries: result.deliveries,
             headers: outcome
                 .as_ref()
                 .map(imipd_sieve::outcome_header)
@@ -250,7 +250,7 @@ impl Pipeline {
             Ok(found) => found,
             Err(e) => return refused(Outcome::error(format!("calendar store unavailable: {e}"))),
         };
-        let (policy, addresses) = policy_for(action, crate::now());
+        let (policy, addresses) = action.policy(crate::now());
         // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
         let (recipient, user_addresses) = match addresses {
             Some(list) => (String::new(), list),
@@ -344,48 +344,6 @@ pub fn action_for(job: &CalendarJob) -> Action {
     }
 }
 
-/// The calendar policy of an action, and the addresses it names as the user's own.
-/// Mirrors the worker's reading of the same job, so the header tells what the write does.
-fn policy_for(action: &Action, now: i64) -> (Policy, Option<Vec<String>>) {
-    match action {
-        Action::Process {
-            allow_public,
-            addresses,
-            organizers,
-            updates_only,
-            delete_cancelled,
-            ..
-        } => (
-            Policy {
-                allow_publish: *allow_public,
-                delete_cancelled: *delete_cancelled,
-                updates_only: *updates_only,
-                organizers: organizers.clone(),
-                now,
-                ..Policy::default()
-            },
-            addresses.clone(),
-        ),
-        Action::AddCal { .. } => (
-            Policy {
-                allow_publish: true,
-                now,
-                ..Policy::default()
-            },
-            None,
-        ),
-        Action::UpdateCal => (
-            Policy {
-                allow_publish: true,
-                updates_only: true,
-                now,
-                ..Policy::default()
-            },
-            None,
-        ),
-    }
-}
-
 /// What Sieve may ask of the store while it runs.
 struct StoreHost<'a> {
     pipeline: &'a Pipeline,
@@ -414,15 +372,5 @@ impl Host for StoreHost<'_> {
         let action = action_for(&CalendarJob::Process(request.clone()));
         self.pipeline
             .decide(&action, self.scan, self.info, self.rcpt)
-    }
-}
-
-impl From<&imipd_sieve::Delivery> for Delivery {
-    fn from(d: &imipd_sieve::Delivery) -> Self {
-        Delivery {
-            folder: d.folder.clone(),
-            flags: d.flags.clone(),
-            create: d.create,
-        }
     }
 }

@@ -22,6 +22,7 @@ use crate::config::Config;
 use imipd_calendar::Limits;
 use imipd_lmtp::detect::{self, DetectConfig, Scan};
 use imipd_lmtp::{Backend, RcptCheck, Recipient, Reply, Transaction};
+use imipd_sieve::Delivery;
 use imipd_store::Store;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -54,24 +55,6 @@ pub struct Plan {
     /// Header lines added on top of the message.
     pub headers: String,
     pub deliveries: Vec<Delivery>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    /// `None`: the inbox.
-    pub folder: Option<String>,
-    pub flags: Vec<String>,
-    pub create: bool,
-}
-
-impl Delivery {
-    pub fn inbox() -> Self {
-        Delivery {
-            folder: None,
-            flags: Vec::new(),
-            create: false,
-        }
-    }
 }
 
 impl Backend for Pipeline {
