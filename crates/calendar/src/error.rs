@@ -27,6 +27,8 @@ pub enum ItipError {
     Recurrence(String),
     #[error("event {uid} has no ORGANIZER; cannot build a scheduling message")]
     NoOrganizer { uid: String },
+    #[error("the ORGANIZER of {uid} is {address}, not one of the user's addresses")]
+    NotOrganizer { address: String, uid: String },
     #[error("{address} is not an ATTENDEE of {uid}")]
     NotAttendee { address: String, uid: String },
     #[error("event {uid} has no instance with RECURRENCE-ID {recurrence_id}")]

@@ -187,4 +187,15 @@ pub enum EventsCmd {
         #[arg(long)]
         instance: Option<String>,
     },
+    /// Save an event USER organizes (a whole iCalendar object) and queue the REQUEST for
+    /// its attendees; SEQUENCE goes up when time, place, recurrence or status change.
+    Save { user: String, file: PathBuf },
+    /// Call off an event USER organizes and queue the CANCEL for its attendees.
+    Cancel {
+        user: String,
+        uid: String,
+        /// Cancel one instance of a recurring event (its RECURRENCE-ID value).
+        #[arg(long)]
+        instance: Option<String>,
+    },
 }

@@ -134,7 +134,13 @@ fn spam_and_unauthenticated_senders_are_never_processed() {
     for (uid, mail) in &cases {
         let got = deliver(&server, &mail.bytes(), "");
         let o = outcome(&got);
-        assert!(!o.starts_with("added"), "{uid}: {o}");
+        assert!(o.starts_with("no_action"), "{uid}: {o}");
+        let why = if mail.spam {
+            "spam"
+        } else {
+            "not authenticated"
+        };
+        assert!(o.contains(why), "{uid}: {o}");
     }
     settled(&server);
     let list = events(&server);
@@ -512,4 +518,33 @@ fn explain_tells_why_without_writing() {
         !must(dir.path(), &["events", "list", BOB]).contains("e-1@"),
         "explain wrote"
     );
+}
+
+#[test]
+fn redirect_goes_to_the_outbox_and_keep_still_stores() {
+    let server = Imipd::start(bob_only, &[]);
+    let script = "require [\"copy\"];\nif header :contains \"subject\" \"fwd\" { redirect :copy \"carol@example.net\"; }\n";
+    let (code, _, err) = set_script(server.data(), script);
+    assert_eq!(code, 0, "{err}");
+    deliver(
+        &server,
+        b"From: alice@example.org\r\nSubject: fwd this\r\n\r\nhello\r\n",
+        "",
+    );
+    deliver(
+        &server,
+        b"From: alice@example.org\r\nSubject: other\r\n\r\nhello\r\n",
+        "",
+    );
+    let store = imipd_store::SqliteStore::open(server.data().join("imipd.sqlite3")).unwrap();
+    let filter = imipd_store::JobFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    let mails = imipd_store::Store::mails(&store, &filter).unwrap();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].rcpt_to, ["carol@example.net"]);
+    assert_eq!(mails[0].purpose, "redirect");
+    let data = String::from_utf8_lossy(&mails[0].data);
+    assert!(data.contains("Subject: fwd this"), "{data}");
 }

@@ -120,3 +120,101 @@ fn rsvp_errors_say_what_is_wrong() {
     assert_ne!(code, 0);
     assert!(err.contains("accepted, declined or tentative"), "{err}");
 }
+
+fn organized(start: &str, summary: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Test//EN\r\nBEGIN:VEVENT\r\n\
+         UID:bob-org@example.org\r\nSEQUENCE:0\r\nDTSTAMP:20300101T090000Z\r\n\
+         DTSTART:{start}\r\nDURATION:PT1H\r\nSUMMARY:{summary}\r\n\
+         ORGANIZER;CN=Bob:mailto:{BOB}\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{BOB}\r\n\
+         ATTENDEE;RSVP=TRUE:mailto:alice@example.org\r\nATTENDEE;RSVP=TRUE:mailto:carol@example.net\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizer_changes_go_to_the_attendees() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("imipd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+            sink.addr.port()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let env = [("IMIPD_CONFIG", config.as_str())];
+    let (code, _, err) = cli_env(dir.path(), &["user", "add", BOB], &env);
+    assert_eq!(code, 0, "{err}");
+    let server = Imipd::start_in(dir, &env);
+    let data = server.data().to_path_buf();
+    let run = |args: &[&str]| {
+        let (code, out, err) = cli_env(&data, args, &env);
+        assert_eq!(code, 0, "imipd {args:?}: {err}");
+        out
+    };
+    let file = data.join("event.ics");
+    let wait_for = |n: usize| {
+        let sink = sink.clone();
+        async move {
+            let arrived = async {
+                while sink.received().len() < n {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(20), arrived)
+                .await
+                .expect("mail to the attendees");
+            sink.received()
+        }
+    };
+    let calendar_part = |data: &[u8]| String::from_utf8_lossy(data).replace("\r\n ", "");
+
+    std::fs::write(&file, organized("20300105T100000Z", "Design review")).unwrap();
+    let out = run(&["events", "save", BOB, file.to_str().unwrap()]);
+    assert!(
+        out.contains("alice@example.org, carol@example.net"),
+        "{out}"
+    );
+    let got = wait_for(1).await;
+    assert_eq!(got[0].rcpt_to, ["alice@example.org", "carol@example.net"]);
+    assert_eq!(got[0].mail_from, BOB);
+    let text = calendar_part(&got[0].data);
+    assert!(
+        text.contains("METHOD:REQUEST") && text.contains("SEQUENCE:0"),
+        "{text}"
+    );
+
+    // A new time is significant: SEQUENCE goes up, in the mail and in Bob's copy.
+    std::fs::write(&file, organized("20300106T100000Z", "Design review")).unwrap();
+    run(&["events", "save", BOB, file.to_str().unwrap()]);
+    let got = wait_for(2).await;
+    assert!(calendar_part(&got[1].data).contains("SEQUENCE:1"));
+
+    run(&["events", "cancel", BOB, "bob-org@example.org"]);
+    let got = wait_for(3).await;
+    let text = calendar_part(&got[2].data);
+    assert!(
+        text.contains("METHOD:CANCEL") && text.contains("SEQUENCE:2"),
+        "{text}"
+    );
+    let list = run(&["events", "list", BOB]);
+    assert!(list.contains("CANCELLED"), "{list}");
+
+    // Someone else's event is not Bob's to change.
+    let foreign = organized("20300105T100000Z", "x").replace(
+        &format!("ORGANIZER;CN=Bob:mailto:{BOB}"),
+        "ORGANIZER:mailto:alice@example.org",
+    );
+    std::fs::write(&file, foreign.replace("bob-org@", "alice-org@")).unwrap();
+    let (code, _, err) = cli_env(
+        &data,
+        &["events", "save", BOB, file.to_str().unwrap()],
+        &env,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("not one of the user's addresses"), "{err}");
+}

@@ -5,6 +5,7 @@
 //! - [`apply`]: the one apply path, for the worker, the web page and CalDAV.
 //! - [`runner`]: the worker loop: lease, apply, commit, retry, dead-letter.
 //! - [`events`]: "calendar changed" notifications for push.
+//! - [`organize`]: the organizer's changes: their copy written, REQUEST/CANCEL queued.
 //! - [`outbound`]: composing, signing and sending iMIP mail through the outbox.
 //! - [`redirect`]: Sieve redirect as an outbox entry.
 //! - [`refresh`]: the answer to an attendee's REFRESH.
@@ -15,6 +16,7 @@ mod background;
 pub mod config;
 pub mod events;
 pub mod extract;
+pub mod organize;
 pub mod outbound;
 pub mod redirect;
 pub mod refresh;

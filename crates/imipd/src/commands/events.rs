@@ -3,6 +3,7 @@ use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use imipd_calendar::{PartStat, summarize};
 use imipd_store::Store;
+use imipd_worker::organize::{Organize, organize};
 use imipd_worker::outbound::Dkim;
 use imipd_worker::rsvp::{Rsvp, rsvp};
 use std::process::ExitCode;
@@ -45,7 +46,58 @@ pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCod
             );
             Ok(ExitCode::SUCCESS)
         }
+        EventsCmd::Save { user, file } => {
+            let ics = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            organizer(config, store, &user, &Organize::Save { ics: &ics })
+        }
+        EventsCmd::Cancel {
+            user,
+            uid,
+            instance,
+        } => organizer(
+            config,
+            store,
+            &user,
+            &Organize::Cancel {
+                uid: &uid,
+                recurrence_id: instance.as_deref(),
+            },
+        ),
     }
+}
+
+fn organizer(
+    config: &Config,
+    store: &dyn Store,
+    user: &str,
+    action: &Organize,
+) -> Result<ExitCode> {
+    let Some(user) = store.resolve_address(user)? else {
+        bail!("no user {user} (see `imipd user list`)");
+    };
+    let dkim = load_dkim(config)?;
+    let done = organize(
+        store,
+        &user,
+        action,
+        dkim.as_ref(),
+        &config.calendar_limits(),
+        crate::now(),
+    )?;
+    let what = match action {
+        Organize::Save { .. } => "saved",
+        Organize::Cancel { .. } => "cancelled",
+    };
+    match done.mail_id {
+        Some(id) => println!(
+            "{user}: {} {what}; mail {id} queued for {}",
+            done.change.uid,
+            done.attendees.join(", ")
+        ),
+        None => println!("{user}: {} {what}; no attendees to tell", done.change.uid),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(config: &Config, store: &dyn Store, user: &str) -> Result<ExitCode> {

@@ -122,9 +122,7 @@ impl Pipeline {
                 (_, Err(reason)) => Some(Outcome::error(reason)),
                 (Some(o), Ok(_)) => Some(o),
                 (None, Ok(Some(o))) => Some(o),
-                (None, Ok(None)) => Some(Outcome::no_action(
-                    "no Sieve rule asked for calendar processing",
-                )),
+                (None, Ok(None)) => Some(Outcome::no_action(unprocessed_reason(info))),
             };
         } else if scan.had_calendar_part {
             outcome = Some(Outcome::no_action(scan.error.clone().unwrap_or_else(
@@ -300,6 +298,18 @@ impl Pipeline {
             .calendars(user)
             .map(|cals| cals.iter().any(|c| c.id == id))
             .unwrap_or(false)
+    }
+}
+
+/// Why nothing processed an invitation, in the words a user can act on.
+fn unprocessed_reason(info: &MessageInfo) -> &'static str {
+    if info.spam {
+        "marked as spam: calendar data is never processed"
+    } else if !info.authenticated {
+        "sender not authenticated (no DMARC pass from a trusted Authentication-Results \
+         header): calendar data not processed"
+    } else {
+        "no Sieve rule asked for calendar processing (see `imipd prefs show`)"
     }
 }
 
