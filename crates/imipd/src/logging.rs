@@ -1,5 +1,6 @@
 use crate::config::{Config, LogFormat};
 use anyhow::{Result, anyhow};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Logs go to stderr (systemd's journal picks them up), one line per event.
@@ -13,6 +14,8 @@ pub fn init(config: &Config) -> Result<()> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: files and the journal get plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let result = match config.log.format {
         LogFormat::Text => builder.try_init(),
