@@ -196,7 +196,9 @@ fn find_invitation(
     }
 }
 
-fn is_calendar_part(part: &mail_parser::MessagePart<'_>) -> bool {
+/// Whether a MIME part holds calendar data: a leaf part that is `text/calendar`,
+/// `application/ics`, or a file ending in `.ics`.
+pub fn is_calendar_part(part: &mail_parser::MessagePart<'_>) -> bool {
     !matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) && calendar_by_headers(part)
 }
 
@@ -209,7 +211,11 @@ fn calendar_by_headers(part: &mail_parser::MessagePart<'_>) -> bool {
     });
     by_type
         || part.attachment_name().is_some_and(|name| {
-            name.len() >= 4 && name[name.len() - 4..].eq_ignore_ascii_case(".ics")
+            // `get`, not indexing: the last four bytes may split a UTF-8 character.
+            name.len() >= 4
+                && name
+                    .get(name.len() - 4..)
+                    .is_some_and(|ext| ext.eq_ignore_ascii_case(".ics"))
         })
 }
 
@@ -316,6 +322,31 @@ mod tests {
             thread_message_id("u-1@example.org"),
             "<f2100f73b4fb3298b9ae3d065d45187d@imipd.cal>"
         );
+    }
+
+    #[test]
+    fn attachment_names_are_matched_by_their_last_characters() {
+        let with_name = |name: &str| {
+            format!(
+                "From: a@example.org\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+                 Content-Type: application/octet-stream\r\n\
+                 Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n{ICS}\r\n--b--\r\n"
+            )
+        };
+        let cfg = DetectConfig::default();
+        for name in ["Réunion.ICS", "invite.ics"] {
+            let s = scan(with_name(name).as_bytes(), &cfg);
+            assert!(s.invitation.is_some(), "{name}: {s:?}");
+        }
+        // The last four bytes split "é": no match, and no panic.
+        for name in ["xé.é", "é", "notes.txt"] {
+            let s = scan(with_name(name).as_bytes(), &cfg);
+            assert!(
+                s.invitation.is_none() && !s.had_calendar_part,
+                "{name}: {s:?}"
+            );
+        }
     }
 
     #[test]

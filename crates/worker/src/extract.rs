@@ -3,7 +3,9 @@
 //! is hostile input.
 
 use imipd_calendar::{Limits, peek};
-use mail_parser::{MessageParser, MessagePart, MimeHeaders, PartType};
+// The same test detection used at delivery, so the worker finds the part detection saw.
+use imipd_lmtp::detect::is_calendar_part;
+use mail_parser::MessageParser;
 
 /// Most MIME parts examined in one message.
 const MAX_PARTS: usize = 256;
@@ -75,24 +77,6 @@ pub fn itip_part(message: &[u8], uid: &str, limits: &Limits) -> Result<ItipPart,
         (None, Some(reason)) => Err(ExtractError::Refused(reason)),
         (None, None) => Err(ExtractError::NoItip),
     }
-}
-
-fn is_calendar_part(part: &MessagePart<'_>) -> bool {
-    if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
-        return false;
-    }
-    let by_type = part.content_type().is_some_and(|ct| {
-        let sub = ct.subtype().unwrap_or("");
-        (ct.ctype().eq_ignore_ascii_case("text") && sub.eq_ignore_ascii_case("calendar"))
-            || (ct.ctype().eq_ignore_ascii_case("application") && sub.eq_ignore_ascii_case("ics"))
-    });
-    by_type
-        || part.attachment_name().is_some_and(|name| {
-            name.len() >= 4
-                && name
-                    .get(name.len() - 4..)
-                    .is_some_and(|ext| ext.eq_ignore_ascii_case(".ics"))
-        })
 }
 
 #[cfg(test)]
