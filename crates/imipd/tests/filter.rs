@@ -548,3 +548,22 @@ fn redirect_goes_to_the_outbox_and_keep_still_stores() {
     let data = String::from_utf8_lossy(&mails[0].data);
     assert!(data.contains("Subject: fwd this"), "{data}");
 }
+
+#[test]
+fn a_folder_name_maildir_cannot_hold_falls_back_to_the_inbox() {
+    let server = Imipd::start(bob_only, &[]);
+    let script = "require [\"fileinto\", \"mailbox\"];\nfileinto :create \"../../escape\";\n";
+    let (code, _, err) = set_script(server.data(), script);
+    assert_eq!(code, 0, "{err}");
+    deliver(
+        &server,
+        b"From: alice@example.org\r\nSubject: hi\r\n\r\nhello\r\n",
+        "",
+    );
+    assert!(!server.data().join("mail/escape").exists());
+    assert!(
+        server.log_text().contains("delivering to INBOX"),
+        "{}",
+        server.log_text()
+    );
+}

@@ -84,7 +84,20 @@ fn to_maildir(
             folder = None;
         }
         let flags: Vec<&str> = d.flags.iter().map(String::as_str).collect();
-        if let Err(e) = maildir.deliver(user, folder, &flags, pieces) {
+        let mut stored = maildir.deliver(user, folder, &flags, pieces);
+        if let (Err(e), Some(name)) = (&stored, folder)
+            && e.kind() == std::io::ErrorKind::InvalidInput
+        {
+            // A folder name Maildir++ cannot hold is the script's mistake: the mail
+            // still gets a home, and the MTA is not made to retry forever.
+            warn!(
+                user,
+                folder = name,
+                "cannot file into this folder ({e}); delivering to INBOX"
+            );
+            stored = maildir.deliver(user, None, &flags, pieces);
+        }
+        if let Err(e) = stored {
             warn!(user, "cannot store message: {e}");
             return Reply::new(
                 451,
