@@ -146,3 +146,35 @@ fn open_pages_hear_about_changes_at_once() {
         }
     }
 }
+
+#[test]
+fn a_large_invitation_is_queued_as_its_calendar_part() {
+    let server = Imipd::start(bob, &[]);
+    let invite = String::from_utf8(Mail::request("big@example.org").bytes()).unwrap();
+    let padding = "x".repeat(76) + "\r\n";
+    let big = invite.replacen(
+        "See the invitation.\r\n",
+        &format!("See the invitation.\r\n{}", padding.repeat(30_000)),
+        1,
+    );
+    assert!(big.len() > 2_000_000);
+    let (_, data) = server
+        .connect()
+        .deliver("alice@example.org", &[BOB], big.as_bytes());
+    assert!(data[0].starts_with("250"), "{data:?}");
+    eventually(20, "the event", || {
+        (event_count(server.data(), "big@") == 1).then_some(())
+    });
+    let show = must(server.data(), &["jobs", "show", "1"]);
+    let size: usize = show
+        .lines()
+        .find_map(|l| l.strip_prefix("message:"))
+        .and_then(|v| v.trim().split(' ').next()?.parse().ok())
+        .expect("message size in jobs show");
+    assert!(size < 10_000, "the job keeps {size} bytes:\n{show}");
+    // The mail itself is delivered whole.
+    assert_eq!(
+        messages(&server.maildir(BOB), "")[0].len() > 2_000_000,
+        true
+    );
+}

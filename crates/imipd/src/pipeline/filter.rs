@@ -174,7 +174,7 @@ impl Pipeline {
                 &sender,
                 &spec,
                 &inv.calendar,
-                message,
+                &job_copy(message, &inv.calendar),
                 &self.limits,
             )
             .map_err(|e| format!("not queued: {e}"))?;
@@ -299,6 +299,20 @@ impl Pipeline {
             .map(|cals| cals.iter().any(|c| c.id == id))
             .unwrap_or(false)
     }
+}
+
+/// Mail over this size is queued as its calendar part alone: the worker needs nothing
+/// else, and a 50 MB attachment is not copied into the database once per recipient.
+const MAX_JOB_MESSAGE: usize = 1024 * 1024;
+
+/// The mail a job keeps for the worker to read again.
+fn job_copy<'m>(message: &'m [u8], calendar: &str) -> std::borrow::Cow<'m, [u8]> {
+    if message.len() <= MAX_JOB_MESSAGE {
+        return message.into();
+    }
+    format!("MIME-Version: 1.0\r\nContent-Type: text/calendar; charset=utf-8\r\n\r\n{calendar}")
+        .into_bytes()
+        .into()
 }
 
 /// Why nothing processed an invitation, in the words a user can act on.
