@@ -4,7 +4,6 @@ mod common;
 
 use common::*;
 use imipd_calendar::{Change, Decision, Facts, Limits, OutcomeKind, Policy, apply};
-use std::time::{Duration, Instant};
 
 use OutcomeKind::{Added, Error, NoAction, Updated};
 
@@ -911,7 +910,6 @@ fn every_scenario() {
     assert!(all.len() >= 60, "only {} scenarios", all.len());
     let mut failures = Vec::new();
     for s in &all {
-        let started = Instant::now();
         let d = apply(
             s.stored.as_deref(),
             &s.message,
@@ -919,12 +917,10 @@ fn every_scenario() {
             &s.policy,
             &s.limits,
         );
-        let elapsed = started.elapsed();
         println!("{:<55} {}", s.name, d.outcome);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             assert_eq!(d.outcome.kind, s.expect, "outcome {}", d.outcome);
             assert!(!d.outcome.reason.is_empty(), "every outcome has a reason");
-            assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
             if d.outcome.kind == Error || d.outcome.kind == NoAction {
                 assert!(
                     !matches!(d.change, Change::Put(_) | Change::Delete),
