@@ -172,14 +172,17 @@ pub fn process_job(
         &cfg.limits,
     )?;
     // Queued in the job's own transaction: answered once, however often the job runs.
+    // An answer counts against the sender's limit like a change: REFRESH cannot be used
+    // to make imipd send mail in bulk.
     if let Some(mail) = crate::refresh::answer(&decision, &user.name, &job.sender, cfg, now) {
         applied.completion.mails.push(mail);
+        applied.completion.applied = true;
     }
     if applied.completion.applied && cfg.max_per_sender_per_hour > 0 {
         let recent = store.applied_since(&user.name, &job.sender, now - 3600)?;
         if recent >= cfg.max_per_sender_per_hour {
             return Ok(Applied::outcome(&Outcome::no_action(format!(
-                "rate limit: {recent} calendar changes from {} in the last hour",
+                "rate limit: {recent} automatic actions for {} in the last hour",
                 job.sender
             ))));
         }

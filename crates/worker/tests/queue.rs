@@ -342,7 +342,7 @@ async fn a_flood_from_one_sender_is_capped() {
     for outcome in limited {
         assert!(
             outcome
-                .contains("rate limit: 3 calendar changes from alice@example.com in the last hour"),
+                .contains("rate limit: 3 automatic actions for alice@example.com in the last hour"),
             "{outcome}"
         );
     }
@@ -607,4 +607,25 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
     assert!(text.contains("METHOD:REQUEST"), "{text}");
     assert!(text.contains("Bob's review"), "{text}");
     assert!(text.contains("SEQUENCE:3"), "{text}");
+
+    // Answers count against the sender's hourly limit: REFRESH cannot make imipd a mailer.
+    let again = refresh.replace("DTSTAMP:20300102T090000Z", "DTSTAMP:20300102T100000Z");
+    let job = job_for_message(
+        BOB,
+        ALICE,
+        &spec(process()),
+        &again,
+        &mail(&again, "REFRESH"),
+        &Default::default(),
+    )
+    .unwrap();
+    let id = store.enqueue_job(&job).unwrap().expect("a new REFRESH");
+    let limited = WorkerConfig {
+        max_per_sender_per_hour: 1,
+        ..cfg()
+    };
+    drain(&store, &limited, &events).await;
+    let outcome = self::job(&store, id).outcome.unwrap_or_default();
+    assert!(outcome.contains("rate limit"), "{outcome}");
+    assert_eq!(store.mails(&Default::default()).unwrap().len(), 1);
 }
