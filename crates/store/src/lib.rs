@@ -41,6 +41,14 @@ pub trait Store: Send + Sync {
     fn objects(&self, user: &str) -> Result<Vec<CalendarObject>>;
     /// Writes (or deletes) one calendar object outside the queue (admin tools, tests).
     fn write_object(&self, user: &str, write: &ObjectWrite) -> Result<()>;
+    /// A user's own action in one transaction: their calendar changes and the mail that
+    /// tells the others (an RSVP's REPLY, an organizer's REQUEST) are committed together.
+    fn write_and_queue(
+        &self,
+        user: &str,
+        write: &ObjectWrite,
+        mail: Option<&NewMail>,
+    ) -> Result<Option<i64>>;
 
     // --- preferences, Sieve and contacts -------------------------------------------------
     fn prefs(&self, user: &str) -> Result<Vec<(String, String)>>;

@@ -306,6 +306,45 @@ fn a_failing_write_rolls_back_the_whole_completion() {
 }
 
 #[test]
+fn a_users_action_commits_its_write_and_its_mail_together() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    let reply = NewMail {
+        user: "bob@example.org".into(),
+        mail_from: "bob@example.org".into(),
+        rcpt_to: vec!["alice@example.org".into()],
+        data: b"Subject: Accepted\r\n\r\n".to_vec(),
+        purpose: "reply".into(),
+    };
+    let all = JobFilter {
+        limit: 10,
+        ..JobFilter::default()
+    };
+    let id = s
+        .write_and_queue("bob@example.org", &put("u1"), Some(&reply))
+        .unwrap();
+    assert!(id.is_some());
+    assert!(s.find_object("bob@example.org", "u1").unwrap().is_some());
+    assert_eq!(s.mails(&all).unwrap().len(), 1);
+    // A write that fails takes its mail with it.
+    let broken = ObjectWrite::Put {
+        calendar_id: "missing".into(),
+        uid: "u2".into(),
+        ics: "X".into(),
+    };
+    assert!(
+        s.write_and_queue("bob@example.org", &broken, Some(&reply))
+            .is_err()
+    );
+    assert_eq!(s.mails(&all).unwrap().len(), 1);
+    assert_eq!(
+        s.write_and_queue("bob@example.org", &put("u3"), None)
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
 fn failures_retry_then_dead_letter_then_manual_retry() {
     let (_d, s) = open();
     let id = s

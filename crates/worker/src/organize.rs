@@ -94,16 +94,15 @@ pub fn organize(
             dkim,
         )?)
     };
-    // The organizer's copy first: what attendees are told must be what the organizer has.
-    store.write_object(
+    let mail_id = store.write_and_queue(
         user,
         &ObjectWrite::Put {
             calendar_id: calendar_id.clone(),
             uid: change.uid.clone(),
             ics: change.stored.clone(),
         },
+        mail.as_ref(),
     )?;
-    let mail_id = mail.map(|m| store.queue_mail(&m)).transpose()?;
     Ok(Organized {
         mail_id,
         attendees: change.attendees,

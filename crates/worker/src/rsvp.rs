@@ -122,16 +122,17 @@ pub fn rsvp(
         now,
     )?;
     let mail = outgoing(user, "reply", composed, dkim)?;
-    // The user's copy first: a reply the organizer gets must match what the user sees.
-    store.write_object(
-        user,
-        &ObjectWrite::Put {
-            calendar_id: object.calendar_id.clone(),
-            uid: uid.to_string(),
-            ics: updated,
-        },
-    )?;
-    let mail_id = store.queue_mail(&mail)?;
+    let mail_id = store
+        .write_and_queue(
+            user,
+            &ObjectWrite::Put {
+                calendar_id: object.calendar_id.clone(),
+                uid: uid.to_string(),
+                ics: updated,
+            },
+            Some(&mail),
+        )?
+        .unwrap_or_default();
     Ok(Answered {
         mail_id,
         change: CalendarChanged {

@@ -134,6 +134,19 @@ impl Store for SqliteStore {
         })
     }
 
+    fn write_and_queue(
+        &self,
+        user: &str,
+        write: &ObjectWrite,
+        mail: Option<&NewMail>,
+    ) -> Result<Option<i64>> {
+        self.write(|tx| {
+            let name = users::require(tx, user)?;
+            calendars::write(tx, &name, write)?;
+            mail.map(|m| outbox::queue(tx, m)).transpose()
+        })
+    }
+
     fn prefs(&self, user: &str) -> Result<Vec<(String, String)>> {
         self.with(|conn| {
             let name = users::require(conn, user)?;
