@@ -42,6 +42,9 @@ pub enum Command {
     /// List the events in a user's calendars, or answer an invitation.
     #[command(subcommand)]
     Events(EventsCmd),
+    /// Outgoing mail waiting for, or refused by, the relay.
+    #[command(subcommand)]
+    Mail(MailCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +169,20 @@ pub enum JobsCmd {
     /// Show one job with its last error and outcome.
     Show { id: i64 },
     /// Put a dead or deferred job back in the queue now.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCmd {
+    /// The outbox, newest first.
+    List {
+        /// queued, running, done or dead.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Send a dead or deferred mail again now.
     Retry { id: i64 },
 }
 

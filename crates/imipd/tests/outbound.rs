@@ -71,6 +71,9 @@ async fn rsvp_reply_reaches_the_relay_once_after_it_comes_back() {
         server.log_text().contains("deferred until").then_some(())
     });
     assert!(sink.received().is_empty());
+    let waiting = cli_in(&["mail", "list"]).1;
+    assert!(waiting.contains("reply") && waiting.contains("alice@example.org"), "{waiting}");
+    assert!(!waiting.contains(" done "), "{waiting}");
     sink.set_mode(Mode::Up);
     let delivered = async {
         while sink.received().is_empty() {
@@ -84,6 +87,11 @@ async fn rsvp_reply_reaches_the_relay_once_after_it_comes_back() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let got = sink.received();
     assert_eq!(got.len(), 1, "{got:?}");
+    let sent = cli_in(&["mail", "list", "--state", "done"]).1;
+    assert!(sent.contains("reply"), "{sent}");
+    let (code, _, err) = cli_in(&["mail", "retry", "1"]);
+    assert_ne!(code, 0, "a sent mail is not sent again");
+    assert!(err.contains("not dead or deferred"), "{err}");
     let mail = String::from_utf8_lossy(&got[0].data).into_owned();
     assert_eq!(got[0].rcpt_to, ["alice@example.org"]);
     assert_eq!(got[0].mail_from, BOB);

@@ -99,6 +99,8 @@ pub trait Store: Send + Sync {
         retry_at: Option<i64>,
     ) -> Result<()>;
     fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>>;
+    /// Puts dead or deferred outgoing mail back in the queue, due now.
+    fn retry_mail(&self, mail_id: i64) -> Result<bool>;
 
     /// Queue depths for health checks and monitoring.
     fn queue_counts(&self) -> Result<QueueCounts>;

@@ -1,4 +1,4 @@
-use crate::cli::JobsCmd;
+use crate::cli::{JobsCmd, MailCmd};
 use anyhow::{Result, bail};
 use imipd_store::{Job, JobFilter, JobState, Store};
 use std::process::ExitCode;
@@ -6,13 +6,7 @@ use std::process::ExitCode;
 pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
     match cmd {
         JobsCmd::List { state, user, limit } => {
-            let state = match state.as_deref() {
-                None => None,
-                Some(s) => match JobState::parse(s) {
-                    Some(s) => Some(s),
-                    None => bail!("unknown state {s:?}: use queued, running, done or dead"),
-                },
-            };
+            let state = parse_state(state.as_deref())?;
             let jobs = store.jobs(&JobFilter { state, user, limit })?;
             if jobs.is_empty() {
                 println!("no jobs");
@@ -65,4 +59,50 @@ fn summary(j: &Job) -> String {
         (None, Some(e)) => format!("error: {e}"),
         (None, None) => String::new(),
     }
+}
+
+fn parse_state(state: Option<&str>) -> Result<Option<JobState>> {
+    match state {
+        None => Ok(None),
+        Some(s) => match JobState::parse(s) {
+            Some(s) => Ok(Some(s)),
+            None => bail!("unknown state {s:?}: use queued, running, done or dead"),
+        },
+    }
+}
+
+/// `imipd mail …`: the outbox.
+pub fn run_mail(store: &dyn Store, cmd: MailCmd) -> Result<ExitCode> {
+    match cmd {
+        MailCmd::List { state, limit } => {
+            let state = parse_state(state.as_deref())?;
+            let mails = store.mails(&JobFilter {
+                state,
+                user: None,
+                limit,
+            })?;
+            if mails.is_empty() {
+                println!("no outgoing mail");
+            }
+            for m in mails {
+                println!(
+                    "{:>6}  {:<7}  {}  {}  to={}  attempts={}  {}",
+                    m.id,
+                    m.state.as_str(),
+                    m.purpose,
+                    m.mail_from,
+                    m.rcpt_to.join(","),
+                    m.attempts,
+                    m.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+        MailCmd::Retry { id } => {
+            if !store.retry_mail(id)? {
+                bail!("mail {id} is not dead or deferred (see `imipd mail list`)");
+            }
+            println!("mail {id} queued again");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

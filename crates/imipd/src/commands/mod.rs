@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve => crate::serve::run(config),
         Command::User(cmd) => users::run(&open_store(&config)?, cmd),
         Command::Jobs(cmd) => jobs::run(&open_store(&config)?, cmd),
+        Command::Mail(cmd) => jobs::run_mail(&open_store(&config)?, cmd),
         Command::Contacts(cmd) => contacts::run(&open_store(&config)?, cmd),
         Command::Events(cmd) => events::run(&config, &open_store(&config)?, cmd),
         Command::Sieve(cmd) => sieve::run_sieve(&open_store(&config)?, cmd),

@@ -287,6 +287,10 @@ impl Store for SqliteStore {
         self.write(|tx| queue::retry(tx, "jobs", job_id))
     }
 
+    fn retry_mail(&self, mail_id: i64) -> Result<bool> {
+        self.write(|tx| queue::retry(tx, "outbox", mail_id))
+    }
+
     fn applied_since(&self, user: &str, sender: &str, since: i64) -> Result<u64> {
         self.with(|conn| {
             queue::applied_since(
