@@ -72,7 +72,10 @@ async fn rsvp_reply_reaches_the_relay_once_after_it_comes_back() {
     });
     assert!(sink.received().is_empty());
     let waiting = cli_in(&["mail", "list"]).1;
-    assert!(waiting.contains("reply") && waiting.contains("alice@example.org"), "{waiting}");
+    assert!(
+        waiting.contains("reply") && waiting.contains("alice@example.org"),
+        "{waiting}"
+    );
     assert!(!waiting.contains(" done "), "{waiting}");
     sink.set_mode(Mode::Up);
     let delivered = async {
