@@ -124,22 +124,29 @@ pub(crate) fn request_of(
         .iter()
         .map(|comp| {
             let mut out = outgoing(comp);
-            let stored_seq = values::sequence(comp);
-            let rid = values::recurrence_id(comp);
-            let sequence = match previous.and_then(|p| p.counterpart(rid.as_deref())) {
-                Some(old) => {
-                    let old_seq = values::sequence(old);
-                    let bump = i64::from(significant_change(old, comp));
-                    stored_seq.max(old_seq.saturating_add(bump))
-                }
-                None => stored_seq,
-            };
-            out.set(integer(ICalendarProperty::Sequence, sequence));
+            out.set(integer(
+                ICalendarProperty::Sequence,
+                announced_sequence(comp, previous),
+            ));
             out.set(dtstamp(stamp.clone()));
             out
         })
         .collect();
     message(object, ICalendarMethod::Request, comps)
+}
+
+/// The SEQUENCE attendees get for `comp`: one up from what `previous` announced when the
+/// change is significant, never below what the component already says.
+pub(crate) fn announced_sequence(comp: &Comp, previous: Option<&Object>) -> i64 {
+    let stored = values::sequence(comp);
+    let rid = values::recurrence_id(comp);
+    match previous.and_then(|p| p.counterpart(rid.as_deref())) {
+        Some(old) => {
+            let bump = i64::from(significant_change(old, comp));
+            stored.max(values::sequence(old).saturating_add(bump))
+        }
+        None => stored,
+    }
 }
 
 /// The organizer calls off the event, or the instance `recurrence_id`.
@@ -244,7 +251,7 @@ fn message(object: &Object, method: ICalendarMethod, comps: Vec<Comp>) -> String
     model::serialize(&root)
 }
 
-fn integer(name: ICalendarProperty, value: i64) -> ICalendarEntry {
+pub(crate) fn integer(name: ICalendarProperty, value: i64) -> ICalendarEntry {
     ICalendarEntry {
         name,
         params: Vec::new(),

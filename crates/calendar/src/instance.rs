@@ -130,17 +130,7 @@ fn rid_entry(master: &Comp, text: &str) -> Option<ICalendarEntry> {
         .clone();
     let value = entry.values.first()?.as_partial_date_time()?;
     if !value.has_zone() {
-        entry.params = start
-            .params
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.name,
-                    ICalendarParameterName::Tzid | ICalendarParameterName::Value
-                )
-            })
-            .cloned()
-            .collect();
+        entry.params = values::zone_params(&start.params);
     }
     Some(entry)
 }

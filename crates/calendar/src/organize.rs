@@ -3,7 +3,7 @@
 //! carries the SEQUENCE the message announces, so a later change compares against what
 //! attendees really have.
 
-use crate::build::{build_cancel, request_of};
+use crate::build::{announced_sequence, build_cancel, integer, request_of};
 use crate::instance::{instance, instance_key};
 use crate::object::Object;
 use crate::{ItipError, Limits, address, values};
@@ -34,22 +34,14 @@ pub fn organizer_update(
     let mut object = Object::parse(new, limits)?;
     let organizer = own_organizer(&object, own_addresses)?;
     let previous = previous.map(|p| Object::parse(p, limits)).transpose()?;
-    // The REQUEST is built first: it decides each component's SEQUENCE.
-    let message = request_of(&object, previous.as_ref(), PartialDateTime::now());
-    let sent = Object::parse(&message, limits)?;
+    // The stored copy takes the SEQUENCE attendees are sent; the REQUEST is then built
+    // from it as it stands.
     for comp in object.comps.iter_mut() {
-        let rid = values::recurrence_id(comp);
-        if let Some(out) = sent.by_rid(rid.as_deref()) {
-            comp.set(integer(ICalendarProperty::Sequence, values::sequence(out)));
-        }
+        let sequence = announced_sequence(comp, previous.as_ref());
+        comp.set(integer(ICalendarProperty::Sequence, sequence));
     }
-    Ok(OrganizerChange {
-        uid: object.uid.clone(),
-        stored: object.to_stored_text(),
-        attendees: attendees_of(&object, &organizer),
-        message,
-        organizer,
-    })
+    let message = request_of(&object, None, PartialDateTime::now());
+    Ok(change(&object, message, organizer))
 }
 
 /// The organizer calls off the event, or one instance of it: the stored copy is marked
@@ -90,13 +82,17 @@ pub fn organizer_cancel(
             }
         }
     }
-    Ok(OrganizerChange {
+    Ok(change(&object, message, organizer))
+}
+
+fn change(object: &Object, message: String, organizer: String) -> OrganizerChange {
+    OrganizerChange {
         uid: object.uid.clone(),
         stored: object.to_stored_text(),
-        attendees: attendees_of(&object, &organizer),
+        attendees: attendees_of(object, &organizer),
         message,
         organizer,
-    })
+    }
 }
 
 /// The ORGANIZER, when it is one of the user's addresses.
@@ -133,12 +129,4 @@ fn attendees_of(object: &Object, organizer: &str) -> Vec<String> {
         }
     }
     all
-}
-
-fn integer(name: ICalendarProperty, value: i64) -> ICalendarEntry {
-    ICalendarEntry {
-        name,
-        params: Vec::new(),
-        values: vec![ICalendarValue::Integer(value)],
-    }
 }

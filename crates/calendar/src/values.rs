@@ -236,6 +236,21 @@ pub(crate) fn is_named(entry: &ICalendarEntry, name: &str) -> bool {
     }
 }
 
+/// The parameters that say how a date-time value is to be read (TZID, VALUE), and no others:
+/// for copying one date property's value into another.
+pub(crate) fn zone_params(params: &[ICalendarParameter]) -> Vec<ICalendarParameter> {
+    params
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.name,
+                ICalendarParameterName::Tzid | ICalendarParameterName::Value
+            )
+        })
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,7 @@ use super::freshness::{self, Freshness};
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, safety, values};
-use calcard::icalendar::{
-    ICalendarEntry, ICalendarParameterName, ICalendarProperty, ICalendarStatus, ICalendarValue,
-};
+use calcard::icalendar::{ICalendarEntry, ICalendarProperty, ICalendarStatus, ICalendarValue};
 use std::collections::HashSet;
 
 pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decision {
@@ -132,17 +130,7 @@ fn mark_cancelled(comp: &mut Comp, sequence: i64) {
 fn exdate_from(rid: &ICalendarEntry) -> ICalendarEntry {
     ICalendarEntry {
         name: ICalendarProperty::Exdate,
-        params: rid
-            .params
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.name,
-                    ICalendarParameterName::Tzid | ICalendarParameterName::Value
-                )
-            })
-            .cloned()
-            .collect(),
+        params: values::zone_params(&rid.params),
         values: rid.values.clone(),
     }
 }
