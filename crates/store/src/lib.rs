@@ -24,6 +24,13 @@ pub trait Store: Send + Sync {
     fn delete_user(&self, user: &str) -> Result<()>;
     fn list_users(&self) -> Result<Vec<User>>;
     fn user(&self, user: &str) -> Result<Option<User>>;
+    /// The user's addresses (see [`User::addresses`]); just `user` when there is no such user.
+    fn addresses(&self, user: &str) -> Result<Vec<String>> {
+        Ok(match self.user(user)? {
+            Some(u) => u.addresses(),
+            None => vec![user.to_string()],
+        })
+    }
     fn add_alias(&self, user: &str, address: &str) -> Result<()>;
     fn remove_alias(&self, user: &str, address: &str) -> Result<()>;
     /// Maps a recipient address to its user: case-insensitive, `bob+tag@x` → `bob@x`.

@@ -9,6 +9,15 @@ pub struct User {
     pub created: i64,
 }
 
+impl User {
+    /// Every address that is this user's: the primary one first, then the aliases.
+    pub fn addresses(&self) -> Vec<String> {
+        std::iter::once(self.name.clone())
+            .chain(self.aliases.iter().cloned())
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Calendar {
     pub id: String,

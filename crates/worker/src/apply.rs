@@ -144,11 +144,7 @@ pub fn process_job(
         Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
     };
     let (policy, explicit) = spec.action.policy(now);
-    let user_addresses = explicit.clone().unwrap_or_else(|| {
-        let mut all = vec![user.name.clone()];
-        all.extend(user.aliases.iter().cloned());
-        all
-    });
+    let user_addresses = explicit.clone().unwrap_or_else(|| user.addresses());
     let calendar_id = spec.action.calendar_id().map(str::to_string);
     let facts = Facts {
         // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.

@@ -54,10 +54,7 @@ pub fn organize(
     limits: &Limits,
     now: i64,
 ) -> Result<Organized, OrganizeError> {
-    let mut own = vec![user.to_string()];
-    if let Some(u) = store.user(user)? {
-        own.extend(u.aliases);
-    }
+    let own = store.addresses(user)?;
     let (change, calendar_id, method) = match action {
         Organize::Save { ics } => {
             let uid = peek(ics.as_bytes(), limits)

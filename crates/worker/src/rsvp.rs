@@ -70,7 +70,7 @@ pub fn rsvp(
             user: user.to_string(),
             uid: uid.to_string(),
         })?;
-    let own = own_addresses(store, user)?;
+    let own = store.addresses(user)?;
     let Some(attendee) = event
         .attendees
         .iter()
@@ -141,14 +141,6 @@ pub fn rsvp(
             uid: uid.to_string(),
         },
     })
-}
-
-fn own_addresses(store: &dyn Store, user: &str) -> Result<Vec<String>, imipd_store::Error> {
-    let mut all = vec![user.to_string()];
-    if let Some(u) = store.user(user)? {
-        all.extend(u.aliases);
-    }
-    Ok(all)
 }
 
 fn verb(partstat: PartStat) -> &'static str {

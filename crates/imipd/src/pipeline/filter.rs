@@ -252,7 +252,13 @@ impl Pipeline {
         // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
         let (recipient, user_addresses) = match addresses {
             Some(list) => (String::new(), list),
-            None => (rcpt.address.clone(), self.user_addresses(&rcpt.user)),
+            // A store error here leaves just the user's name: the decision can only be stricter.
+            None => (
+                rcpt.address.clone(),
+                self.store
+                    .addresses(&rcpt.user)
+                    .unwrap_or_else(|_| vec![rcpt.user.clone()]),
+            ),
         };
         let facts = Facts {
             recipient,
@@ -283,14 +289,6 @@ impl Pipeline {
             )));
         }
         decision
-    }
-
-    fn user_addresses(&self, user: &str) -> Vec<String> {
-        let mut all = vec![user.to_string()];
-        if let Ok(Some(u)) = self.store.user(user) {
-            all.extend(u.aliases);
-        }
-        all
     }
 
     fn calendar_exists(&self, user: &str, id: &str) -> bool {
