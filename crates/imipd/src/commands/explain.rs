@@ -61,7 +61,7 @@ pub fn explain(
     eprintln!("  spam: {}", if info.spam { "yes" } else { "no" });
 
     let result = pipeline
-        .evaluate(&scan, &info, &seen.view, &rcpt)
+        .evaluate(&scan, &info, &seen, &rcpt)
         .map_err(anyhow::Error::msg)?;
     eprintln!("sieve:");
     for e in &result.errors {
@@ -94,7 +94,7 @@ pub fn explain(
     for job in &result.calendar_jobs {
         let action = action_for(job);
         eprintln!("  calendar action: {}", describe(job));
-        let decision = pipeline.decide_full(&action, &scan, &info, &rcpt);
+        let decision = pipeline.decide_full(&action, &scan, &info, &rcpt, &seen.stored);
         eprintln!("outcome: {}", decision.outcome.kind);
         eprintln!("reason: {}", decision.outcome.reason);
         match decision.change {

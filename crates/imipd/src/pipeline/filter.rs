@@ -2,11 +2,12 @@
 //! calendar jobs the update stage gets. Jobs and redirects are written to the store here,
 //! before the sink stores the mail, so they are durable before the recipient's 250.
 
-use super::{Delivery, MessageInfo, Pipeline};
+use super::{Delivery, MessageInfo, Pipeline, RecipientView};
 use imipd_calendar::{Change, Decision, Facts, Outcome, apply};
 use imipd_lmtp::Recipient;
 use imipd_lmtp::detect::Scan;
 use imipd_sieve::{CalendarJob, CalendarRequest, Envelope, FilterResult, Host, Script};
+use imipd_store::CalendarObject;
 use imipd_worker::{Action, JobSpec, job_for_message, redirect::redirect_mail};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -59,7 +60,7 @@ impl Pipeline {
         &self,
         scan: &Scan,
         info: &MessageInfo,
-        view: &[u8],
+        seen: &RecipientView,
         rcpt: &Recipient,
     ) -> Result<FilterResult, String> {
         let user = rcpt.user.as_str();
@@ -74,6 +75,7 @@ impl Pipeline {
             scan,
             info,
             rcpt,
+            stored: &seen.stored,
         };
         let facts = imipd_sieve::Facts {
             spam: info.spam,
@@ -88,7 +90,7 @@ impl Pipeline {
         };
         Ok(imipd_sieve::run(
             script.as_deref(),
-            view,
+            &seen.view,
             &envelope,
             &facts,
             &host,
@@ -99,13 +101,12 @@ impl Pipeline {
         &self,
         scan: &Scan,
         info: &MessageInfo,
-        view: &[u8],
+        seen: &RecipientView,
         message: &[u8],
         rcpt: &Recipient,
-        exists: Option<&str>,
     ) -> Filtered {
         let user = rcpt.user.as_str();
-        let result = match self.evaluate(scan, info, view, rcpt) {
+        let result = match self.evaluate(scan, info, seen, rcpt) {
             Ok(result) => result,
             Err(e) => {
                 warn!(user, "{e}; delivering to INBOX");
@@ -117,7 +118,7 @@ impl Pipeline {
         }
         let mut outcome = result.outcome.clone();
         if scan.invitation.is_some() {
-            let queued = self.queue_calendar_jobs(&result, scan, info, message, rcpt, exists);
+            let queued = self.queue_calendar_jobs(&result, scan, info, seen, message, rcpt);
             outcome = match (outcome, queued) {
                 (_, Err(reason)) => Some(Outcome::error(reason)),
                 (Some(o), Ok(_)) => Some(o),
@@ -140,15 +141,16 @@ impl Pipeline {
     }
 
     /// Writes the script's calendar jobs to the queue. Returns the outcome of the first
-    /// notify-style job when the script did not record one itself.
+    /// notify-style job when the script did not record one itself (processcalendar did
+    /// its deciding while the script ran).
     fn queue_calendar_jobs(
         &self,
         result: &FilterResult,
         scan: &Scan,
         info: &MessageInfo,
+        seen: &RecipientView,
         message: &[u8],
         rcpt: &Recipient,
-        exists: Option<&str>,
     ) -> Result<Option<Outcome>, String> {
         let Some(inv) = &scan.invitation else {
             return Ok(None);
@@ -156,10 +158,11 @@ impl Pipeline {
         let mut first_outcome = None;
         for job in &result.calendar_jobs {
             let action = action_for(job);
-            if first_outcome.is_none() {
-                first_outcome = Some(self.decide(&action, scan, info, rcpt));
+            if first_outcome.is_none() && result.outcome.is_none() {
+                first_outcome = Some(self.decide(&action, scan, info, rcpt, &seen.stored));
             }
-            if matches!(action, Action::UpdateCal) && exists.is_none() {
+            let known = matches!(seen.stored, Ok(Some(_)));
+            if matches!(action, Action::UpdateCal) && !known {
                 continue;
             }
             let spec = JobSpec {
@@ -229,24 +232,27 @@ impl Pipeline {
         scan: &Scan,
         info: &MessageInfo,
         rcpt: &Recipient,
+        stored: &Result<Option<CalendarObject>, String>,
     ) -> Outcome {
-        self.decide_full(action, scan, info, rcpt).outcome
+        self.decide_full(action, scan, info, rcpt, stored).outcome
     }
 
-    /// [`Self::decide`] with the whole decision, for `imipd itip explain`.
+    /// [`Self::decide`] with the whole decision, for `imipd itip explain`. `stored` is what
+    /// [`Pipeline::recipient_view`] found under the invitation's UID.
     pub fn decide_full(
         &self,
         action: &Action,
         scan: &Scan,
         info: &MessageInfo,
         rcpt: &Recipient,
+        stored: &Result<Option<CalendarObject>, String>,
     ) -> Decision {
         let Some(inv) = &scan.invitation else {
             return refused(Outcome::no_action("no calendar part"));
         };
-        let stored = match self.store.find_object(&rcpt.user, &inv.uid) {
+        let stored = match stored {
             Ok(found) => found,
-            Err(e) => return refused(Outcome::error(format!("calendar store unavailable: {e}"))),
+            Err(e) => return refused(Outcome::error(e.clone())),
         };
         let (policy, addresses) = action.policy(crate::now());
         // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
@@ -372,6 +378,7 @@ struct StoreHost<'a> {
     scan: &'a Scan,
     info: &'a MessageInfo,
     rcpt: &'a Recipient,
+    stored: &'a Result<Option<CalendarObject>, String>,
 }
 
 impl Host for StoreHost<'_> {
@@ -393,6 +400,6 @@ impl Host for StoreHost<'_> {
     fn decide(&self, request: &CalendarRequest) -> Outcome {
         let action = action_for(&CalendarJob::Process(request.clone()));
         self.pipeline
-            .decide(&action, self.scan, self.info, self.rcpt)
+            .decide(&action, self.scan, self.info, self.rcpt, self.stored)
     }
 }

@@ -23,7 +23,7 @@ use imipd_calendar::Limits;
 use imipd_lmtp::detect::{self, DetectConfig, Scan};
 use imipd_lmtp::{Backend, RcptCheck, Recipient, Reply, Transaction};
 use imipd_sieve::Delivery;
-use imipd_store::Store;
+use imipd_store::{CalendarObject, Store};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -122,8 +122,10 @@ impl Backend for Pipeline {
 
 /// One recipient's view of the message after detection.
 pub struct RecipientView {
-    /// The calendar id holding the event already, if any.
-    pub exists: Option<String>,
+    /// What the recipient's calendars hold under the invitation's UID, looked up once for
+    /// the `X-ME-Cal-Exists` header and every calendar decision after it; `Err` when the
+    /// store could not say.
+    pub stored: Result<Option<CalendarObject>, String>,
     /// Detection's header lines for this recipient.
     pub headers: String,
     /// What Sieve reads: those headers on top of the message, up to [`SIEVE_VIEW_BYTES`].
@@ -158,25 +160,26 @@ impl Pipeline {
     /// Detection's per-recipient half: the UID lookup in that recipient's calendars.
     pub fn recipient_view(&self, scan: &Scan, message: &[u8], rcpt: &Recipient) -> RecipientView {
         let mut scan_for_user = scan.clone();
-        let exists = match &scan.invitation {
-            Some(inv) => match self.store.find_object(&rcpt.user, &inv.uid) {
-                Ok(found) => found.map(|o| o.calendar_id),
-                Err(e) => {
-                    warn!(user = rcpt.user, "calendar lookup failed: {e}");
-                    scan_for_user.error = Some("calendar store unavailable".into());
-                    None
-                }
-            },
-            None => None,
+        let stored = match &scan.invitation {
+            Some(inv) => self.store.find_object(&rcpt.user, &inv.uid).map_err(|e| {
+                warn!(user = rcpt.user, "calendar lookup failed: {e}");
+                scan_for_user.error = Some("calendar store unavailable".into());
+                format!("calendar store unavailable: {e}")
+            }),
+            None => Ok(None),
         };
-        let headers = scan_for_user.headers(exists.as_deref());
+        let exists = match &stored {
+            Ok(Some(object)) => Some(object.calendar_id.as_str()),
+            _ => None,
+        };
+        let headers = scan_for_user.headers(exists);
         let mut view = headers.clone().into_bytes();
         for piece in scan.kept(message) {
             let room = SIEVE_VIEW_BYTES.saturating_sub(view.len());
             view.extend_from_slice(&piece[..piece.len().min(room)]);
         }
         RecipientView {
-            exists,
+            stored,
             headers,
             view,
         }
@@ -185,14 +188,7 @@ impl Pipeline {
     /// Detection for the recipient, then the filter stage.
     fn plan(&self, scan: &Scan, info: &MessageInfo, message: &[u8], rcpt: &Recipient) -> Plan {
         let seen = self.recipient_view(scan, message, rcpt);
-        let filtered = self.filter(
-            scan,
-            info,
-            &seen.view,
-            message,
-            rcpt,
-            seen.exists.as_deref(),
-        );
+        let filtered = self.filter(scan, info, &seen, message, rcpt);
         // Added headers follow the message's own line endings.
         let added = if scan.crlf {
             filtered.headers
