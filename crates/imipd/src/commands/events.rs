@@ -1,3 +1,4 @@
+use super::require_user;
 use crate::cli::EventsCmd;
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
@@ -18,9 +19,7 @@ pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCod
             comment,
             instance,
         } => {
-            let Some(user) = store.resolve_address(&user)? else {
-                bail!("no user {user} (see `imipd user list`)");
-            };
+            let user = require_user(store, &user)?;
             let partstat = match PartStat::parse(&answer) {
                 Some(p @ (PartStat::Accepted | PartStat::Declined | PartStat::Tentative)) => p,
                 _ => bail!("answer {answer:?}: use accepted, declined or tentative"),
@@ -73,9 +72,7 @@ fn organizer(
     user: &str,
     action: &Organize,
 ) -> Result<ExitCode> {
-    let Some(user) = store.resolve_address(user)? else {
-        bail!("no user {user} (see `imipd user list`)");
-    };
+    let user = require_user(store, user)?;
     let dkim = load_dkim(config)?;
     let done = organize(
         store,
@@ -101,9 +98,7 @@ fn organizer(
 }
 
 fn list(config: &Config, store: &dyn Store, user: &str) -> Result<ExitCode> {
-    let Some(user) = store.resolve_address(user)? else {
-        bail!("no user {user} (see `imipd user list`)");
-    };
+    let user = require_user(store, user)?;
     let objects = store.objects(&user)?;
     if objects.is_empty() {
         println!("{user} has no events");

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::pipeline::{MessageInfo, Pipeline, Sink, action_for};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use imipd_calendar::Change;
 use imipd_lmtp::Recipient;
 use imipd_lmtp::detect;
@@ -23,9 +23,7 @@ pub fn explain(
     user: &str,
 ) -> Result<ExitCode> {
     let message = std::fs::read(mail).with_context(|| format!("cannot read {}", mail.display()))?;
-    let Some(canonical) = store.resolve_address(user)? else {
-        bail!("no user {user} (see `imipd user list`)");
-    };
+    let canonical = super::require_user(&*store, user)?;
     let pipeline = Pipeline::new(
         config,
         store,

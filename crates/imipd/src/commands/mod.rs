@@ -13,8 +13,8 @@ pub use sieve::default_script;
 
 use crate::cli::{Cli, Command, ItipCmd};
 use crate::config::Config;
-use anyhow::{Context, Result};
-use imipd_store::SqliteStore;
+use anyhow::{Context, Result, bail};
+use imipd_store::{SqliteStore, Store};
 use std::process::ExitCode;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -45,4 +45,12 @@ pub fn open_store(config: &Config) -> Result<SqliteStore> {
         )
     })?;
     Ok(SqliteStore::open(config.database_path())?)
+}
+
+/// The canonical name of the user `user` names (an alias or a +tag works too).
+pub fn require_user(store: &dyn Store, user: &str) -> Result<String> {
+    match store.resolve_address(user)? {
+        Some(name) => Ok(name),
+        None => bail!("no user {user} (see `imipd user list`)"),
+    }
 }

@@ -1,6 +1,7 @@
 //! `imipd sieve …` and `imipd prefs …`: the user's own rules and the preferences that
 //! generate the section above them. Both write the whole script in one transaction.
 
+use super::require_user;
 use crate::cli::{PrefsCmd, SieveCmd};
 use anyhow::{Context, Result, bail};
 use imipd_sieve::{Prefs, compile, generate_section, splice, user_section};
@@ -21,13 +22,6 @@ fn prefs_of(store: &dyn Store, user: &str) -> Result<Prefs> {
     Prefs::from_pairs(&store.prefs(user)?).with_context(|| {
         format!("stored preferences of {user} are invalid; reset them with `imipd prefs set`")
     })
-}
-
-fn require_user(store: &dyn Store, user: &str) -> Result<String> {
-    match store.resolve_address(user)? {
-        Some(name) => Ok(name),
-        None => bail!("no user {user} (see `imipd user list`)"),
-    }
 }
 
 pub fn run_sieve(store: &dyn Store, cmd: SieveCmd) -> Result<ExitCode> {
