@@ -1,6 +1,7 @@
 //! The Sieve filter stage of imipd: a pure library. The host passes the message, the
-//! envelope, what it knows about the sender, and callbacks ([`Host`]) for contacts,
-//! folders and calendar decisions; [`run`] returns where the copy goes, the redirects and
+//! envelope, what it knows about the sender ([`Facts`], read once by `imipd-message`:
+//! this crate parses no Authentication-Results itself), and callbacks ([`Host`]) for
+//! contacts, folders and calendar decisions; [`run`] returns where the copy goes, the redirects and
 //! the calendar jobs. No I/O, no store access.
 //!
 //! # Language
@@ -61,18 +62,15 @@
 //! `vnd.imipd.user`, `vnd.imipd.sender`, `vnd.imipd.spam-score` carry the rest. The
 //! extlists list `:addrbook:Default` (or `addrbook:Default`) is the user's contacts.
 
-mod auth;
 mod compile;
 mod generate;
 mod header;
 mod lexer;
-mod organizer;
 mod prefs;
 mod prepass;
 mod run;
 mod types;
 
-pub use auth::sender_auth;
 pub use compile::{CompileError, MAX_SCRIPT_BYTES, Script, compile};
 pub use generate::{BEGIN_MARKER, END_MARKER, generate_section, splice, user_section};
 pub use header::outcome_header;

@@ -1,10 +1,10 @@
 //! Running a compiled script on one message for one recipient.
 
 use crate::compile::Script;
-use crate::organizer::organizer;
 use crate::prepass::{Call, FN_OUTCOME, FN_REASON, MARKER};
 use crate::types::{CalendarJob, CalendarRequest, Delivery, Envelope, Facts, FilterResult, Host};
 use imipd_calendar::Outcome;
+use imipd_message::organizer;
 use sieve::compiler::grammar::Capability;
 use sieve::runtime::Variable;
 use sieve::{Event, Input, Mailbox, Recipient, Runtime, SpamStatus};

@@ -1,9 +1,9 @@
-//! Preferences, the generated section and splicing, the outcome header, DMARC checks.
+//! Preferences, the generated section and splicing, the outcome header.
 
 use imipd_calendar::{Outcome, OutcomeKind};
 use imipd_sieve::{
     AddInvitations, BEGIN_MARKER, END_MARKER, PrefError, Prefs, compile, generate_section,
-    outcome_header, sender_auth, splice, user_section,
+    outcome_header, splice, user_section,
 };
 
 #[test]
@@ -151,56 +151,4 @@ fn outcome_header_escapes_and_folds() {
     }
     assert!(h.split("\r\n").all(|l| l.len() <= 78), "{h}");
     assert!(h.len() < 998 + 200);
-}
-
-fn with_auth(headers: &str) -> Vec<u8> {
-    format!("{headers}From: a@example.net\r\nSubject: x\r\n\r\nAuthentication-Results: mx.example.org; dmarc=pass\r\n")
-        .into_bytes()
-}
-
-#[test]
-fn sender_auth_trusts_only_listed_servers() {
-    let trusted = vec!["mx.example.org".to_string()];
-    let cases = [
-        (
-            "Authentication-Results: mx.example.org; spf=pass; dmarc=pass header.from=example.net\r\n",
-            true,
-        ),
-        (
-            "Authentication-Results: MX.example.ORG 1; dkim=pass (good)\r\n dmarc = pass (p=reject)\r\n",
-            false,
-        ),
-        (
-            "Authentication-Results: mx.example.org (comment);\r\n dkim=pass;\r\n dmarc=pass (p=none) header.from=example.net\r\n",
-            true,
-        ),
-        (
-            "Authentication-Results: evil.example.com; dmarc=pass\r\n",
-            false,
-        ),
-        (
-            "Authentication-Results: mx.example.org; dmarc=fail\r\n",
-            false,
-        ),
-        (
-            "Authentication-Results: mx.example.org; dmarc=passed\r\n",
-            false,
-        ),
-        ("Authentication-Results: mx.example.org; none\r\n", false),
-        (
-            "Authentication-Results: mx.example.org; spf=pass (dmarc=pass)\r\n",
-            false,
-        ),
-        ("", false),
-    ];
-    for (headers, expected) in cases {
-        assert_eq!(
-            sender_auth(&with_auth(headers), &trusted),
-            expected,
-            "{headers:?}"
-        );
-    }
-    let folded_pass = "Authentication-Results: mx.example.org 1; dkim=pass;\r\n\tdmarc=pass\r\n";
-    assert!(sender_auth(&with_auth(folded_pass), &trusted));
-    assert!(!sender_auth(&with_auth(folded_pass), &[]));
 }

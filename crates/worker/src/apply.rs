@@ -4,9 +4,9 @@
 
 use crate::config::WorkerConfig;
 use crate::events::CalendarChanged;
-use crate::extract::itip_part;
 use crate::spec::JobSpec;
 use imipd_calendar::{Change, Decision, Facts, Limits, Outcome, Policy, apply, peek};
+use imipd_message::itip_part;
 use imipd_store::{Completion, Job, ObjectWrite, Store};
 
 /// A failure worth another attempt: the store is unavailable or busy. Anything wrong with

@@ -1,7 +1,6 @@
 //! The update stage and outbound mail of imipd.
 //!
 //! - [`spec`]: the job the filter stage queues, and its idempotency key.
-//! - [`extract`]: the iTIP part of a queued mail.
 //! - [`apply`]: the one apply path, for the worker, the web page and CalDAV.
 //! - [`runner`]: the worker loop: lease, apply, commit, retry, dead-letter.
 //! - [`events`]: "calendar changed" notifications for push.
@@ -15,7 +14,6 @@ pub mod apply;
 mod background;
 pub mod config;
 pub mod events;
-pub mod extract;
 pub mod organize;
 pub mod outbound;
 pub mod redirect;

@@ -11,11 +11,10 @@
 //! degrades to delivering the message unchanged to the inbox.
 
 mod filter;
-mod message_info;
 mod sink;
 
 pub use filter::{ScriptCache, action_for};
-pub use message_info::MessageInfo;
+pub use imipd_message::MessageInfo;
 pub use sink::Sink;
 
 use crate::config::Config;

@@ -45,7 +45,7 @@ impl MessageInfo {
             from,
             spam,
             spam_score,
-            authenticated: imipd_sieve::sender_auth(message, trusted_authserv_ids),
+            authenticated: crate::sender_auth(message, trusted_authserv_ids),
         }
     }
 

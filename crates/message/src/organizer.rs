@@ -1,26 +1,17 @@
 //! The ORGANIZER address of a message's calendar part, for `:organizers`.
 
-use mail_parser::{Message, MimeHeaders};
+use crate::part::is_calendar_part;
+use mail_parser::Message;
 
 /// Bytes of a calendar part read when looking for its organizer.
 const MAX_SCAN: usize = 512 * 1024;
 
-pub(crate) fn organizer(message: &Message<'_>) -> Option<String> {
+/// The first ORGANIZER address found in the message's calendar parts.
+pub fn organizer(message: &Message<'_>) -> Option<String> {
     message
         .parts
         .iter()
-        .filter(|part| {
-            let calendar_type = part.content_type().is_some_and(|ct| {
-                let sub = ct.subtype().unwrap_or_default();
-                (ct.ctype().eq_ignore_ascii_case("text") && sub.eq_ignore_ascii_case("calendar"))
-                    || (ct.ctype().eq_ignore_ascii_case("application")
-                        && sub.eq_ignore_ascii_case("ics"))
-            });
-            calendar_type
-                || part
-                    .attachment_name()
-                    .is_some_and(|n| n.to_ascii_lowercase().ends_with(".ics"))
-        })
+        .filter(|part| is_calendar_part(part))
         .find_map(|part| {
             let data = part.contents();
             let data = &data[..data.len().min(MAX_SCAN)];

@@ -2,9 +2,8 @@
 //! `application/ics` or `*.ics` part that has a METHOD. Bounded like detection: the mail
 //! is hostile input.
 
+use crate::part::is_calendar_part;
 use imipd_calendar::{Limits, peek};
-// The same test detection used at delivery, so the worker finds the part detection saw.
-use imipd_lmtp::detect::is_calendar_part;
 use mail_parser::MessageParser;
 
 /// Most MIME parts examined in one message.
