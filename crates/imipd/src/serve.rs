@@ -3,10 +3,11 @@
 use crate::commands::open_store;
 use crate::config::{Config, SinkKind, TlsMode};
 use crate::pipeline::{Pipeline, Sink};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use imipd_lmtp::downstream::LmtpClient;
 use imipd_lmtp::maildir::Maildir;
 use imipd_lmtp::server::{ServerConfig, serve};
+use imipd_scheduling::ApplyConfig;
 use imipd_store::Store;
 use imipd_worker::outbound::{Dkim, OutboxConfig, RelayConfig, Tls, run_outbox};
 use imipd_worker::{Backoff, CalendarChanged, WorkerConfig, run_worker};
@@ -60,7 +61,7 @@ async fn serve_all(config: Config) -> Result<()> {
                 config.http.listen
             )
         })?;
-    let dkim = crate::commands::load_dkim(&config)?.map(Arc::new);
+    let dkim = load_dkim(&config)?.map(Arc::new);
     if let (Some(_), Some(selector)) = (&dkim, &config.smtp.dkim_selector) {
         info!("outgoing mail is DKIM-signed with selector {selector}");
     }
@@ -69,8 +70,8 @@ async fn serve_all(config: Config) -> Result<()> {
     let events = imipd_worker::events::channel();
     let wake = Arc::new(Notify::new());
     let outbox_wake = Arc::new(Notify::new());
-    let mut background = start_workers(&config, &store, &wake, &stopped, &events, &dkim);
-    if let Some(outbox) = start_outbox(&config, &store, &outbox_wake, &stopped)? {
+    let mut background = start_workers(&config, &store, &wake, &stopped, &events);
+    if let Some(outbox) = start_outbox(&config, &store, &outbox_wake, &stopped, dkim)? {
         background.push(outbox);
     }
     info!("http listening on {}", http.local_addr()?);
@@ -144,7 +145,6 @@ fn start_workers(
     wake: &Arc<Notify>,
     stopped: &watch::Receiver<bool>,
     events: &broadcast::Sender<CalendarChanged>,
-    dkim: &Option<Arc<Dkim>>,
 ) -> Vec<JoinHandle<()>> {
     (1..=config.worker.workers.max(1))
         .map(|i| {
@@ -157,9 +157,10 @@ fn start_workers(
                     max_attempts: config.worker.max_attempts,
                     ..Backoff::jobs()
                 },
-                max_per_sender_per_hour: config.worker.max_per_sender_per_hour,
-                limits: config.calendar_limits(),
-                dkim: dkim.clone(),
+                apply: ApplyConfig {
+                    max_per_sender_per_hour: config.worker.max_per_sender_per_hour,
+                    limits: config.calendar_limits(),
+                },
                 ..WorkerConfig::default()
             };
             tokio::spawn(run_worker(
@@ -179,6 +180,7 @@ fn start_outbox(
     store: &Arc<dyn Store>,
     wake: &Arc<Notify>,
     stopped: &watch::Receiver<bool>,
+    dkim: Option<Arc<Dkim>>,
 ) -> Result<Option<JoinHandle<()>>> {
     let Some(host) = config.smtp.host.clone() else {
         info!("smtp.host is not set: outgoing mail waits in the outbox until it is");
@@ -203,6 +205,7 @@ fn start_outbox(
             delays: config.smtp.retry_secs.clone(),
             max_attempts: config.smtp.max_attempts,
         },
+        dkim,
         ..OutboxConfig::default()
     };
     Ok(Some(tokio::spawn(run_outbox(
@@ -212,6 +215,21 @@ fn start_outbox(
         wake.clone(),
         stopped.clone(),
     ))))
+}
+
+/// The DKIM key from the config, when one is set; a half-set key is an error.
+pub fn load_dkim(config: &Config) -> Result<Option<Dkim>> {
+    let s = &config.smtp;
+    match (&s.dkim_key, &s.dkim_selector, &s.dkim_domain) {
+        (None, None, None) => Ok(None),
+        (Some(key), Some(selector), Some(domain)) => Ok(Some(
+            Dkim::load(key, selector, domain)
+                .with_context(|| format!("smtp.dkim_key {}", key.display()))?,
+        )),
+        _ => bail!(
+            "smtp.dkim_key, smtp.dkim_selector and smtp.dkim_domain go together: set all three or none"
+        ),
+    }
 }
 
 async fn shutdown_signal() {

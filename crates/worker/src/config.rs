@@ -1,8 +1,6 @@
-//! Settings of the update stage and the retry schedule shared with the outbox.
+//! Settings of the update workers and the retry schedule shared with the outbox.
 
-use crate::outbound::Dkim;
-use imipd_calendar::Limits;
-use std::sync::Arc;
+use imipd_scheduling::ApplyConfig;
 use std::time::Duration;
 
 /// How long to wait before the next attempt, by attempt number: Postfix-like, quick at
@@ -61,11 +59,8 @@ pub struct WorkerConfig {
     /// How often the queue is looked at when nobody pokes the worker.
     pub poll_interval: Duration,
     pub backoff: Backoff,
-    /// Calendar changes applied automatically from one sender to one user per hour.
-    pub max_per_sender_per_hour: u64,
-    pub limits: Limits,
-    /// Signs the mail the update stage sends (answers to REFRESH).
-    pub dkim: Option<Arc<Dkim>>,
+    /// How a job is executed: the rate limit and the calendar limits.
+    pub apply: ApplyConfig,
 }
 
 impl Default for WorkerConfig {
@@ -76,9 +71,7 @@ impl Default for WorkerConfig {
             batch: 4,
             poll_interval: Duration::from_millis(200),
             backoff: Backoff::jobs(),
-            max_per_sender_per_hour: 50,
-            limits: Limits::default(),
-            dkim: None,
+            apply: ApplyConfig::default(),
         }
     }
 }

@@ -2,15 +2,8 @@
 //! so connected web pages learn it at once (SSE / WebSocket) and CalDAV knows its sync
 //! token (the store's change counter) moved.
 
+pub use imipd_scheduling::CalendarChanged;
 use tokio::sync::broadcast;
-
-/// One calendar object changed (added, updated or deleted).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalendarChanged {
-    pub user: String,
-    pub calendar_id: String,
-    pub uid: String,
-}
 
 /// A channel for change events. Listeners that fall behind lose the oldest events (and
 /// see `RecvError::Lagged`): they should then reload, as after a reconnect.

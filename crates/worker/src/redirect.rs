@@ -8,7 +8,7 @@
 //! set up the redirect. The header From is untouched, so the original DKIM signature
 //! still verifies (adding a header on top does not break it).
 
-use crate::outbound::address::{is_valid_address, one_line};
+use imipd_scheduling::imip::{is_valid_address, one_line};
 use imipd_store::NewMail;
 use mail_builder::headers::date::Date;
 

@@ -3,10 +3,10 @@
 //! is retried with backoff and dead-lettered after the last attempt; a worker that dies
 //! mid-job loses nothing, because its lease runs out and another worker claims the job.
 
-use crate::apply::{Applied, JobError, process_job};
 use crate::background::{blocking, next_round, now};
 use crate::config::WorkerConfig;
 use crate::events::CalendarChanged;
+use imipd_scheduling::{Applied, ApplyConfig, JobError, process_job};
 use imipd_store::{Job, Store};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tracing::{info, warn};
 
 /// How a job is turned into calendar writes: [`process_job`] in production.
-pub type Processor = fn(&dyn Store, &Job, i64, &WorkerConfig) -> Result<Applied, JobError>;
+pub type Processor = fn(&dyn Store, &Job, i64, &ApplyConfig) -> Result<Applied, JobError>;
 
 /// Runs one worker until shutdown. `wake` is poked by the LMTP stage after it queues jobs;
 /// committed changes are announced on `events`.
@@ -105,7 +105,7 @@ enum Ran {
 /// Applies one job and records the result, on a blocking thread.
 fn run_job(store: &dyn Store, job: &Job, cfg: &WorkerConfig, process: Processor) -> Ran {
     let now = now();
-    let error = match catch_unwind(AssertUnwindSafe(|| process(store, job, now, cfg))) {
+    let error = match catch_unwind(AssertUnwindSafe(|| process(store, job, now, &cfg.apply))) {
         Ok(Ok(applied)) => {
             return match store.complete_job(job.id, &cfg.worker_id, &applied.completion) {
                 Ok(()) => Ran::Done {

@@ -1,11 +1,11 @@
 //! The update stage on a real SQLite file: jobs are applied once, survive a dead worker,
 //! retry with backoff into the dead-letter state, and a flood from one sender is capped.
 
-use imipd_store::{Completion, Job, JobState, ObjectWrite, SqliteStore, Store};
-use imipd_worker::{
-    Action, Applied, Backoff, CalendarChanged, JobError, JobSpec, WorkerConfig, events,
-    job_for_message, process_job, run_worker, worker_round,
+use imipd_scheduling::{
+    Action, Applied, ApplyConfig, JobError, JobSpec, job_for_message, process_job,
 };
+use imipd_store::{Completion, Job, JobState, ObjectWrite, SqliteStore, Store};
+use imipd_worker::{Backoff, CalendarChanged, WorkerConfig, events, run_worker, worker_round};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -196,7 +196,7 @@ async fn a_killed_worker_loses_nothing_and_the_job_applies_once() {
     // The first worker claims the job and dies before completing it.
     let claimed = store.claim_jobs("doomed", 0, 1).unwrap();
     assert_eq!(claimed.len(), 1);
-    let dying = process_job(&*store, &claimed[0], 0, &cfg()).unwrap();
+    let dying = process_job(&*store, &claimed[0], 0, &cfg().apply).unwrap();
 
     // Once the lease has run out, another worker claims the job and applies it.
     let rescued = tokio::time::timeout(Duration::from_secs(10), async {
@@ -222,13 +222,13 @@ async fn a_killed_worker_loses_nothing_and_the_job_applies_once() {
     assert_eq!(store.objects(BOB).unwrap().len(), 1);
 }
 
-fn always_fails(_: &dyn Store, _: &Job, _: i64, _: &WorkerConfig) -> Result<Applied, JobError> {
+fn always_fails(_: &dyn Store, _: &Job, _: i64, _: &ApplyConfig) -> Result<Applied, JobError> {
     Err(JobError::Store(imipd_store::Error::NoSuchCalendar(
         "gone".into(),
     )))
 }
 
-fn panics(_: &dyn Store, _: &Job, _: i64, _: &WorkerConfig) -> Result<Applied, JobError> {
+fn panics(_: &dyn Store, _: &Job, _: i64, _: &ApplyConfig) -> Result<Applied, JobError> {
     panic!("boom")
 }
 
@@ -315,7 +315,10 @@ async fn a_flood_from_one_sender_is_capped() {
     let events = events::channel();
     let limit = 3;
     let cfg = WorkerConfig {
-        max_per_sender_per_hour: limit,
+        apply: ApplyConfig {
+            max_per_sender_per_hour: limit,
+            ..ApplyConfig::default()
+        },
         ..cfg()
     };
     let ids: Vec<i64> = (0..limit + 5)
@@ -486,7 +489,7 @@ fn counts_calls(
     store: &dyn Store,
     job: &Job,
     now: i64,
-    cfg: &WorkerConfig,
+    cfg: &ApplyConfig,
 ) -> Result<Applied, JobError> {
     CALLS.fetch_add(1, Ordering::SeqCst);
     process_job(store, job, now, cfg)
@@ -621,7 +624,10 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
     .unwrap();
     let id = store.enqueue_job(&job).unwrap().expect("a new REFRESH");
     let limited = WorkerConfig {
-        max_per_sender_per_hour: 1,
+        apply: ApplyConfig {
+            max_per_sender_per_hour: 1,
+            ..ApplyConfig::default()
+        },
         ..cfg()
     };
     drain(&store, &limited, &events).await;

@@ -3,10 +3,9 @@ use crate::cli::EventsCmd;
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use imipd_calendar::{PartStat, summarize};
+use imipd_scheduling::organize::{Organize, organize};
+use imipd_scheduling::rsvp::{Rsvp, rsvp};
 use imipd_store::Store;
-use imipd_worker::organize::{Organize, organize};
-use imipd_worker::outbound::Dkim;
-use imipd_worker::rsvp::{Rsvp, rsvp};
 use std::process::ExitCode;
 
 pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCode> {
@@ -24,7 +23,6 @@ pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCod
                 Some(p @ (PartStat::Accepted | PartStat::Declined | PartStat::Tentative)) => p,
                 _ => bail!("answer {answer:?}: use accepted, declined or tentative"),
             };
-            let dkim = load_dkim(config)?;
             let done = rsvp(
                 store,
                 &Rsvp {
@@ -34,7 +32,6 @@ pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCod
                     recurrence_id: instance.as_deref(),
                     comment: comment.as_deref(),
                 },
-                dkim.as_ref(),
                 &config.calendar_limits(),
                 crate::now(),
             )?;
@@ -73,12 +70,10 @@ fn organizer(
     action: &Organize,
 ) -> Result<ExitCode> {
     let user = require_user(store, user)?;
-    let dkim = load_dkim(config)?;
     let done = organize(
         store,
         &user,
         action,
-        dkim.as_ref(),
         &config.calendar_limits(),
         crate::now(),
     )?;
@@ -136,19 +131,4 @@ fn list(config: &Config, store: &dyn Store, user: &str) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The DKIM key from the config, when one is set; a half-set key is an error.
-pub fn load_dkim(config: &Config) -> Result<Option<Dkim>> {
-    let s = &config.smtp;
-    match (&s.dkim_key, &s.dkim_selector, &s.dkim_domain) {
-        (None, None, None) => Ok(None),
-        (Some(key), Some(selector), Some(domain)) => Ok(Some(
-            Dkim::load(key, selector, domain)
-                .with_context(|| format!("smtp.dkim_key {}", key.display()))?,
-        )),
-        _ => bail!(
-            "smtp.dkim_key, smtp.dkim_selector and smtp.dkim_domain go together: set all three or none"
-        ),
-    }
 }

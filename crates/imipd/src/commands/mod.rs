@@ -8,7 +8,6 @@ mod jobs;
 mod sieve;
 mod users;
 
-pub use events::load_dkim;
 pub use sieve::default_script;
 
 use crate::cli::{Cli, Command, ItipCmd};

@@ -1,11 +1,17 @@
-//! The outbox loop: claims queued mail with a lease, submits it to the relay, and records
-//! the result. A crash mid-send loses nothing: the lease runs out and the mail is claimed
-//! again (the relay may then see it twice, which SMTP allows; it never sees it zero times).
+//! The outbox loop: claims queued mail with a lease, signs it, submits it to the relay, and
+//! records the result. A crash mid-send loses nothing: the lease runs out and the mail is
+//! claimed again (the relay may then see it twice, which SMTP allows; it never sees it
+//! zero times).
+//!
+//! Mail waits in the outbox unsigned and is signed just before each attempt: whoever
+//! queues mail needs no key, and a rotated key applies to mail already waiting.
 
+use super::dkim::{Dkim, DkimError};
 use super::smtp::{RelayConfig, SendError, Submitted, submit};
 use crate::background::{blocking, next_round, now};
 use crate::config::Backoff;
 use imipd_store::{NewMail, OutMail, Store};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -19,7 +25,13 @@ pub struct OutboxConfig {
     pub batch: usize,
     pub poll_interval: Duration,
     pub backoff: Backoff,
+    /// Signs outgoing mail just before it is submitted.
+    pub dkim: Option<Arc<Dkim>>,
 }
+
+/// The purpose of a Sieve redirect: someone else's message relayed unchanged, which keeps
+/// its own signatures and gets none of ours.
+const REDIRECT: &str = "redirect";
 
 impl Default for OutboxConfig {
     fn default() -> Self {
@@ -29,6 +41,7 @@ impl Default for OutboxConfig {
             batch: 8,
             poll_interval: Duration::from_secs(1),
             backoff: Backoff::mail(),
+            dkim: None,
         }
     }
 }
@@ -80,10 +93,22 @@ pub async fn outbox_round(
     };
     let count = mails.len();
     for mail in mails {
-        let result = submit(relay, &mail.mail_from, &mail.rcpt_to, &mail.data).await;
+        let result = match signed(cfg.dkim.as_deref(), &mail) {
+            Ok(data) => submit(relay, &mail.mail_from, &mail.rcpt_to, &data).await,
+            // Nothing the relay did: the mail waits for a working key, like for a relay.
+            Err(e) => Err(SendError::Transient(e.to_string())),
+        };
         record(store, cfg, mail, result).await;
     }
     count
+}
+
+/// The message as it goes out: with a DKIM-Signature on top when a key is set.
+fn signed<'m>(dkim: Option<&Dkim>, mail: &'m OutMail) -> Result<Cow<'m, [u8]>, DkimError> {
+    match dkim {
+        Some(dkim) if mail.purpose != REDIRECT => dkim.sign(&mail.data).map(Cow::Owned),
+        _ => Ok(Cow::Borrowed(&mail.data)),
+    }
 }
 
 /// Writes the result of one submission back to the outbox, with one log line.

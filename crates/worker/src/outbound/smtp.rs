@@ -3,7 +3,7 @@
 //! its recipients is final; trouble reaching or logging in to the relay is a setting or
 //! an outage, and waiting mail must survive it.
 
-use super::address::{is_valid_address, one_line};
+use imipd_scheduling::imip::{is_valid_address, one_line};
 use mail_send::smtp::message::Parameters;
 use mail_send::{Credentials, SmtpClient, SmtpClientBuilder};
 use std::time::Duration;

@@ -2,8 +2,8 @@
 //! their copy is written and the REQUEST or CANCEL for the attendees is queued in the
 //! outbox. The command line uses this now; CalDAV and the web page call the same function.
 
-use crate::events::CalendarChanged;
-use crate::outbound::{ComposeError, Dkim, DkimError, EventText, Mailbox, compose_itip, outgoing};
+use crate::change::CalendarChanged;
+use crate::imip::{ComposeError, Composed, EventText, Mailbox, compose_itip, outgoing};
 use imipd_calendar::{
     ItipError, Limits, Method, OrganizerChange, organizer_cancel, organizer_update, peek, summarize,
 };
@@ -31,8 +31,6 @@ pub enum OrganizeError {
     Calendar(#[from] ItipError),
     #[error("cannot compose the message to the attendees: {0}")]
     Compose(#[from] ComposeError),
-    #[error("cannot sign the message: {0}")]
-    Dkim(#[from] DkimError),
     #[error("calendar store: {0}")]
     Store(#[from] imipd_store::Error),
 }
@@ -50,7 +48,6 @@ pub fn organize(
     store: &dyn Store,
     user: &str,
     action: &Organize<'_>,
-    dkim: Option<&Dkim>,
     limits: &Limits,
     now: i64,
 ) -> Result<Organized, OrganizeError> {
@@ -88,8 +85,7 @@ pub fn organize(
             user,
             method.as_lower(),
             compose(&change, method, limits, now)?,
-            dkim,
-        )?)
+        ))
     };
     let mail_id = store.write_and_queue(
         user,
@@ -116,7 +112,7 @@ fn compose(
     method: Method,
     limits: &Limits,
     now: i64,
-) -> Result<crate::outbound::Composed, ComposeError> {
+) -> Result<Composed, ComposeError> {
     let events = summarize(&change.stored, limits).unwrap_or_default();
     let event = events
         .iter()

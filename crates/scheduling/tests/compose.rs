@@ -1,19 +1,8 @@
-//! Composed iMIP mail: structure, header safety and DKIM signatures that verify.
+//! Composed iMIP mail: structure and header safety.
 
 use imipd_calendar::Method;
-use imipd_worker::outbound::{Dkim, EventText, Mailbox, compose_itip, outgoing};
-use mail_auth::common::parse::TxtRecordParser;
-use mail_auth::common::verify::DomainKey;
-use mail_auth::{
-    AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, ResolverCache, Txt,
-};
+use imipd_scheduling::imip::{EventText, Mailbox, compose_itip};
 use mail_parser::{MessageParser, MimeHeaders};
-use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::path::Path;
-use std::sync::Mutex;
-use std::time::Instant;
 
 const REPLY: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//imipd//test//EN\r\nMETHOD:REPLY\r\n\
     BEGIN:VEVENT\r\nUID:sync-1@example.com\r\nDTSTAMP:20260101T100000Z\r\n\
@@ -164,107 +153,4 @@ fn unusable_addresses_are_refused() {
     assert!(compose_itip(&bad_from, &alice(), Method::Reply, REPLY, &text(), 0).is_err());
     let nobody = vec![Mailbox::new(None, "not-an-address")];
     assert!(compose_itip(&bob(), &nobody, Method::Reply, REPLY, &text(), 0).is_err());
-}
-
-/// A DNS cache filled by the test, so DKIM verification needs no network.
-struct Records(Mutex<HashMap<String, Txt>>);
-
-impl ResolverCache<String, Txt> for Records {
-    fn get<Q>(&self, name: &Q) -> Option<Txt>
-    where
-        String: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.0.lock().unwrap().get(name).cloned()
-    }
-
-    fn remove<Q>(&self, name: &Q) -> Option<Txt>
-    where
-        String: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.0.lock().unwrap().remove(name)
-    }
-
-    fn insert(&self, key: String, value: Txt, _: Instant) {
-        self.0.lock().unwrap().insert(key, value);
-    }
-}
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-#[tokio::test]
-async fn dkim_signatures_verify() {
-    let authenticator = MessageAuthenticator::new_cloudflare().unwrap();
-    let cases = [
-        ("dkim-rsa.pem", "dkim-rsa.txt"),
-        ("dkim-rsa-pkcs1.pem", "dkim-rsa.txt"),
-        ("dkim-ed25519.pem", "dkim-ed25519.txt"),
-    ];
-    for (key, record) in cases {
-        let dkim = Dkim::load(&fixture(key), "sel", "example.org")
-            .unwrap_or_else(|e| panic!("{key}: {e}"));
-        let composed = compose_itip(
-            &bob(),
-            &alice(),
-            Method::Reply,
-            REPLY,
-            &text(),
-            1_767_261_600,
-        )
-        .unwrap();
-        let mail = outgoing("bob@example.org", "reply", composed, Some(&dkim)).unwrap();
-        assert!(
-            mail.data.starts_with(b"DKIM-Signature:"),
-            "{key}: no signature on top"
-        );
-
-        let txt = std::fs::read_to_string(fixture(record)).unwrap();
-        let records = Records(Mutex::new(HashMap::new()));
-        records.insert(
-            "sel._domainkey.example.org.".into(),
-            Txt::from(DomainKey::parse(txt.trim().as_bytes())),
-            Instant::now(),
-        );
-        let message = AuthenticatedMessage::parse(&mail.data).unwrap();
-        let results = authenticator
-            .verify_dkim(Parameters::new(&message).with_txt_cache(&records))
-            .await;
-        assert_eq!(results.len(), 1, "{key}");
-        assert_eq!(results[0].result(), &DkimResult::Pass, "{key}");
-
-        // Any change to a signed part breaks the signature.
-        let tampered = String::from_utf8_lossy(&mail.data).replace("Weekly sync", "Weekly sinc");
-        let message = AuthenticatedMessage::parse(tampered.as_bytes()).unwrap();
-        let results = authenticator
-            .verify_dkim(Parameters::new(&message).with_txt_cache(&records))
-            .await;
-        assert_ne!(
-            results[0].result(),
-            &DkimResult::Pass,
-            "{key}: tampered message passed"
-        );
-    }
-}
-
-#[test]
-fn bad_dkim_keys_are_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("key.pem");
-    std::fs::write(&path, "not a key").unwrap();
-    let err = Dkim::load(&path, "s", "example.org")
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("key.pem") && err.contains("PEM"), "{err}");
-    let err = Dkim::load(&dir.path().join("missing.pem"), "s", "example.org")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("missing.pem") && err.contains("smtp.dkim_key"),
-        "{err}"
-    );
 }

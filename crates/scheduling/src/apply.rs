@@ -1,13 +1,11 @@
 //! The apply path: one iTIP message, checked against what the user's calendar holds,
-//! turned into calendar writes. The worker, and later the web page's "Add to calendar"
-//! button and CalDAV, all go through [`apply_itip`], so one message has one meaning.
+//! turned into calendar writes. The worker ([`crate::process_job`]), and later the web
+//! page's "Add to calendar" button and CalDAV, all go through [`apply_itip`], so one
+//! message has one meaning.
 
-use crate::config::WorkerConfig;
-use crate::events::CalendarChanged;
-use crate::spec::JobSpec;
+use crate::change::CalendarChanged;
 use imipd_calendar::{Change, Decision, Facts, Limits, Outcome, Policy, apply, peek};
-use imipd_message::itip_part;
-use imipd_store::{Completion, Job, ObjectWrite, Store};
+use imipd_store::{Completion, ObjectWrite, Store};
 
 /// A failure worth another attempt: the store is unavailable or busy. Anything wrong with
 /// the message itself is not an error but an outcome (`error; reason=…`).
@@ -118,70 +116,4 @@ pub fn apply_itip(
         }],
     };
     Ok((decision, applied))
-}
-
-/// Processes one queued job: reads the mail again, applies its iTIP part under the job's
-/// action, and enforces the per-sender rate limit. Never sends mail: processing incoming
-/// mail must not cause outgoing mail (no backscatter).
-pub fn process_job(
-    store: &dyn Store,
-    job: &Job,
-    now: i64,
-    cfg: &WorkerConfig,
-) -> Result<Applied, JobError> {
-    let spec = match JobSpec::from_json(&job.spec) {
-        Ok(spec) => spec,
-        Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
-    };
-    let Some(user) = store.user(&job.user)? else {
-        return Ok(Applied::outcome(&Outcome::error(format!(
-            "user {} no longer exists",
-            job.user
-        ))));
-    };
-    let part = match itip_part(&job.message, &job.uid, &cfg.limits) {
-        Ok(part) => part,
-        Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
-    };
-    let (policy, explicit) = spec.action.policy(now);
-    let user_addresses = explicit.clone().unwrap_or_else(|| user.addresses());
-    let calendar_id = spec.action.calendar_id().map(str::to_string);
-    let facts = Facts {
-        // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
-        recipient: if explicit.is_some() {
-            String::new()
-        } else {
-            spec.recipient
-        },
-        user_addresses,
-        sender: job.sender.clone(),
-        authenticated: spec.authenticated,
-        spam: spec.spam,
-    };
-    let (decision, mut applied) = apply_itip(
-        store,
-        &user.name,
-        &part.text,
-        &facts,
-        &policy,
-        calendar_id.as_deref(),
-        &cfg.limits,
-    )?;
-    // Queued in the job's own transaction: answered once, however often the job runs.
-    // An answer counts against the sender's limit like a change: REFRESH cannot be used
-    // to make imipd send mail in bulk.
-    if let Some(mail) = crate::refresh::answer(&decision, &user.name, &job.sender, cfg, now) {
-        applied.completion.mails.push(mail);
-        applied.completion.applied = true;
-    }
-    if applied.completion.applied && cfg.max_per_sender_per_hour > 0 {
-        let recent = store.applied_since(&user.name, &job.sender, now - 3600)?;
-        if recent >= cfg.max_per_sender_per_hour {
-            return Ok(Applied::outcome(&Outcome::no_action(format!(
-                "rate limit: {recent} automatic actions for {} in the last hour",
-                job.sender
-            ))));
-        }
-    }
-    Ok(applied)
 }

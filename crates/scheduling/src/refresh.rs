@@ -3,9 +3,8 @@
 //! mail causes outgoing mail, and only for an authenticated attendee of the user's own
 //! event: the calendar core decides that, and builds the answer.
 
-use crate::config::WorkerConfig;
-use crate::outbound::{EventText, Mailbox, compose_itip, outgoing};
-use imipd_calendar::{Decision, Method, summarize};
+use crate::imip::{EventText, Mailbox, compose_itip, outgoing};
+use imipd_calendar::{Decision, Limits, Method, summarize};
 use imipd_store::NewMail;
 use tracing::warn;
 
@@ -14,14 +13,14 @@ pub fn answer(
     decision: &Decision,
     user: &str,
     asker: &str,
-    cfg: &WorkerConfig,
+    limits: &Limits,
     now: i64,
 ) -> Option<NewMail> {
     if decision.method != Some(Method::Refresh) {
         return None;
     }
     let request = decision.response.as_deref()?;
-    let events = summarize(request, &cfg.limits).ok()?;
+    let events = summarize(request, limits).ok()?;
     let event = events.first()?;
     let organizer = event.organizer.clone().unwrap_or_else(|| user.to_string());
     let text = EventText {
@@ -46,11 +45,5 @@ pub fn answer(
             return None;
         }
     };
-    match outgoing(user, "refresh", composed, cfg.dkim.as_deref()) {
-        Ok(mail) => Some(mail),
-        Err(e) => {
-            warn!(user, asker, "cannot sign the REFRESH answer: {e}");
-            None
-        }
-    }
+    Some(outgoing(user, "refresh", composed))
 }

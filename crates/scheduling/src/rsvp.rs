@@ -2,8 +2,8 @@
 //! iMIP REPLY goes to the organizer through the outbox. The command line uses this now; the
 //! web page and CalDAV scheduling call the same function.
 
-use crate::events::CalendarChanged;
-use crate::outbound::{ComposeError, Dkim, DkimError, EventText, Mailbox, compose_itip, outgoing};
+use crate::change::CalendarChanged;
+use crate::imip::{ComposeError, EventText, Mailbox, compose_itip, outgoing};
 use imipd_calendar::{ItipError, Limits, Method, PartStat, build_reply, set_partstat, summarize};
 use imipd_store::{ObjectWrite, Store};
 
@@ -29,8 +29,6 @@ pub enum RsvpError {
     Calendar { uid: String, source: ItipError },
     #[error("cannot compose the reply: {0}")]
     Compose(#[from] ComposeError),
-    #[error("cannot sign the reply: {0}")]
-    Dkim(#[from] DkimError),
     #[error("calendar store: {0}")]
     Store(#[from] imipd_store::Error),
 }
@@ -45,7 +43,6 @@ pub struct Answered {
 pub fn rsvp(
     store: &dyn Store,
     answer: &Rsvp<'_>,
-    dkim: Option<&Dkim>,
     limits: &Limits,
     now: i64,
 ) -> Result<Answered, RsvpError> {
@@ -121,7 +118,7 @@ pub fn rsvp(
         &text,
         now,
     )?;
-    let mail = outgoing(user, "reply", composed, dkim)?;
+    let mail = outgoing(user, "reply", composed);
     let mail_id = store
         .write_and_queue(
             user,

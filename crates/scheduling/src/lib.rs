@@ -1,0 +1,28 @@
+//! The one write path of imipd: every calendar change, whether it comes from mail, the
+//! command line, or later CalDAV and the web page, goes through here.
+//!
+//! - [`spec`]: the job the filter stage queues, and its idempotency key.
+//! - [`apply`]: one iTIP message applied to a user's calendars ([`apply_itip`]).
+//! - [`job`]: a queued job executed: the mail read again, applied, rate-limited.
+//! - [`refresh`]: the answer to an attendee's REFRESH.
+//! - [`rsvp`]: an attendee's answer: their copy changes, a REPLY goes to the organizer.
+//! - [`organize`]: the organizer's changes: their copy written, REQUEST/CANCEL queued.
+//! - [`imip`]: the iMIP mail those actions send, composed for the outbox.
+//! - [`change`]: what a committed write announces.
+//!
+//! No network I/O: the store is the only thing touched, and mail only goes as far as
+//! the outbox.
+
+pub mod apply;
+pub mod change;
+pub mod imip;
+pub mod job;
+pub mod organize;
+pub mod refresh;
+pub mod rsvp;
+pub mod spec;
+
+pub use apply::{Applied, JobError, apply_itip};
+pub use change::CalendarChanged;
+pub use job::{ApplyConfig, process_job};
+pub use spec::{Action, ItipKey, JobSpec, SpecError, idem_key, job_for_message};
