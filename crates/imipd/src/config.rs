@@ -328,6 +328,21 @@ impl Config {
             ..imipd_calendar::Limits::default()
         }
     }
+
+    /// What the delivery stage needs to know.
+    pub fn delivery(&self) -> imipd_delivery::DeliveryConfig {
+        imipd_delivery::DeliveryConfig {
+            mime: imipd_message::MimeLimits {
+                limits: self.calendar_limits(),
+                max_mime_depth: self.limits.mime_depth,
+                max_parts: self.limits.mime_parts,
+            },
+            limits: self.calendar_limits(),
+            trusted_authserv_ids: self.trusted_authserv_ids.clone(),
+            default_script: crate::commands::default_script(),
+            clock: crate::now,
+        }
+    }
 }
 
 fn system_hostname() -> String {

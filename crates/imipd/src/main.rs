@@ -1,12 +1,12 @@
 //! The `imipd` binary: configuration, the command line, and the wiring of the pipeline
-//! stages (detect → filter → update) into one service.
+//! stages (lmtp → delivery: detect → filter → sink; worker → scheduling: update; outbox)
+//! into one service.
 
 mod cli;
 mod commands;
 mod config;
 mod http;
 mod logging;
-mod pipeline;
 mod serve;
 
 use clap::Parser;

@@ -2,10 +2,10 @@
 
 use crate::commands::open_store;
 use crate::config::{Config, SinkKind, TlsMode};
-use crate::pipeline::{Pipeline, Sink};
 use anyhow::{Context, Result, bail};
-use imipd_lmtp::downstream::LmtpClient;
-use imipd_lmtp::maildir::Maildir;
+use imipd_delivery::downstream::LmtpClient;
+use imipd_delivery::maildir::Maildir;
+use imipd_delivery::{Pipeline, Sink};
 use imipd_lmtp::server::{ServerConfig, serve};
 use imipd_scheduling::ApplyConfig;
 use imipd_store::Store;
@@ -76,7 +76,13 @@ async fn serve_all(config: Config) -> Result<()> {
     }
     info!("http listening on {}", http.local_addr()?);
     tokio::spawn(crate::http::serve(http, store.clone(), events.clone()));
-    let pipeline = Arc::new(Pipeline::new(&config, store, sink, wake, outbox_wake));
+    let pipeline = Arc::new(Pipeline::new(
+        config.delivery(),
+        store,
+        sink,
+        wake,
+        outbox_wake,
+    ));
     let server_config = ServerConfig {
         hostname: config.hostname.clone(),
         max_message_size: config.limits.max_message_bytes,

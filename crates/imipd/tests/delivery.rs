@@ -22,7 +22,7 @@ fn users(dir: &std::path::Path) {
 }
 
 fn thread_id() -> String {
-    imipd_lmtp::detect::thread_message_id(UID)
+    imipd_delivery::detect::thread_message_id(UID)
 }
 
 struct Case {

@@ -1,16 +1,12 @@
-//! Stage 1 of the pipeline: the LMTP server (RFC 2033) that sits between the MTA and the
-//! mail store, calendar detection, and the delivery sinks.
+//! Stage 1 of the pipeline, the wire: the LMTP server (RFC 2033) that sits between the
+//! MTA and the mail store.
 //!
-//! The protocol is a pure state machine over bytes (`protocol`, `session`); `server` is the
-//! thin tokio shell around it. What happens to an accepted message is the host's business,
-//! behind the [`Backend`] trait: the `imipd` binary wires detect → filter → sink there.
-//! The sinks live here too: [`maildir::Maildir`] writes the user's Maildir, and
-//! [`downstream::LmtpClient`] hands the message to another LMTP server.
+//! The protocol is a pure state machine over bytes (`protocol`, `session`, `data`);
+//! `spool` holds a message while it arrives, and `server` is the thin tokio shell around
+//! it all. What happens to an accepted message is the host's business, behind the
+//! [`Backend`] trait: `imipd-delivery` wires detect → filter → sink there.
 
 pub mod data;
-pub mod detect;
-pub mod downstream;
-pub mod maildir;
 pub mod protocol;
 pub mod server;
 pub mod session;

@@ -1,10 +1,10 @@
-//! The LMTP server on real sockets, with a backend that files messages into a Maildir.
+//! The LMTP server on real sockets, with a backend that files messages into a directory.
 
-use imipd_lmtp::maildir::Maildir;
 use imipd_lmtp::server::{ServerConfig, serve};
 use imipd_lmtp::spool::SPOOL_PREFIX;
 use imipd_lmtp::{Backend, RcptCheck, Reply, Transaction};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -26,9 +26,24 @@ struct Delivered {
 /// Recipients whose local part starts with "nobody" do not exist, "later" cannot be
 /// checked, "full" are refused at delivery, and "panic" makes delivery panic.
 struct TestBackend {
-    maildir: Maildir,
+    inbox: Inbox,
     spool_dir: PathBuf,
     delivered: Mutex<Vec<Delivered>>,
+}
+
+/// Where the test backend files messages: one file each in `<root>/<user>/Maildir/new`.
+struct Inbox {
+    root: PathBuf,
+    next: AtomicU64,
+}
+
+impl Inbox {
+    fn store(&self, user: &str, message: &[u8]) -> std::io::Result<()> {
+        let dir = self.root.join(user).join("Maildir/new");
+        std::fs::create_dir_all(&dir)?;
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        std::fs::write(dir.join(n.to_string()), message)
+    }
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -79,7 +94,7 @@ impl Backend for TestBackend {
                 if rcpt.user.starts_with("full") {
                     return Reply::new(552, (5, 2, 2), format!("<{}> mailbox full", rcpt.address));
                 }
-                match self.maildir.deliver(&rcpt.user, None, &[], &[txn.message]) {
+                match self.inbox.store(&rcpt.user, txn.message) {
                     Ok(_) => Reply::new(250, (2, 0, 0), format!("<{}> delivered", rcpt.address)),
                     Err(e) => Reply::new(451, (4, 3, 0), format!("<{}> {e}", rcpt.address)),
                 }
@@ -111,7 +126,10 @@ impl Server {
         };
         adjust(&mut config);
         let backend = Arc::new(TestBackend {
-            maildir: Maildir::new(dir.path().join("mail")),
+            inbox: Inbox {
+                root: dir.path().join("mail"),
+                next: AtomicU64::new(0),
+            },
             spool_dir,
             delivered: Mutex::new(Vec::new()),
         });

@@ -5,13 +5,11 @@
 //!   retry, dead-letter.
 //! - [`events`]: "calendar changed" notifications for push.
 //! - [`outbound`]: the outbox loop, SMTP submission and DKIM signing.
-//! - [`redirect`]: Sieve redirect as an outbox entry.
 
 mod background;
 pub mod config;
 pub mod events;
 pub mod outbound;
-pub mod redirect;
 pub mod runner;
 
 pub use config::{Backoff, WorkerConfig};

@@ -3,12 +3,13 @@
 //! the calendar core on one mail, against the user's stored calendars, writing nothing.
 
 use crate::config::Config;
-use crate::pipeline::{MessageInfo, Pipeline, Sink, action_for};
 use anyhow::{Context, Result};
 use imipd_calendar::Change;
+use imipd_delivery::detect;
+use imipd_delivery::maildir::Maildir;
+use imipd_delivery::{Pipeline, Sink, action_for};
 use imipd_lmtp::Recipient;
-use imipd_lmtp::detect;
-use imipd_lmtp::maildir::Maildir;
+use imipd_message::MessageInfo;
 use imipd_sieve::CalendarJob;
 use imipd_store::Store;
 use std::path::Path;
@@ -25,7 +26,7 @@ pub fn explain(
     let message = std::fs::read(mail).with_context(|| format!("cannot read {}", mail.display()))?;
     let canonical = super::require_user(&*store, user)?;
     let pipeline = Pipeline::new(
-        config,
+        config.delivery(),
         store,
         Sink::Maildir(Maildir::new(config.maildir_root())),
         Arc::new(Notify::new()),

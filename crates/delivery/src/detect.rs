@@ -5,7 +5,7 @@
 //! cannot be used only earns an `X-Imipd-Cal-Error` header that says why.
 
 use imipd_message::find_invitation;
-pub use imipd_message::{Invitation, MimeLimits as DetectConfig};
+pub use imipd_message::{Invitation, MimeLimits};
 use std::ops::Range;
 
 pub const METHOD_HEADER: &str = "X-ME-Cal-Method";
@@ -68,7 +68,7 @@ impl Scan {
 }
 
 /// Scans a message. Never fails: problems end up in `Scan::error`.
-pub fn scan(message: &[u8], config: &DetectConfig) -> Scan {
+pub fn scan(message: &[u8], config: &MimeLimits) -> Scan {
     let (header_end, strip) = own_header_lines(message);
     let crlf = message[..header_end.min(message.len())]
         .iter()
@@ -181,7 +181,7 @@ mod tests {
         let msg = format!(
             "From: a@example.org\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n{ICS}"
         );
-        let s = scan(msg.as_bytes(), &DetectConfig::default());
+        let s = scan(msg.as_bytes(), &MimeLimits::default());
         let inv = s.invitation.clone().unwrap();
         assert_eq!(
             (inv.method, inv.uid.as_str()),

@@ -1,6 +1,6 @@
 //! Maildir delivery on real directories.
 
-use imipd_lmtp::maildir::Maildir;
+use imipd_delivery::maildir::Maildir;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;

@@ -7,8 +7,8 @@
 
 mod reply;
 
-use crate::Reply;
-use crate::data::DotStuffer;
+use imipd_lmtp::Reply;
+use imipd_lmtp::data::DotStuffer;
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;

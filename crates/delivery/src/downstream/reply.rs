@@ -1,7 +1,7 @@
 //! Reading the downstream server's replies: "250-..." lines continue, "250 ..." ends a
 //! reply; an enhanced status code (RFC 2034) at the start of the text is taken apart.
 
-use crate::Reply;
+use imipd_lmtp::Reply;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
 /// Longest reply line read; RFC 5321 section 4.5.3.1.5 allows 512, servers send more.

@@ -2,51 +2,17 @@
 //! calendar jobs the update stage gets. Jobs and redirects are written to the store here,
 //! before the sink stores the mail, so they are durable before the recipient's 250.
 
-use super::{Delivery, MessageInfo, Pipeline, RecipientView};
-use imipd_calendar::{Change, Decision, Facts, Outcome, apply};
+use crate::decide::action_for;
+use crate::detect::Scan;
+use crate::pipeline::{Pipeline, RecipientView};
+use crate::redirect::redirect_mail;
+use imipd_calendar::Outcome;
 use imipd_lmtp::Recipient;
-use imipd_lmtp::detect::Scan;
+use imipd_message::MessageInfo;
 use imipd_scheduling::{Action, JobSpec, job_for_message};
-use imipd_sieve::{CalendarJob, CalendarRequest, Envelope, FilterResult, Host, Script};
+use imipd_sieve::{CalendarJob, CalendarRequest, Delivery, Envelope, FilterResult, Host};
 use imipd_store::CalendarObject;
-use imipd_worker::redirect::redirect_mail;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use tracing::{info, warn};
-
-/// A script's source and what it compiled to (`None`: it does not compile).
-type Compiled = (String, Option<Arc<Script>>);
-
-/// Compiled scripts by user, recompiled when the stored source changes.
-#[derive(Default)]
-pub struct ScriptCache {
-    compiled: Mutex<HashMap<String, Compiled>>,
-}
-
-impl ScriptCache {
-    /// The user's script; `None` when it does not compile (logged once per version).
-    fn get(&self, user: &str, source: &str) -> Option<Arc<Script>> {
-        let mut map = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((cached, script)) = map.get(user)
-            && cached == source
-        {
-            return script.clone();
-        }
-        let script = match imipd_sieve::compile(source) {
-            Ok(s) => Some(Arc::new(s)),
-            Err(e) => {
-                warn!(
-                    user,
-                    "Sieve script does not compile ({e}); delivering to INBOX until it is fixed \
-                     (check it with `imipd sieve check {user}`)"
-                );
-                None
-            }
-        };
-        map.insert(user.to_string(), (source.to_string(), script.clone()));
-        script
-    }
-}
 
 /// What the filter stage decided for one recipient.
 pub struct Filtered {
@@ -98,7 +64,7 @@ impl Pipeline {
         ))
     }
 
-    pub(super) fn filter(
+    pub(crate) fn filter(
         &self,
         scan: &Scan,
         info: &MessageInfo,
@@ -212,7 +178,7 @@ impl Pipeline {
 
     fn queue_redirects(&self, result: &FilterResult, message: &[u8], user: &str) {
         for to in &result.redirects {
-            let queued = redirect_mail(user, message, to, crate::now())
+            let queued = redirect_mail(user, message, to, (self.clock)())
                 .map_err(|e| e.to_string())
                 .and_then(|mail| self.store.queue_mail(&mail).map_err(|e| e.to_string()));
             match queued {
@@ -223,86 +189,6 @@ impl Pipeline {
                 Err(e) => warn!(user, to, "redirect not queued: {e}"),
             }
         }
-    }
-
-    /// What the update stage will do with `action`: the calendar core, run now on what
-    /// the calendar holds now.
-    fn decide(
-        &self,
-        action: &Action,
-        scan: &Scan,
-        info: &MessageInfo,
-        rcpt: &Recipient,
-        stored: &Result<Option<CalendarObject>, String>,
-    ) -> Outcome {
-        self.decide_full(action, scan, info, rcpt, stored).outcome
-    }
-
-    /// [`Self::decide`] with the whole decision, for `imipd itip explain`. `stored` is what
-    /// [`Pipeline::recipient_view`] found under the invitation's UID.
-    pub fn decide_full(
-        &self,
-        action: &Action,
-        scan: &Scan,
-        info: &MessageInfo,
-        rcpt: &Recipient,
-        stored: &Result<Option<CalendarObject>, String>,
-    ) -> Decision {
-        let Some(inv) = &scan.invitation else {
-            return refused(Outcome::no_action("no calendar part"));
-        };
-        let stored = match stored {
-            Ok(found) => found,
-            Err(e) => return refused(Outcome::error(e.clone())),
-        };
-        let (policy, addresses) = action.policy(crate::now());
-        // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
-        let (recipient, user_addresses) = match addresses {
-            Some(list) => (String::new(), list),
-            // A store error here leaves just the user's name: the decision can only be stricter.
-            None => (
-                rcpt.address.clone(),
-                self.store
-                    .addresses(&rcpt.user)
-                    .unwrap_or_else(|_| vec![rcpt.user.clone()]),
-            ),
-        };
-        let facts = Facts {
-            recipient,
-            user_addresses,
-            sender: info.from.clone().unwrap_or_default(),
-            authenticated: info.authenticated,
-            spam: info.spam,
-        };
-        let decision = apply(
-            stored.as_ref().map(|o| o.ics.as_str()),
-            &inv.calendar,
-            &facts,
-            &policy,
-            &self.limits,
-        );
-        if let (
-            Action::Process {
-                calendar_id: Some(id),
-                ..
-            },
-            Change::Put(_),
-            None,
-        ) = (action, &decision.change, &stored)
-            && !self.calendar_exists(&rcpt.user, id)
-        {
-            return refused(Outcome::error(format!(
-                "no calendar {id:?} (create it, or fix :calendarid)"
-            )));
-        }
-        decision
-    }
-
-    fn calendar_exists(&self, user: &str, id: &str) -> bool {
-        self.store
-            .calendars(user)
-            .map(|cals| cals.iter().any(|c| c.id == id))
-            .unwrap_or(false)
     }
 }
 
@@ -332,16 +218,6 @@ fn unprocessed_reason(info: &MessageInfo) -> &'static str {
     }
 }
 
-fn refused(outcome: Outcome) -> Decision {
-    Decision {
-        outcome,
-        method: None,
-        uid: None,
-        change: Change::None,
-        response: None,
-    }
-}
-
 impl Filtered {
     fn inbox(scan: &Scan, reason: &str) -> Self {
         let headers = if scan.invitation.is_some() {
@@ -353,23 +229,6 @@ impl Filtered {
             deliveries: vec![Delivery::inbox()],
             headers,
         }
-    }
-}
-
-pub fn action_for(job: &CalendarJob) -> Action {
-    match job {
-        CalendarJob::Process(r) => Action::Process {
-            allow_public: r.allow_public,
-            addresses: r.addresses.clone(),
-            organizers: r.organizers.clone(),
-            updates_only: r.updates_only,
-            calendar_id: r.calendar_id.clone(),
-            delete_cancelled: r.delete_cancelled,
-        },
-        CalendarJob::AddCal { calendar_id } => Action::AddCal {
-            calendar_id: calendar_id.clone(),
-        },
-        CalendarJob::UpdateCal => Action::UpdateCal,
     }
 }
 

@@ -2,7 +2,7 @@
 //! Compare with the per-message delivery latency `imipd-bench` reports (BENCHMARKS.md).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use imipd_lmtp::detect::{DetectConfig, scan};
+use imipd_delivery::detect::{MimeLimits, scan};
 use std::hint::black_box;
 
 const ICS: &str = "BEGIN:VCALENDAR\r\nPRODID:-//bench//EN\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\n\
@@ -37,7 +37,7 @@ fn invitation(body: usize) -> Vec<u8> {
 }
 
 fn detect(c: &mut Criterion) {
-    let config = DetectConfig::default();
+    let config = MimeLimits::default();
     let cases = [
         ("plain-2k", plain(2 * 1024)),
         ("plain-100k", plain(100 * 1024)),

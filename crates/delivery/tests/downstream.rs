@@ -1,6 +1,6 @@
 //! The downstream LMTP client against scripted LMTP servers on real sockets.
 
-use imipd_lmtp::downstream::LmtpClient;
+use imipd_delivery::downstream::LmtpClient;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::oneshot;

@@ -1,10 +1,11 @@
 //! The last step: store the recipient's copy and say so only once it is durable.
 
-use super::{Delivery, Plan};
-use imipd_lmtp::detect::Scan;
-use imipd_lmtp::downstream::LmtpClient;
-use imipd_lmtp::maildir::Maildir;
+use crate::detect::Scan;
+use crate::downstream::LmtpClient;
+use crate::maildir::Maildir;
+use crate::pipeline::Plan;
 use imipd_lmtp::{Recipient, Reply};
+use imipd_sieve::Delivery;
 use tracing::warn;
 
 pub enum Sink {

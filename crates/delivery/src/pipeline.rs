@@ -10,17 +10,13 @@
 //! Calendar trouble never costs mail: a panic or a store error in detection or filtering
 //! degrades to delivering the message unchanged to the inbox.
 
-mod filter;
-mod sink;
-
-pub use filter::{ScriptCache, action_for};
-pub use imipd_message::MessageInfo;
-pub use sink::Sink;
-
-use crate::config::Config;
+use crate::config::DeliveryConfig;
+use crate::detect::{self, MimeLimits, Scan};
+use crate::scripts::ScriptCache;
+use crate::sink::Sink;
 use imipd_calendar::Limits;
-use imipd_lmtp::detect::{self, DetectConfig, Scan};
 use imipd_lmtp::{Backend, RcptCheck, Recipient, Reply, Transaction};
+use imipd_message::MessageInfo;
 use imipd_sieve::Delivery;
 use imipd_store::{CalendarObject, Store};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -34,13 +30,15 @@ const SIEVE_VIEW_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct Pipeline {
     pub store: Arc<dyn Store>,
-    pub detect: DetectConfig,
+    pub detect: MimeLimits,
     pub limits: Limits,
     pub trusted_authserv_ids: Vec<String>,
     pub sink: Sink,
     pub scripts: ScriptCache,
     /// The script of users who never set preferences or rules: the defaults, generated.
     pub default_script: String,
+    /// Unix seconds now.
+    pub clock: fn() -> i64,
     /// Poked after jobs are queued so the update stage starts at once.
     pub wake: Arc<Notify>,
     /// Poked after mail (a Sieve redirect) is queued for the relay.
@@ -133,7 +131,7 @@ pub struct RecipientView {
 
 impl Pipeline {
     pub fn new(
-        config: &Config,
+        config: DeliveryConfig,
         store: Arc<dyn Store>,
         sink: Sink,
         wake: Arc<Notify>,
@@ -141,16 +139,13 @@ impl Pipeline {
     ) -> Self {
         Pipeline {
             store,
-            detect: DetectConfig {
-                limits: config.calendar_limits(),
-                max_mime_depth: config.limits.mime_depth,
-                max_parts: config.limits.mime_parts,
-            },
-            limits: config.calendar_limits(),
-            trusted_authserv_ids: config.trusted_authserv_ids.clone(),
+            detect: config.mime,
+            limits: config.limits,
+            trusted_authserv_ids: config.trusted_authserv_ids,
             sink,
             scripts: ScriptCache::default(),
-            default_script: crate::commands::default_script(),
+            default_script: config.default_script,
+            clock: config.clock,
             wake,
             outbox_wake,
         }

@@ -1,0 +1,29 @@
+//! Stages 1 and 2 of the pipeline, behind the LMTP server's [`imipd_lmtp::Backend`]:
+//! detect → filter → sink, one reply per recipient.
+//!
+//! - [`pipeline`]: [`Pipeline`], the backend: recipients resolved, each message detected
+//!   once, filtered per recipient, stored, and answered.
+//! - [`detect`]: the header side of detection: the `X-ME-Cal-*` headers and the removal of
+//!   forged copies (the calendar part itself is found by `imipd-message`).
+//! - [`filter`], [`decide`], [`scripts`]: the recipient's Sieve script run on the mail,
+//!   the calendar decision for the outcome header, and the jobs queued for the update stage.
+//! - [`redirect`]: a Sieve redirect as an outbox entry.
+//! - [`sink`]: where the copy goes: [`maildir::Maildir`] writes the user's Maildir, and
+//!   [`downstream::LmtpClient`] hands the message to another LMTP server.
+
+pub mod config;
+pub mod decide;
+pub mod detect;
+pub mod downstream;
+pub mod filter;
+pub mod maildir;
+pub mod pipeline;
+pub mod redirect;
+pub mod scripts;
+pub mod sink;
+
+pub use config::DeliveryConfig;
+pub use decide::action_for;
+pub use pipeline::{Pipeline, Plan, RecipientView};
+pub use scripts::ScriptCache;
+pub use sink::Sink;
