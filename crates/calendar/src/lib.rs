@@ -2,8 +2,8 @@
 //!
 //! Pure: no I/O and no global state. Every caller — the LMTP detection stage, the Sieve
 //! filter, the update worker, and later CalDAV and the web page — goes through the
-//! functions here, so one iTIP message always has one meaning. Only the `build_*`
-//! functions read the clock, for the DTSTAMP of the message they make.
+//! functions here, so one iTIP message always has one meaning. Nothing here reads a clock:
+//! every function that stamps a message takes `now` from its caller.
 
 mod address;
 mod answer;

@@ -3,11 +3,10 @@
 //! carries the SEQUENCE the message announces, so a later change compares against what
 //! attendees really have.
 
-use crate::build::{announced_sequence, build_cancel, integer, request_of};
+use crate::build::{announced_sequence, build_cancel, integer, request_of, stamp_at};
 use crate::instance::{instance, instance_key};
 use crate::object::Object;
 use crate::{ItipError, Limits, address, values};
-use calcard::common::PartialDateTime;
 use calcard::icalendar::{ICalendarEntry, ICalendarProperty, ICalendarStatus, ICalendarValue};
 
 /// What an organizer's action commits and sends.
@@ -30,6 +29,7 @@ pub fn organizer_update(
     new: &str,
     own_addresses: &[String],
     limits: &Limits,
+    now: i64,
 ) -> Result<OrganizerChange, ItipError> {
     let mut object = Object::parse(new, limits)?;
     let organizer = own_organizer(&object, own_addresses)?;
@@ -40,7 +40,7 @@ pub fn organizer_update(
         let sequence = announced_sequence(comp, previous.as_ref());
         comp.set(integer(ICalendarProperty::Sequence, sequence));
     }
-    let message = request_of(&object, None, PartialDateTime::now());
+    let message = request_of(&object, None, stamp_at(now));
     Ok(change(&object, message, organizer))
 }
 
@@ -51,10 +51,11 @@ pub fn organizer_cancel(
     recurrence_id: Option<&str>,
     own_addresses: &[String],
     limits: &Limits,
+    now: i64,
 ) -> Result<OrganizerChange, ItipError> {
     let mut object = Object::parse(stored, limits)?;
     let organizer = own_organizer(&object, own_addresses)?;
-    let message = build_cancel(stored, recurrence_id, limits)?;
+    let message = build_cancel(stored, recurrence_id, limits, now)?;
     let cancelled = |comp: &mut crate::model::Comp| {
         let next = values::sequence(comp).saturating_add(1);
         comp.set(integer(ICalendarProperty::Sequence, next));

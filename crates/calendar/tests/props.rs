@@ -241,6 +241,6 @@ proptest! {
             let _ = apply(None, &message, &facts, &policy, &limits);
         }
         let _ = summarize(&message, &limits);
-        let _ = build_reply(&stored, BOB, PartStat::Accepted, Some("20260317T100000Z"), None, &limits);
+        let _ = build_reply(&stored, BOB, PartStat::Accepted, Some("20260317T100000Z"), None, &limits, NOW);
     }
 }
