@@ -825,6 +825,68 @@ fn scenarios() -> Vec<Scenario> {
         )
         .policy(|p| p.allow_publish = true)
         .facts(|f| f.sender = MALLORY.into()),
+        // ---- look-alike addresses: ASCII case only, never Unicode case folding ----
+        sc(
+            "cancel from a Kelvin-sign look-alike of the organizer",
+            stored_event(&["ORGANIZER:mailto:kate@example.org"]),
+            cal(Some("CANCEL"), &[event(&["ORGANIZER:mailto:kate@example.org", "SEQUENCE:1"])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "is not the organizer kate@example.org");
+            },
+        )
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
+        sc(
+            "cancel naming a Kelvin-sign organizer is an organizer change",
+            stored_event(&["ORGANIZER:mailto:kate@example.org"]),
+            cal(Some("CANCEL"), &[event(&["ORGANIZER:mailto:\u{212A}ate@example.org", "SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "ORGANIZER change"),
+        )
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
+        sc(
+            "invitation to a Kelvin-sign look-alike is not for the user",
+            None,
+            request(&[event(&["ATTENDEE:mailto:\u{212A}ate@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "not an ATTENDEE"),
+        )
+        .facts(|f| {
+            f.recipient = "kate@example.org".into();
+            f.user_addresses = vec!["kate@example.org".into()];
+        }),
+        sc(
+            "non-ASCII local part matches byte for byte, domain case-insensitively",
+            None,
+            request(&[event(&["ATTENDEE:mailto:j\u{f6}rg@EXAMPLE.org"])]),
+            Added,
+            no_check,
+        )
+        .facts(|f| {
+            f.recipient = "j\u{f6}rg@example.org".into();
+            f.user_addresses = vec!["j\u{f6}rg@example.org".into()];
+        }),
+        sc(
+            "non-ASCII letters are not case-folded",
+            None,
+            request(&[event(&["ATTENDEE:mailto:J\u{d6}RG@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "not an ATTENDEE"),
+        )
+        .facts(|f| {
+            f.recipient = "j\u{f6}rg@example.org".into();
+            f.user_addresses = vec!["j\u{f6}rg@example.org".into()];
+        }),
+        sc(
+            "reply from a look-alike of an attendee is a party crasher",
+            stored_event(&["ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:kate@example.org"]),
+            cal(Some("REPLY"), &[event(&["ATTENDEE;PARTSTAT=DECLINED:mailto:\u{212A}ate@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "party crasher"),
+        )
+        .for_alice()
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
         // ---- hostile input ----
         sc(
             "huge COUNT",
@@ -936,7 +998,11 @@ fn every_scenario() {
                 .cloned()
                 .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            failures.push(format!("{}: {msg}", s.name));
+            let shown: String = s.message.chars().take(1_500).collect();
+            failures.push(format!(
+                "{}: expected {}, got {}\n  {msg}\n  sender {:?}, user {:?}\n  message:\n{shown}",
+                s.name, s.expect, d.outcome, s.facts.sender, s.facts.user_addresses
+            ));
         }
     }
     assert!(
