@@ -63,13 +63,6 @@ impl Comp {
             None => self.entries.push(entry),
         }
     }
-
-    pub(crate) fn is_scheduling(&self) -> bool {
-        matches!(
-            self.kind,
-            ICalendarComponentType::VEvent | ICalendarComponentType::VTodo
-        )
-    }
 }
 
 /// Reads a VCALENDAR object, refusing anything over `limits` before or after parsing.

@@ -10,15 +10,15 @@ mod request;
 
 use crate::object::Object;
 use crate::{
-    Decision, Facts, ItipError, Limits, Method, Outcome, Policy, model, recur, safety, sanitize,
-    values,
+    Decision, Facts, Limits, Method, Outcome, Policy, model, peek, recur, safety, sanitize, values,
 };
-use calcard::icalendar::{ICalendarComponentType, ICalendarValue};
+use calcard::icalendar::ICalendarComponentType;
 use context::Ctx;
 
 /// Decides what `message` does to `stored` (the user's copy of the same UID, if any).
 ///
-/// In order: the message must parse within `limits` and carry a METHOD and sane recurrence
+/// In order: the message must parse within `limits`, carry exactly one METHOD, hold
+/// components that share one UID (the rule [`crate::peek`] applies too) and sane recurrence
 /// rules (else error / no_action); spam or an unauthenticated sender is never applied; then
 /// per method (RFC 5546 section 3.2):
 /// - REQUEST, PUBLISH, ADD: the user must be an ATTENDEE (not for PUBLISH, which the policy
@@ -45,58 +45,36 @@ pub fn apply(
         Ok(root) => root,
         Err(e) => return Decision::new(Outcome::error(format!("message: {e}")), None, None),
     };
-    let method = match root
-        .property(&calcard::icalendar::ICalendarProperty::Method)
-        .map(|e| e.values.first())
-    {
-        None => {
+    let method = match peek::method_of(&root) {
+        Ok(Some(method)) => method,
+        Ok(None) => {
             return Decision::new(
                 Outcome::no_action("not an iTIP message: the calendar has no METHOD"),
                 None,
                 None,
             );
         }
-        Some(Some(ICalendarValue::Method(m))) => Method::from_calcard(m),
-        Some(value) => {
-            let text = value.and_then(ICalendarValue::as_text).unwrap_or("");
-            match Method::parse(text) {
-                Some(m) => m,
-                None => {
-                    return Decision::new(
-                        Outcome::error(format!("unknown METHOD {:?}", model::truncate(text, 40))),
-                        None,
-                        None,
-                    );
-                }
-            }
-        }
+        Err(e) => return Decision::new(Outcome::error(format!("message: {e}")), None, None),
     };
-    let unsupported = root
-        .children
-        .iter()
-        .find(|c| {
-            matches!(
-                c.kind,
-                ICalendarComponentType::VJournal | ICalendarComponentType::VFreebusy
-            )
-        })
-        .map(|c| c.kind.as_str().to_string());
     let mut msg = match Object::from_root(root) {
         Ok(msg) => msg,
-        Err(ItipError::NoComponent) if unsupported.is_some() => {
-            return Decision::new(
-                Outcome::no_action(format!(
-                    "{method} of a {} is not handled: only VEVENT and VTODO are scheduled",
-                    unsupported.as_deref().unwrap_or_default()
-                )),
-                Some(method),
-                None,
-            );
-        }
         Err(e) => {
             return Decision::new(Outcome::error(format!("message: {e}")), Some(method), None);
         }
     };
+    if !matches!(
+        msg.kind(),
+        ICalendarComponentType::VEvent | ICalendarComponentType::VTodo
+    ) {
+        return Decision::new(
+            Outcome::no_action(format!(
+                "{method} of a {} is not handled: only VEVENT and VTODO are scheduled",
+                msg.kind().as_str()
+            )),
+            Some(method),
+            Some(&msg.uid),
+        );
+    }
     let ctx = Ctx::new(facts, policy, method, &msg.uid);
     if let Err(why) = safety::one_organizer(&msg) {
         return ctx.error(why);
