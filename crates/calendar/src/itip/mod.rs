@@ -80,7 +80,7 @@ pub fn apply(
         return ctx.error(why);
     }
     for comp in &msg.comps {
-        if let Err(why) = recur::check(comp) {
+        if let Err(why) = recur::check(comp, limits.max_instances as u64) {
             return ctx.error(format!("{} refused: {why}", msg.uid));
         }
     }
