@@ -38,7 +38,7 @@ pub fn build_reply(
 ) -> Result<String, ItipError> {
     let object = Object::parse(stored, limits)?;
     let me = address::normalize(attendee);
-    let comp = instance(&object, recurrence_id)?;
+    let comp = instance(&object, recurrence_id, limits.max_instances)?;
     let organizer = comp
         .property(&ICalendarProperty::Organizer)
         .or_else(|| {
@@ -159,7 +159,7 @@ pub fn build_cancel(
         return Err(ItipError::NoOrganizer { uid: object.uid });
     }
     let sources: Vec<Comp> = match recurrence_id {
-        Some(_) => vec![instance(&object, recurrence_id)?],
+        Some(_) => vec![instance(&object, recurrence_id, limits.max_instances)?],
         None => object.master().into_iter().cloned().collect(),
     };
     let sources = if sources.is_empty() {

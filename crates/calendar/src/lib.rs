@@ -11,6 +11,7 @@ mod build;
 mod datetime;
 mod decision;
 mod error;
+mod expand;
 mod instance;
 mod itip;
 mod limits;

@@ -128,14 +128,16 @@ impl Object {
     }
 
     /// The object as stored: no METHOD, time zones first, the master before overrides.
-    pub(crate) fn to_stored_text(&self) -> String {
+    /// Refused when the result would exceed `limits`: a write that the next read would
+    /// refuse must not happen, or the stored copy would be unusable from then on.
+    pub(crate) fn to_stored_text(&self, limits: &Limits) -> Result<String, ItipError> {
         let mut root = self.root.clone();
         root.remove(&ICalendarProperty::Method);
         ensure_header(&mut root);
         let mut comps = self.comps.clone();
         comps.sort_by_key(|c| values::recurrence_id(c).is_some());
         root.children.extend(comps);
-        model::serialize(&root)
+        model::serialize_within(&root, limits)
     }
 }
 

@@ -41,7 +41,7 @@ pub fn organizer_update(
         comp.set(integer(ICalendarProperty::Sequence, sequence));
     }
     let message = request_of(&object, None, stamp_at(now));
-    Ok(change(&object, message, organizer))
+    change(&object, message, organizer, limits)
 }
 
 /// The organizer calls off the event, or one instance of it: the stored copy is marked
@@ -76,24 +76,29 @@ pub fn organizer_cancel(
             match at {
                 Some(at) => cancelled(&mut object.comps[at]),
                 None => {
-                    let mut one = instance(&object, Some(rid))?;
+                    let mut one = instance(&object, Some(rid), limits.max_instances)?;
                     cancelled(&mut one);
                     object.comps.push(one);
                 }
             }
         }
     }
-    Ok(change(&object, message, organizer))
+    change(&object, message, organizer, limits)
 }
 
-fn change(object: &Object, message: String, organizer: String) -> OrganizerChange {
-    OrganizerChange {
+fn change(
+    object: &Object,
+    message: String,
+    organizer: String,
+    limits: &Limits,
+) -> Result<OrganizerChange, ItipError> {
+    Ok(OrganizerChange {
         uid: object.uid.clone(),
-        stored: object.to_stored_text(),
+        stored: object.to_stored_text(limits)?,
         attendees: attendees_of(object, &organizer),
         message,
         organizer,
-    }
+    })
 }
 
 /// The ORGANIZER, when it is one of the user's addresses.

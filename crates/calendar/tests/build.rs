@@ -398,3 +398,64 @@ fn every_message_is_stamped_with_the_clock_passed_in() {
         }
     }
 }
+
+#[test]
+fn answers_and_cancels_name_only_instances_that_exist() {
+    let limits = Limits::default();
+    let series = stored(&["RRULE:FREQ=WEEKLY;COUNT=5", "EXDATE:20260324T100000Z"]);
+    let single = stored(&[]);
+    let own = vec![ALICE.to_string()];
+    for (name, object, rid, exists) in [
+        (
+            "an instance of the series",
+            &series,
+            "20260317T100000Z",
+            true,
+        ),
+        ("the last instance", &series, "20260407T100000Z", true),
+        ("an excluded instance", &series, "20260324T100000Z", false),
+        ("after the series", &series, "20260414T100000Z", false),
+        ("between instances", &series, "20260318T100000Z", false),
+        (
+            "the start of an event that does not recur",
+            &single,
+            "20260310T100000Z",
+            false,
+        ),
+    ] {
+        let results = [
+            (
+                "set_partstat",
+                set_partstat(object, BOB, PartStat::Accepted, Some(rid), &limits).map(drop),
+            ),
+            (
+                "build_reply",
+                build_reply(
+                    object,
+                    BOB,
+                    PartStat::Accepted,
+                    Some(rid),
+                    None,
+                    &limits,
+                    NOW,
+                )
+                .map(drop),
+            ),
+            (
+                "build_cancel",
+                build_cancel(object, Some(rid), &limits, NOW).map(drop),
+            ),
+            (
+                "organizer_cancel",
+                imipd_calendar::organizer_cancel(object, Some(rid), &own, &limits, NOW).map(drop),
+            ),
+        ];
+        for (function, result) in results {
+            match result {
+                Ok(()) if exists => {}
+                Err(ItipError::NoSuchInstance { .. }) if !exists => {}
+                other => panic!("{function} for {name} ({rid}): {other:?}"),
+            }
+        }
+    }
+}

@@ -825,6 +825,143 @@ fn scenarios() -> Vec<Scenario> {
         )
         .policy(|p| p.allow_publish = true)
         .facts(|f| f.sender = MALLORY.into()),
+        // ---- instances: only those the stored recurrence set has ----
+        sc(
+            "reply to an invented instance of a series",
+            stored_event(&[RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260318T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "names instance 20260318T100000Z, which the series does not have"),
+        )
+        .for_alice(),
+        sc(
+            "reply to an instance after the series ends",
+            stored_event(&[RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260519T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        )
+        .for_alice(),
+        sc(
+            "reply to the last instance of the series",
+            stored_event(&[RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260512T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            Updated,
+            |d| assert_eq!(sums(d).len(), 2),
+        )
+        .for_alice(),
+        sc(
+            "reply to an excluded instance",
+            stored_event(&[RECURRING, "EXDATE:20260317T100000Z"]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260317T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        )
+        .for_alice(),
+        sc(
+            "reply to an RDATE instance",
+            stored_event(&[RECURRING, "RDATE:20260401T150000Z"]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260401T150000Z", "ATTENDEE;PARTSTAT=TENTATIVE:mailto:bob@example.org"])]),
+            Updated,
+            |d| assert!(sums(d).iter().any(|s| s.recurrence_id.as_deref() == Some("20260401T150000Z"))),
+        )
+        .for_alice(),
+        sc(
+            "reply naming a local-time instance in UTC",
+            stored_event(&["DTSTART;TZID=Europe/Berlin:20260310T110000", "DTEND;TZID=Europe/Berlin:20260310T120000", RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260317T100000Z", "ATTENDEE;PARTSTAT=TENTATIVE:mailto:bob@example.org"])]),
+            Updated,
+            no_check,
+        )
+        .for_alice(),
+        sc(
+            "reply with RECURRENCE-ID to an event that does not recur (phantom occurrence)",
+            stored_event(&[]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260310T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "does not recur");
+            },
+        )
+        .for_alice(),
+        sc(
+            "reply to an instance beyond the expansion budget",
+            stored_event(&["RRULE:FREQ=DAILY"]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:21000101T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "cannot be checked"),
+        )
+        .for_alice(),
+        sc(
+            "cancel of an invented instance",
+            stored_event(&[RECURRING]),
+            cal(Some("CANCEL"), &[event(&["RECURRENCE-ID:20260318T100000Z", "SEQUENCE:1"])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "series does not have");
+            },
+        ),
+        sc(
+            "cancel with RECURRENCE-ID of an event that does not recur",
+            stored_event(&[]),
+            cal(Some("CANCEL"), &[event(&["RECURRENCE-ID:20260310T100000Z", "SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "does not recur"),
+        ),
+        sc(
+            "cancel of an instance already excluded changes nothing",
+            stored_event(&[RECURRING, "EXDATE:20260317T100000Z"]),
+            cal(Some("CANCEL"), &[event(&["RECURRENCE-ID:20260317T100000Z", "SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "no instance that is still in the calendar"),
+        ),
+        sc(
+            "many instance cancels become a few EXDATE lists",
+            stored_event(&["RRULE:FREQ=DAILY;COUNT=100"]),
+            cal(Some("CANCEL"), &(1..=28).map(|day| event(&[&format!("RECURRENCE-ID:202604{day:02}T100000Z"), "SEQUENCE:1"])).collect::<Vec<_>>()),
+            Updated,
+            |d| assert_eq!(put(d).matches("EXDATE").count(), 1, "{}", put(d)),
+        ),
+        sc(
+            "update of an invented instance",
+            stored_event(&[RECURRING]),
+            request(&[event(&["RECURRENCE-ID:20260318T100000Z", "SEQUENCE:1", "SUMMARY:Phantom"])]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        ),
+        sc(
+            "full update whose override its own series does not have",
+            stored_event(&[RECURRING]),
+            request(&[
+                event(&[RECURRING, "SEQUENCE:1"]),
+                event(&["RECURRENCE-ID:20260318T100000Z", "SEQUENCE:1", "SUMMARY:Phantom"]),
+            ]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        ),
+        sc(
+            "new event with an override of an instance it does not have",
+            None,
+            request(&[event(&[]), event(&["RECURRENCE-ID:20260317T100000Z", "SUMMARY:Phantom"])]),
+            NoAction,
+            |d| reason_has(d, "does not recur"),
+        ),
+        sc(
+            "invitation to one instance only (no master) is added",
+            None,
+            request(&[event(&["RECURRENCE-ID:20260317T100000Z", "DTSTART:20260317T100000Z", "DTEND:20260317T110000Z"])]),
+            Added,
+            no_check,
+        ),
+        sc(
+            "a second single-instance invitation joins the first",
+            Some(cal(None, &[event(&["RECURRENCE-ID:20260317T100000Z"])])),
+            request(&[event(&["RECURRENCE-ID:20260324T100000Z", "SEQUENCE:1"])]),
+            Updated,
+            |d| assert_eq!(sums(d).len(), 2),
+        ),
         // ---- look-alike addresses: ASCII case only, never Unicode case folding ----
         sc(
             "cancel from a Kelvin-sign look-alike of the organizer",

@@ -3,6 +3,7 @@
 mod cancel;
 pub(crate) mod context;
 mod freshness;
+mod instances;
 mod merge;
 mod negotiate;
 mod reply;
@@ -75,7 +76,7 @@ pub fn apply(
             Some(&msg.uid),
         );
     }
-    let ctx = Ctx::new(facts, policy, method, &msg.uid);
+    let ctx = Ctx::new(facts, policy, limits, method, &msg.uid);
     if let Err(why) = safety::one_organizer(&msg) {
         return ctx.error(why);
     }

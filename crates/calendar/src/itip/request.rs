@@ -2,6 +2,7 @@
 
 use super::context::Ctx;
 use super::freshness::{self, Freshness};
+use super::instances::Existing;
 use super::merge::keep_private;
 use crate::model::Comp;
 use crate::object::Object;
@@ -65,6 +66,14 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
         return add_instances(ctx, msg, stored, &from);
     }
     let full = msg.master().is_some();
+    let checked = if full {
+        instances_exist(ctx, &msg, Existing::of_own_series(&msg))
+    } else {
+        instances_exist(ctx, &msg, Existing::new(&stored).open_without_series())
+    };
+    if let Err(why) = checked {
+        return ctx.no_action(why);
+    }
     let msg_noun = msg.noun();
     // Splitting a series at an instance is not supported; say so rather than pretend.
     let this_and_future = msg.comps.iter().any(|c| {
@@ -121,6 +130,11 @@ fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
             "ADD for unknown {uid}: there is no event to add instances to (the organizer can send it again on REFRESH)"
         ));
     }
+    if msg.master().is_some()
+        && let Err(why) = instances_exist(ctx, &msg, Existing::of_own_series(&msg))
+    {
+        return ctx.no_action(why);
+    }
     if ctx.policy.updates_only {
         return ctx.no_action(format!(
             "new {noun} {uid} from {organizer} not added: policy accepts updates only"
@@ -140,6 +154,13 @@ fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
         format!(" (sent by {})", ctx.sender)
     };
     ctx.added(format!("new {noun} {uid} from {organizer}{via}"), &msg)
+}
+
+/// Every instance `msg` names exists in `existing`'s object.
+fn instances_exist(ctx: &Ctx<'_>, msg: &Object, mut existing: Existing<'_>) -> Result<(), String> {
+    msg.comps
+        .iter()
+        .try_for_each(|comp| existing.check(ctx, comp))
 }
 
 /// ADD (RFC 5546 section 3.2.4): each component is a new instance; it becomes an RDATE of
