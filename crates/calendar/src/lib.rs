@@ -25,6 +25,7 @@ mod recur;
 mod safety;
 mod sanitize;
 mod summary;
+mod timerange;
 mod values;
 
 pub use answer::set_partstat;
@@ -38,6 +39,7 @@ pub use outcome::{Outcome, OutcomeKind};
 pub use partstat::PartStat;
 pub use peek::{Method, Peek, PeekError, peek};
 pub use summary::{EventSummary, summarize};
+pub use timerange::{ComponentType, Instance, Instances, TimeRange, instances_between, time_range};
 
 /// PRODID of the objects and messages this crate writes.
 pub(crate) const PRODID: &str = "-//imipd//imipd-calendar//EN";
