@@ -120,6 +120,15 @@ impl Object {
             .or_else(|| self.comps.iter().find_map(values::organizer))
     }
 
+    /// The address in the ORGANIZER's SENT-BY (RFC 5545 section 3.2.18): who may act for
+    /// the organizer. Taken from the same component as [`Object::organizer`].
+    pub(crate) fn organizer_sent_by(&self) -> Option<String> {
+        self.master()
+            .filter(|m| values::organizer(m).is_some())
+            .or_else(|| self.comps.iter().find(|c| values::organizer(c).is_some()))
+            .and_then(values::organizer_sent_by)
+    }
+
     pub(crate) fn timezones(&self) -> impl Iterator<Item = &Comp> {
         self.root
             .children

@@ -148,6 +148,14 @@ pub(crate) fn organizer(comp: &Comp) -> Option<String> {
         .and_then(address_of)
 }
 
+/// The SENT-BY address of the ORGANIZER of `comp`, normalised.
+pub(crate) fn organizer_sent_by(comp: &Comp) -> Option<String> {
+    comp.property(&ICalendarProperty::Organizer)
+        .and_then(|e| param_text(e, &ICalendarParameterName::SentBy))
+        .map(|a| address::normalize(&a))
+        .filter(|a| !a.is_empty())
+}
+
 pub(crate) fn attendees(comp: &Comp) -> impl Iterator<Item = &ICalendarEntry> {
     comp.entries
         .iter()

@@ -120,13 +120,74 @@ fn scenarios() -> Vec<Scenario> {
         sc("organizer allow-list accepts listed organizer", None, request(&[event(&[])]), Added, no_check)
             .policy(|p| p.organizers = Some(vec!["MAILTO:Alice@Example.org".into()])),
         sc(
-            "forwarded invitation names who forwarded it",
+            "forwarded invitation is not added automatically",
+            None,
+            request(&[event(&[])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "sent by carol@example.org, who is neither the organizer alice@example.org nor its SENT-BY");
+            },
+        )
+        .facts(|f| f.sender = CAROL.into()),
+        sc(
+            "forwarded invitation added by hand names who forwarded it",
             None,
             request(&[event(&[])]),
             Added,
             |d| reason_has(d, "from alice@example.org (sent by carol@example.org)"),
         )
-        .facts(|f| f.sender = CAROL.into()),
+        .facts(|f| f.sender = CAROL.into())
+        .policy(|p| p.manual = true),
+        sc(
+            "new invitation sent by the organizer's SENT-BY delegate",
+            None,
+            request(&[event(&["ORGANIZER;SENT-BY=\"mailto:sec@example.org\":mailto:alice@example.org"])]),
+            Added,
+            no_check,
+        )
+        .facts(|f| f.sender = "Sec@Example.ORG".into()),
+        sc(
+            "new invitation from a trusted delegate",
+            None,
+            request(&[event(&[])]),
+            Added,
+            no_check,
+        )
+        .facts(|f| f.sender = "sec@example.org".into())
+        .policy(|p| p.trusted_sent_by = vec!["sec@example.org".into()]),
+        sc(
+            "new invitation claiming the user accepted stores NEEDS-ACTION",
+            None,
+            request(&[
+                event(&[RECURRING, "ATTENDEE;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:bob@example.org"]),
+                event(&["RECURRENCE-ID:20260317T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:Bob+cal@example.org"]),
+            ]),
+            Added,
+            |d| {
+                for s in sums(d) {
+                    let bob = s.attendees.iter().find(|(a, _)| a.starts_with("bob")).map(|(_, p)| p.as_str());
+                    assert_eq!(bob, Some("NEEDS-ACTION"), "{s:?}");
+                }
+            },
+        ),
+        sc(
+            "new invitation leaves the other attendees' answers as sent",
+            None,
+            request(&[event(&["ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@example.org", "ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org"])]),
+            Added,
+            |d| {
+                assert_eq!(partstat_of(&master(d), CAROL).as_deref(), Some("ACCEPTED"));
+                assert_eq!(partstat_of(&master(d), BOB).as_deref(), Some("NEEDS-ACTION"));
+            },
+        ),
+        sc(
+            "update that newly names the user cannot answer for them",
+            stored_event(&["ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:carol@example.org"]),
+            request(&[event(&["SEQUENCE:1", "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:carol@example.org", "ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org"])]),
+            Updated,
+            |d| assert_eq!(partstat_of(&master(d), BOB).as_deref(), Some("NEEDS-ACTION")),
+        ),
         sc(
             "request without ORGANIZER is an error",
             None,
@@ -281,6 +342,38 @@ fn scenarios() -> Vec<Scenario> {
         )
         .facts(|f| f.sender = "Sec@Example.org".into())
         .policy(|p| p.trusted_sent_by = vec!["mailto:sec@example.org".into()]),
+        sc(
+            "update from the delegate named in the stored ORGANIZER's SENT-BY",
+            stored_event(&["ORGANIZER;SENT-BY=\"mailto:sec@example.org\":mailto:alice@example.org"]),
+            request(&[event(&["SEQUENCE:1", "SUMMARY:Moved by the secretary"])]),
+            Updated,
+            |d| assert_eq!(master(d).summary, "Moved by the secretary"),
+        )
+        .facts(|f| f.sender = "SEC@example.org".into()),
+        sc(
+            "cancel from the delegate named in the stored ORGANIZER's SENT-BY",
+            stored_event(&["ORGANIZER;SENT-BY=\"mailto:sec@example.org\":mailto:alice@example.org"]),
+            cal(Some("CANCEL"), &[event(&["SEQUENCE:1"])]),
+            Updated,
+            |d| assert_eq!(master(d).status, "CANCELLED"),
+        )
+        .facts(|f| f.sender = "sec@example.org".into()),
+        sc(
+            "a SENT-BY claimed only by the message gives no right",
+            stored_event(&[]),
+            request(&[event(&["SEQUENCE:1", "ORGANIZER;SENT-BY=\"mailto:mallory@evil.example\":mailto:alice@example.org", "SUMMARY:Hijacked"])]),
+            NoAction,
+            |d| reason_has(d, "is not the organizer alice@example.org"),
+        )
+        .facts(|f| f.sender = MALLORY.into()),
+        sc(
+            "a Kelvin-sign look-alike of the SENT-BY delegate",
+            stored_event(&["ORGANIZER;SENT-BY=\"mailto:kate@example.org\":mailto:alice@example.org"]),
+            cal(Some("CANCEL"), &[event(&["SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "is not the organizer"),
+        )
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
         sc(
             "ORGANIZER change on an existing UID is never applied",
             stored_event(&[]),

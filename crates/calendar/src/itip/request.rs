@@ -3,7 +3,7 @@
 use super::context::Ctx;
 use super::freshness::{self, Freshness};
 use super::instances::Existing;
-use super::merge::keep_private;
+use super::merge::{keep_private, user_has_not_answered};
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, Method, address, safety, values};
@@ -122,7 +122,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
     ctx.updated(reason, &stored)
 }
 
-fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
+fn add_new(ctx: &Ctx<'_>, mut msg: Object, organizer: &str) -> Decision {
     let uid = &ctx.uid;
     let noun = msg.noun();
     if ctx.method == Method::Add {
@@ -147,11 +147,24 @@ fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
             "new {noun} {uid} not added: organizer {organizer} is not in the allowed organizers"
         ));
     }
-    // Forwarded invitations are common; say so, since the sender is not who invites.
-    let via = if ctx.sender == organizer || ctx.sender.is_empty() {
-        String::new()
-    } else {
+    // A forwarded invitation comes from someone who is not who invites: it is added only
+    // when the user asks for it.
+    let forwarded = ctx.sender != organizer
+        && msg.organizer_sent_by().as_deref() != Some(&ctx.sender)
+        && !ctx.is_trusted_delegate();
+    if forwarded && !ctx.policy.manual {
+        return ctx.no_action(format!(
+            "new {noun} {uid} from {organizer} not added: it was sent by {}, who is neither the organizer {organizer} nor its SENT-BY (a forwarded invitation; it can be added by hand)",
+            if ctx.sender.is_empty() { "an unknown sender" } else { ctx.sender.as_str() }
+        ));
+    }
+    for comp in &mut msg.comps {
+        user_has_not_answered(comp, &ctx.user);
+    }
+    let via = if forwarded {
         format!(" (sent by {})", ctx.sender)
+    } else {
+        String::new()
     };
     ctx.added(format!("new {noun} {uid} from {organizer}{via}"), &msg)
 }
