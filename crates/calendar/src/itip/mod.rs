@@ -23,16 +23,22 @@ use context::Ctx;
 /// rules (else error / no_action); spam or an unauthenticated sender is never applied; then
 /// per method (RFC 5546 section 3.2):
 /// - REQUEST, PUBLISH, ADD: the user must be an ATTENDEE (not for PUBLISH, which the policy
-///   must allow); an existing event changes only for its ORGANIZER (or a trusted delegate),
-///   never to another ORGANIZER, and only if newer (SEQUENCE, then DTSTAMP). The user's
-///   PARTSTAT, alarms, TRANSP and CATEGORIES survive; incoming alarms and file attachments
-///   do not. A master replaces the series (overrides it omits go); overrides alone replace
-///   their instances.
+///   must allow); a new event is added only when its ORGANIZER (or the ORGANIZER's SENT-BY,
+///   or a trusted delegate) sent it, unless `policy.manual`, and the user is stored as
+///   NEEDS-ACTION whatever it claims. An existing event changes only for its ORGANIZER (or
+///   the stored ORGANIZER's SENT-BY, or a trusted delegate), never to another ORGANIZER, and
+///   only if newer (SEQUENCE, then DTSTAMP). The user's PARTSTAT, alarms, TRANSP and
+///   CATEGORIES survive; incoming alarms and file attachments do not. A master replaces the
+///   series (overrides it omits go); overrides alone replace their instances.
 /// - CANCEL: marks the event or instances STATUS:CANCELLED (EXDATE for an instance never
 ///   overridden), or deletes the event when the policy says so.
 /// - REPLY: to the organizer (the user); updates the sender's own ATTENDEE entry only.
 /// - REFRESH: answered with the current REQUEST in `response`; COUNTER and DECLINECOUNTER
 ///   are recorded as `X-IMIPD-*` properties and never change the event.
+///
+/// A component with RECURRENCE-ID (REQUEST, CANCEL, REPLY) must name an instance that
+/// exists: in the recurrence set, expanded within `limits.max_instances`, or already
+/// overridden. A result that would exceed `limits` is refused, never stored.
 ///
 /// Never panics and never reads a clock: `policy.now` is the time.
 pub fn apply(
