@@ -22,7 +22,7 @@ pub fn set_partstat(
     };
     let key = recurrence_id.map(|text| instance_key(&object, text));
     if key.is_some() && object.by_rid(key.as_deref()).is_none() {
-        let comp = instance(&object, recurrence_id)?;
+        let comp = instance(&object, recurrence_id, limits.max_instances)?;
         object.comps.push(comp);
     }
     let mut found = false;
@@ -45,5 +45,5 @@ pub fn set_partstat(
     if !found {
         return Err(not_attendee());
     }
-    Ok(object.to_stored_text())
+    object.to_stored_text(limits)
 }

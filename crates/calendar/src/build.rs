@@ -1,5 +1,5 @@
 //! Building the iTIP messages the user sends: REPLY as attendee, REQUEST and CANCEL as
-//! organizer. These read the clock, once, for DTSTAMP: the time the message is made.
+//! organizer. The caller passes `now` (unix seconds), the DTSTAMP of the message made.
 
 use crate::instance::instance;
 use crate::model::{self, Comp};
@@ -34,10 +34,11 @@ pub fn build_reply(
     recurrence_id: Option<&str>,
     comment: Option<&str>,
     limits: &Limits,
+    now: i64,
 ) -> Result<String, ItipError> {
     let object = Object::parse(stored, limits)?;
     let me = address::normalize(attendee);
-    let comp = instance(&object, recurrence_id)?;
+    let comp = instance(&object, recurrence_id, limits.max_instances)?;
     let organizer = comp
         .property(&ICalendarProperty::Organizer)
         .or_else(|| {
@@ -83,7 +84,7 @@ pub fn build_reply(
     if reply.property(&ICalendarProperty::Sequence).is_none() {
         reply.entries.push(integer(ICalendarProperty::Sequence, 0));
     }
-    reply.entries.push(now_stamp());
+    reply.entries.push(dtstamp(stamp_at(now)));
     reply.entries.push(organizer);
     reply.entries.push(me_entry);
     if let Some(comment) = comment.map(str::trim).filter(|c| !c.is_empty()) {
@@ -100,17 +101,14 @@ pub fn build_request(
     stored: &str,
     previous: Option<&str>,
     limits: &Limits,
+    now: i64,
 ) -> Result<String, ItipError> {
     let object = Object::parse(stored, limits)?;
     if object.organizer().is_none() {
         return Err(ItipError::NoOrganizer { uid: object.uid });
     }
     let previous = previous.map(|p| Object::parse(p, limits)).transpose()?;
-    Ok(request_of(
-        &object,
-        previous.as_ref(),
-        PartialDateTime::now(),
-    ))
+    Ok(request_of(&object, previous.as_ref(), stamp_at(now)))
 }
 
 /// The REQUEST for `object`, stamped `stamp`.
@@ -154,13 +152,14 @@ pub fn build_cancel(
     stored: &str,
     recurrence_id: Option<&str>,
     limits: &Limits,
+    now: i64,
 ) -> Result<String, ItipError> {
     let object = Object::parse(stored, limits)?;
     if object.organizer().is_none() {
         return Err(ItipError::NoOrganizer { uid: object.uid });
     }
     let sources: Vec<Comp> = match recurrence_id {
-        Some(_) => vec![instance(&object, recurrence_id)?],
+        Some(_) => vec![instance(&object, recurrence_id, limits.max_instances)?],
         None => object.master().into_iter().cloned().collect(),
     };
     let sources = if sources.is_empty() {
@@ -189,7 +188,7 @@ pub fn build_cancel(
                 ICalendarProperty::Sequence,
                 values::sequence(comp).saturating_add(1),
             ));
-            out.entries.push(now_stamp());
+            out.entries.push(dtstamp(stamp_at(now)));
             out.entries.push(ICalendarEntry {
                 name: ICalendarProperty::Status,
                 params: Vec::new(),
@@ -259,8 +258,10 @@ pub(crate) fn integer(name: ICalendarProperty, value: i64) -> ICalendarEntry {
     }
 }
 
-fn now_stamp() -> ICalendarEntry {
-    dtstamp(PartialDateTime::now())
+/// `now` (unix seconds) as a DTSTAMP value, clamped to years 1970..=9999, the range
+/// DTSTAMP can express.
+pub(crate) fn stamp_at(now: i64) -> PartialDateTime {
+    PartialDateTime::from_utc_timestamp(now.clamp(0, 253_402_300_799))
 }
 
 fn dtstamp(stamp: PartialDateTime) -> ICalendarEntry {

@@ -4,18 +4,25 @@
 
 use calcard::common::PartialDateTime;
 
-/// Seconds since 1970-01-01T00:00:00 in the value's own zone (UTC if it has `Z`).
+/// Seconds since 1970-01-01T00:00:00 in the value's own zone (UTC if it has `Z`); `None`
+/// unless the value is a real date (no month 13, no February 30th).
 pub(crate) fn to_seconds(dt: &PartialDateTime) -> Option<i64> {
     let year = i64::from(dt.year?);
     let month = i64::from(dt.month?);
     let day = i64::from(dt.day?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let (hour, minute, second) = (
+        dt.hour.unwrap_or(0),
+        dt.minute.unwrap_or(0),
+        dt.second.unwrap_or(0),
+    );
+    if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let secs = i64::from(dt.hour.unwrap_or(0)) * 3600
-        + i64::from(dt.minute.unwrap_or(0)) * 60
-        + i64::from(dt.second.unwrap_or(0));
+    let secs = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
     Some(days * 86_400 + secs)
 }
 
@@ -34,6 +41,15 @@ pub(crate) fn from_seconds(seconds: i64, like: &PartialDateTime) -> Option<Parti
         out.second = Some(u8::try_from(rest % 60).ok()?);
     }
     Some(out)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Howard Hinnant's algorithm: days since 1970-01-01 of a proleptic Gregorian date.
@@ -79,6 +95,18 @@ mod tests {
     #[test]
     fn round_trips_and_knows_leap_years() {
         assert_eq!(to_seconds(&dt(1970, 1, 1, 0)), Some(0));
+        for (y, m, d, h) in [
+            (2026, 2, 29, 0),
+            (2026, 2, 30, 0),
+            (2026, 13, 1, 0),
+            (2026, 4, 31, 0),
+            (2026, 1, 1, 24),
+        ] {
+            assert_eq!(to_seconds(&dt(y, m, d, h)), None, "{y}-{m}-{d} {h}h");
+        }
+        assert!(to_seconds(&dt(2024, 2, 29, 0)).is_some());
+        assert!(to_seconds(&dt(2000, 2, 29, 0)).is_some());
+        assert_eq!(to_seconds(&dt(1900, 2, 29, 0)), None);
         assert_eq!(to_seconds(&dt(2026, 1, 1, 0)), Some(1_767_225_600));
         let feb28 = to_seconds(&dt(2024, 2, 28, 10)).unwrap();
         assert_eq!(

@@ -32,6 +32,9 @@ pub struct Policy {
     pub trusted_sent_by: Vec<String>,
     /// When set, new events are added only from these organizers.
     pub organizers: Option<Vec<String>>,
+    /// The user asked for this message explicitly ("Add to calendar"): a new invitation is
+    /// added even when whoever sent it is not its organizer (a forwarded invitation).
+    pub manual: bool,
     /// The current time (unix seconds): the DTSTAMP of any response, so that [`crate::apply`]
     /// itself never reads a clock.
     pub now: i64,

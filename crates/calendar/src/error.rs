@@ -17,12 +17,14 @@ pub enum ItipError {
     TooManyAttendees { limit: usize },
     #[error("calendar components nested deeper than {limit} levels")]
     TooDeep { limit: usize },
-    #[error("calendar object has no VEVENT or VTODO")]
+    #[error("calendar object has no VEVENT or VTODO (nor VJOURNAL or VFREEBUSY)")]
     NoComponent,
-    #[error("calendar object has a VEVENT or VTODO without UID")]
+    #[error("calendar object has a component without UID")]
     MissingUid,
     #[error("calendar object mixes UIDs {0:?} and {1:?}; one object must hold one UID")]
     MixedUids(String, String),
+    #[error("calendar object mixes {0} and {1} components; one object holds one type")]
+    MixedComponents(String, String),
     #[error("recurrence rule refused: {0}")]
     Recurrence(String),
     #[error("event {uid} has no ORGANIZER; cannot build a scheduling message")]

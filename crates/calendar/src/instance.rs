@@ -2,6 +2,7 @@
 //! instance the organizer never overrode.
 
 use crate::datetime;
+use crate::expand::{Expansion, Presence};
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{ItipError, values};
@@ -77,8 +78,13 @@ fn shifted(
     })
 }
 
-/// The component for `recurrence_id`: its override, or one derived from the master.
-pub(crate) fn instance(object: &Object, recurrence_id: Option<&str>) -> Result<Comp, ItipError> {
+/// The component for `recurrence_id`: its override, or one derived from the master for an
+/// instance its recurrence set has (expanded within `budget` instances).
+pub(crate) fn instance(
+    object: &Object,
+    recurrence_id: Option<&str>,
+    budget: usize,
+) -> Result<Comp, ItipError> {
     let Some(rid_text) = recurrence_id else {
         return object
             .master()
@@ -96,6 +102,9 @@ pub(crate) fn instance(object: &Object, recurrence_id: Option<&str>) -> Result<C
     };
     let master = object.master().ok_or_else(no_such)?;
     let rid_entry = rid_entry(master, rid_text).ok_or_else(no_such)?;
+    if Expansion::of(object, budget).presence(object, &rid_entry, true) != Presence::Exists {
+        return Err(no_such());
+    }
     Ok(override_of(master, &rid_entry))
 }
 

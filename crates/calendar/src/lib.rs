@@ -2,8 +2,8 @@
 //!
 //! Pure: no I/O and no global state. Every caller — the LMTP detection stage, the Sieve
 //! filter, the update worker, and later CalDAV and the web page — goes through the
-//! functions here, so one iTIP message always has one meaning. Only the `build_*`
-//! functions read the clock, for the DTSTAMP of the message they make.
+//! functions here, so one iTIP message always has one meaning. Nothing here reads a clock:
+//! every function that stamps a message takes `now` from its caller.
 
 mod address;
 mod answer;
@@ -11,6 +11,7 @@ mod build;
 mod datetime;
 mod decision;
 mod error;
+mod expand;
 mod instance;
 mod itip;
 mod limits;
@@ -24,6 +25,7 @@ mod recur;
 mod safety;
 mod sanitize;
 mod summary;
+mod timerange;
 mod values;
 
 pub use answer::set_partstat;
@@ -37,6 +39,7 @@ pub use outcome::{Outcome, OutcomeKind};
 pub use partstat::PartStat;
 pub use peek::{Method, Peek, PeekError, peek};
 pub use summary::{EventSummary, summarize};
+pub use timerange::{ComponentType, Instance, Instances, TimeRange, instances_between, time_range};
 
 /// PRODID of the objects and messages this crate writes.
 pub(crate) const PRODID: &str = "-//imipd//imipd-calendar//EN";

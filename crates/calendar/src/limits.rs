@@ -11,6 +11,10 @@ pub struct Limits {
     pub max_properties: usize,
     /// Most ATTENDEE properties in one component.
     pub max_attendees: usize,
+    /// Most instances the recurrence rules of one component may yield, and the budget of
+    /// instances expanded per object (to check a RECURRENCE-ID, or to find an object's time
+    /// range); an object that reaches it is treated as open-ended.
+    pub max_instances: usize,
 }
 
 impl Default for Limits {
@@ -21,6 +25,7 @@ impl Default for Limits {
             max_components: 1_000,
             max_properties: 10_000,
             max_attendees: 1_000,
+            max_instances: 10_000,
         }
     }
 }

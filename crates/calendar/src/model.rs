@@ -63,35 +63,16 @@ impl Comp {
             None => self.entries.push(entry),
         }
     }
-
-    pub(crate) fn is_scheduling(&self) -> bool {
-        matches!(
-            self.kind,
-            ICalendarComponentType::VEvent | ICalendarComponentType::VTodo
-        )
-    }
 }
 
 /// Reads a VCALENDAR object, refusing anything over `limits` before or after parsing.
 pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Comp, ItipError> {
-    if text.len() > limits.max_part_bytes {
-        return Err(ItipError::TooLarge {
-            size: text.len(),
-            limit: limits.max_part_bytes,
-        });
-    }
-    check_line_lengths(text, limits.max_line_bytes)?;
+    check_text(text, limits)?;
     let ical =
         ICalendar::parse(text).map_err(|e| ItipError::Unparsable(describe_parse_error(&e)))?;
     if ical.components.len() > limits.max_components {
         return Err(ItipError::TooManyComponents {
             limit: limits.max_components,
-        });
-    }
-    let properties: usize = ical.components.iter().map(|c| c.entries.len()).sum();
-    if properties > limits.max_properties {
-        return Err(ItipError::TooManyProperties {
-            limit: limits.max_properties,
         });
     }
     let root = to_tree(&ical, 0, 0)?;
@@ -100,8 +81,53 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Comp, ItipError> {
             "the object is not a VCALENDAR".into(),
         ));
     }
-    check_attendees(&root, limits.max_attendees)?;
+    check_tree(&root, limits)?;
     Ok(root)
+}
+
+/// Writes `root` as text, refusing a result that [`parse`] would refuse: what is stored
+/// must stay readable, or every later message for the object would fail.
+pub(crate) fn serialize_within(root: &Comp, limits: &Limits) -> Result<String, ItipError> {
+    check_tree(root, limits)?;
+    let text = serialize(root);
+    check_text(&text, limits)?;
+    Ok(text)
+}
+
+/// The limits on the text itself: its size and its lines.
+fn check_text(text: &str, limits: &Limits) -> Result<(), ItipError> {
+    if text.len() > limits.max_part_bytes {
+        return Err(ItipError::TooLarge {
+            size: text.len(),
+            limit: limits.max_part_bytes,
+        });
+    }
+    check_line_lengths(text, limits.max_line_bytes)
+}
+
+/// The limits on the parsed tree: components, properties, attendees.
+fn check_tree(root: &Comp, limits: &Limits) -> Result<(), ItipError> {
+    let (mut components, mut properties) = (0usize, 0usize);
+    count(root, &mut components, &mut properties);
+    if components > limits.max_components {
+        return Err(ItipError::TooManyComponents {
+            limit: limits.max_components,
+        });
+    }
+    if properties > limits.max_properties {
+        return Err(ItipError::TooManyProperties {
+            limit: limits.max_properties,
+        });
+    }
+    check_attendees(root, limits.max_attendees)
+}
+
+fn count(comp: &Comp, components: &mut usize, properties: &mut usize) {
+    *components += 1;
+    *properties += comp.entries.len();
+    for child in &comp.children {
+        count(child, components, properties);
+    }
 }
 
 fn describe_parse_error(entry: &calcard::Entry) -> String {

@@ -1,5 +1,9 @@
-//! One calendar object: the VCALENDAR wrapper, its time zones, and the VEVENTs or VTODOs
-//! that share one UID (a master and its overrides).
+//! One calendar object: the VCALENDAR wrapper, its time zones, and the components that
+//! share one UID (a master and its overrides).
+//!
+//! [`Object::from_root`] is the one rule for which components a calendar is about. Detection
+//! ([`crate::peek`]), the worker and [`crate::apply`] all go through it, so they can never
+//! pick different UIDs from one message.
 
 use crate::model::{self, Comp};
 use crate::values;
@@ -9,11 +13,24 @@ use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Object {
-    /// The VCALENDAR with every child that is not a scheduling component.
+    /// The VCALENDAR with every child that is not one of `comps`.
     pub root: Comp,
-    /// VEVENTs or VTODOs with the same UID.
+    /// The calendar components, all with the same UID and of the same type.
     pub comps: Vec<Comp>,
     pub uid: String,
+}
+
+/// A component a calendar object is about (RFC 5545 section 3.6), as opposed to time zones
+/// and extensions. Only direct children of the VCALENDAR count: a VEVENT inside an `X-`
+/// component or anywhere deeper is not one.
+fn is_calendar_component(comp: &Comp) -> bool {
+    matches!(
+        comp.kind,
+        ICalendarComponentType::VEvent
+            | ICalendarComponentType::VTodo
+            | ICalendarComponentType::VJournal
+            | ICalendarComponentType::VFreebusy
+    )
 }
 
 impl Object {
@@ -21,24 +38,38 @@ impl Object {
         Self::from_root(model::parse(text, limits)?)
     }
 
+    /// Splits a VCALENDAR into its calendar components and the rest. Every calendar
+    /// component must carry the same UID and be of the same type: a decoy (a VJOURNAL with
+    /// another UID before the VEVENT that matters) makes the whole object refused.
     pub(crate) fn from_root(mut root: Comp) -> Result<Self, ItipError> {
         let (comps, others): (Vec<Comp>, Vec<Comp>) = std::mem::take(&mut root.children)
             .into_iter()
-            .partition(Comp::is_scheduling);
+            .partition(is_calendar_component);
         root.children = others;
-        let mut uid: Option<String> = None;
+        let Some(first) = comps.first() else {
+            return Err(ItipError::NoComponent);
+        };
+        let uid = values::uid(first).ok_or(ItipError::MissingUid)?;
         for comp in &comps {
             let this = values::uid(comp).ok_or(ItipError::MissingUid)?;
-            match &uid {
-                Some(first) if *first != this => {
-                    return Err(ItipError::MixedUids(first.clone(), this));
-                }
-                Some(_) => {}
-                None => uid = Some(this),
+            if this != uid {
+                return Err(ItipError::MixedUids(uid, this));
+            }
+            if comp.kind != first.kind {
+                return Err(ItipError::MixedComponents(
+                    first.kind.as_str().to_string(),
+                    comp.kind.as_str().to_string(),
+                ));
             }
         }
-        let uid = uid.ok_or(ItipError::NoComponent)?;
         Ok(Object { root, comps, uid })
+    }
+
+    /// VEVENT, VTODO, VJOURNAL or VFREEBUSY.
+    pub(crate) fn kind(&self) -> &ICalendarComponentType {
+        self.comps
+            .first()
+            .map_or(&ICalendarComponentType::VEvent, |c| &c.kind)
     }
 
     pub(crate) fn master(&self) -> Option<&Comp> {
@@ -89,6 +120,15 @@ impl Object {
             .or_else(|| self.comps.iter().find_map(values::organizer))
     }
 
+    /// The address in the ORGANIZER's SENT-BY (RFC 5545 section 3.2.18): who may act for
+    /// the organizer. Taken from the same component as [`Object::organizer`].
+    pub(crate) fn organizer_sent_by(&self) -> Option<String> {
+        self.master()
+            .filter(|m| values::organizer(m).is_some())
+            .or_else(|| self.comps.iter().find(|c| values::organizer(c).is_some()))
+            .and_then(values::organizer_sent_by)
+    }
+
     pub(crate) fn timezones(&self) -> impl Iterator<Item = &Comp> {
         self.root
             .children
@@ -97,14 +137,16 @@ impl Object {
     }
 
     /// The object as stored: no METHOD, time zones first, the master before overrides.
-    pub(crate) fn to_stored_text(&self) -> String {
+    /// Refused when the result would exceed `limits`: a write that the next read would
+    /// refuse must not happen, or the stored copy would be unusable from then on.
+    pub(crate) fn to_stored_text(&self, limits: &Limits) -> Result<String, ItipError> {
         let mut root = self.root.clone();
         root.remove(&ICalendarProperty::Method);
         ensure_header(&mut root);
         let mut comps = self.comps.clone();
         comps.sort_by_key(|c| values::recurrence_id(c).is_some());
         root.children.extend(comps);
-        model::serialize(&root)
+        model::serialize_within(&root, limits)
     }
 }
 

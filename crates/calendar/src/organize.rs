@@ -3,11 +3,10 @@
 //! carries the SEQUENCE the message announces, so a later change compares against what
 //! attendees really have.
 
-use crate::build::{announced_sequence, build_cancel, integer, request_of};
+use crate::build::{announced_sequence, build_cancel, integer, request_of, stamp_at};
 use crate::instance::{instance, instance_key};
 use crate::object::Object;
 use crate::{ItipError, Limits, address, values};
-use calcard::common::PartialDateTime;
 use calcard::icalendar::{ICalendarEntry, ICalendarProperty, ICalendarStatus, ICalendarValue};
 
 /// What an organizer's action commits and sends.
@@ -30,6 +29,7 @@ pub fn organizer_update(
     new: &str,
     own_addresses: &[String],
     limits: &Limits,
+    now: i64,
 ) -> Result<OrganizerChange, ItipError> {
     let mut object = Object::parse(new, limits)?;
     let organizer = own_organizer(&object, own_addresses)?;
@@ -40,8 +40,8 @@ pub fn organizer_update(
         let sequence = announced_sequence(comp, previous.as_ref());
         comp.set(integer(ICalendarProperty::Sequence, sequence));
     }
-    let message = request_of(&object, None, PartialDateTime::now());
-    Ok(change(&object, message, organizer))
+    let message = request_of(&object, None, stamp_at(now));
+    change(&object, message, organizer, limits)
 }
 
 /// The organizer calls off the event, or one instance of it: the stored copy is marked
@@ -51,10 +51,11 @@ pub fn organizer_cancel(
     recurrence_id: Option<&str>,
     own_addresses: &[String],
     limits: &Limits,
+    now: i64,
 ) -> Result<OrganizerChange, ItipError> {
     let mut object = Object::parse(stored, limits)?;
     let organizer = own_organizer(&object, own_addresses)?;
-    let message = build_cancel(stored, recurrence_id, limits)?;
+    let message = build_cancel(stored, recurrence_id, limits, now)?;
     let cancelled = |comp: &mut crate::model::Comp| {
         let next = values::sequence(comp).saturating_add(1);
         comp.set(integer(ICalendarProperty::Sequence, next));
@@ -75,24 +76,29 @@ pub fn organizer_cancel(
             match at {
                 Some(at) => cancelled(&mut object.comps[at]),
                 None => {
-                    let mut one = instance(&object, Some(rid))?;
+                    let mut one = instance(&object, Some(rid), limits.max_instances)?;
                     cancelled(&mut one);
                     object.comps.push(one);
                 }
             }
         }
     }
-    Ok(change(&object, message, organizer))
+    change(&object, message, organizer, limits)
 }
 
-fn change(object: &Object, message: String, organizer: String) -> OrganizerChange {
-    OrganizerChange {
+fn change(
+    object: &Object,
+    message: String,
+    organizer: String,
+    limits: &Limits,
+) -> Result<OrganizerChange, ItipError> {
+    Ok(OrganizerChange {
         uid: object.uid.clone(),
-        stored: object.to_stored_text(),
+        stored: object.to_stored_text(limits)?,
         attendees: attendees_of(object, &organizer),
         message,
         organizer,
-    }
+    })
 }
 
 /// The ORGANIZER, when it is one of the user's addresses.

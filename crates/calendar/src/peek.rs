@@ -1,9 +1,9 @@
 //! The cheap first look at a calendar part that detection needs: METHOD and UID.
 
-use crate::{Limits, values};
-use calcard::icalendar::{
-    ICalendar, ICalendarComponentType, ICalendarMethod, ICalendarProperty, ICalendarValue,
-};
+use crate::model::{self, Comp};
+use crate::object::Object;
+use crate::{ItipError, Limits, values};
+use calcard::icalendar::{ICalendarMethod, ICalendarProperty, ICalendarValue};
 use std::fmt;
 
 /// An iTIP method (RFC 5546 section 1.4).
@@ -87,9 +87,9 @@ impl fmt::Display for Method {
 pub struct Peek {
     /// `None`: a calendar object but not an iTIP message.
     pub method: Option<Method>,
-    /// The UID of the first scheduling component (VEVENT, VTODO, VJOURNAL).
+    /// The UID of the calendar's components (the one UID [`crate::apply`] acts on).
     pub uid: Option<String>,
-    /// SEQUENCE of that component, if it has one.
+    /// SEQUENCE of the first component, if it has one.
     pub sequence: Option<i64>,
     /// DTSTAMP of that component as written (`20260101T100000Z`).
     pub dtstamp: Option<String>,
@@ -97,15 +97,48 @@ pub struct Peek {
     pub recurrence_id: Option<String>,
 }
 
+impl Peek {
+    /// RFC 6047 section 2.4: the `method` parameter of the part's Content-Type must name the
+    /// calendar's METHOD; a part where they differ is not processed. A part without the
+    /// parameter is accepted (many senders omit it); the message layer reads the parameter
+    /// and asks here, so the comparison and its reason are the same everywhere.
+    pub fn check_content_type_method(&self, parameter: Option<&str>) -> Result<(), PeekError> {
+        let Some(parameter) = parameter else {
+            return Ok(());
+        };
+        let said = Method::parse(parameter);
+        if said.is_some() && said == self.method {
+            return Ok(());
+        }
+        Err(PeekError::MethodMismatch {
+            content_type: model::truncate(parameter.trim(), 40),
+            body: self.method,
+        })
+    }
+}
+
 /// Why a calendar part could not be used; the text goes into `X-Imipd-Cal-Error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeekError {
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        size: usize,
+        limit: usize,
+    },
     NotUtf8,
-    LineTooLong { limit: usize },
+    LineTooLong {
+        limit: usize,
+    },
     Unparsable,
     UnknownMethod(String),
     MissingUid,
+    /// The part parses but breaks a rule every stage applies (two METHODs, components with
+    /// different UIDs, too many components …); the text says which.
+    Refused(String),
+    /// The Content-Type `method` parameter and the calendar's METHOD differ.
+    MethodMismatch {
+        content_type: String,
+        body: Option<Method>,
+    },
 }
 
 impl fmt::Display for PeekError {
@@ -122,13 +155,65 @@ impl fmt::Display for PeekError {
             PeekError::Unparsable => f.write_str("unparsable calendar part"),
             PeekError::UnknownMethod(m) => write!(f, "unknown calendar METHOD {m:?}"),
             PeekError::MissingUid => f.write_str("calendar part has a METHOD but no UID"),
+            PeekError::Refused(why) => f.write_str(why),
+            PeekError::MethodMismatch { content_type, body } => write!(
+                f,
+                "Content-Type says method={content_type:?} but the calendar says METHOD:{}; RFC 6047 requires them to match, not processed",
+                body.map_or("(none)", Method::as_upper)
+            ),
         }
     }
 }
 
 impl std::error::Error for PeekError {}
 
-/// Reads METHOD and UID from a calendar part, within `limits`.
+impl From<ItipError> for PeekError {
+    fn from(e: ItipError) -> Self {
+        match e {
+            ItipError::TooLarge { size, limit } => PeekError::TooLarge { size, limit },
+            ItipError::LineTooLong { limit } => PeekError::LineTooLong { limit },
+            ItipError::Unparsable(_) => PeekError::Unparsable,
+            other => PeekError::Refused(other.to_string()),
+        }
+    }
+}
+
+/// The METHOD of a VCALENDAR: at most one, and one that RFC 5546 defines. Shared by
+/// [`peek`] and [`crate::apply`].
+pub(crate) fn method_of(root: &Comp) -> Result<Option<Method>, PeekError> {
+    let written: Vec<&ICalendarValue> = root
+        .properties(&ICalendarProperty::Method)
+        .flat_map(|e| e.values.iter())
+        .collect();
+    let read = |value: &ICalendarValue| match value {
+        ICalendarValue::Method(m) => Ok(Method::from_calcard(m)),
+        other => {
+            let text = other.as_text().unwrap_or("");
+            Method::parse(text).ok_or_else(|| PeekError::UnknownMethod(model::truncate(text, 40)))
+        }
+    };
+    match written.as_slice() {
+        [] if root.property(&ICalendarProperty::Method).is_some() => {
+            Err(PeekError::UnknownMethod(String::new()))
+        }
+        [] => Ok(None),
+        [one] => read(one).map(Some),
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .map(|v| read(v).map_or_else(|_| "?".to_string(), |m| m.as_upper().to_string()))
+                .collect();
+            Err(PeekError::Refused(format!(
+                "calendar has {} METHOD values ({}); RFC 5546 allows exactly one, not processed",
+                several.len(),
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// Reads METHOD and UID from a calendar part, within `limits`, by the same rules as
+/// [`crate::apply`]: one METHOD, and the one UID of the calendar's components.
 pub fn peek(data: &[u8], limits: &Limits) -> Result<Peek, PeekError> {
     if data.len() > limits.max_part_bytes {
         return Err(PeekError::TooLarge {
@@ -137,45 +222,26 @@ pub fn peek(data: &[u8], limits: &Limits) -> Result<Peek, PeekError> {
         });
     }
     let text = std::str::from_utf8(data).map_err(|_| PeekError::NotUtf8)?;
-    if text
-        .split('\n')
-        .any(|line| line.len() > limits.max_line_bytes)
-    {
-        return Err(PeekError::LineTooLong {
-            limit: limits.max_line_bytes,
-        });
-    }
-    let ical = ICalendar::parse(text).map_err(|_| PeekError::Unparsable)?;
-    if ical.components.len() > limits.max_components {
-        return Err(PeekError::Unparsable);
-    }
-    let root = ical
-        .components
-        .first()
-        .filter(|c| c.component_type == ICalendarComponentType::VCalendar)
-        .ok_or(PeekError::Unparsable)?;
-    let method = match root.property(&ICalendarProperty::Method) {
-        None => None,
-        Some(entry) => match entry.values.first() {
-            Some(ICalendarValue::Method(m)) => Some(Method::from_calcard(m)),
-            Some(ICalendarValue::Text(t)) => {
-                Some(Method::parse(t).ok_or_else(|| PeekError::UnknownMethod(t.clone()))?)
-            }
-            _ => return Err(PeekError::Unparsable),
-        },
+    let root = model::parse(text, limits)?;
+    let method = method_of(&root)?;
+    let object = match (Object::from_root(root), method) {
+        (Ok(object), _) => object,
+        // Not an invitation: no stage acts on its UID.
+        (Err(_), None) => {
+            return Ok(Peek {
+                method: None,
+                uid: None,
+                sequence: None,
+                dtstamp: None,
+                recurrence_id: None,
+            });
+        }
+        (Err(ItipError::NoComponent | ItipError::MissingUid), Some(_)) => {
+            return Err(PeekError::MissingUid);
+        }
+        (Err(e), Some(_)) => return Err(e.into()),
     };
-    let first = ical.components.iter().find(|c| {
-        matches!(
-            c.component_type,
-            ICalendarComponentType::VEvent
-                | ICalendarComponentType::VTodo
-                | ICalendarComponentType::VJournal
-        ) && c.uid().is_some()
-    });
-    let uid = first.and_then(|c| c.uid()).map(str::to_string);
-    if method.is_some() && uid.is_none() {
-        return Err(PeekError::MissingUid);
-    }
+    let first = object.comps.first();
     let written = |name: ICalendarProperty| {
         first
             .and_then(|c| c.property(&name))
@@ -184,13 +250,13 @@ pub fn peek(data: &[u8], limits: &Limits) -> Result<Peek, PeekError> {
     };
     Ok(Peek {
         method,
-        uid,
         sequence: first
             .and_then(|c| c.property(&ICalendarProperty::Sequence))
             .and_then(|e| e.values.first())
             .and_then(ICalendarValue::as_integer),
         dtstamp: written(ICalendarProperty::Dtstamp),
         recurrence_id: written(ICalendarProperty::RecurrenceId),
+        uid: Some(object.uid),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Refuses recurrence rules that would make anyone expanding them (this server, a CalDAV
-//! client, a phone) spin: huge counts, unbounded sub-minute rules, rules that never match.
-//! Nothing is expanded here; every check is arithmetic on the rule itself.
+//! client, a phone) spin: huge counts, unbounded sub-minute rules, rules that never match,
+//! and rules whose size cannot be estimated at all. Nothing is expanded here; every check is
+//! arithmetic on the rules themselves.
 
 use crate::datetime;
 use crate::model::Comp;
@@ -8,38 +9,65 @@ use calcard::icalendar::{
     ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue,
 };
 
-/// Most instances one rule may produce: a daily meeting for 27 years.
-pub(crate) const MAX_INSTANCES: u64 = 10_000;
+/// Most RRULE and EXRULE values in one component. RFC 5545 says RRULE SHOULD NOT occur more
+/// than once; a few legacy writers use two or three.
+const MAX_RULES: usize = 4;
 /// Most RRULE, RDATE and EXDATE values in one component.
 const MAX_DATES: usize = 1_000;
 
-pub(crate) fn check(comp: &Comp) -> Result<(), String> {
-    let start = comp
-        .property(&ICalendarProperty::Dtstart)
+/// Checks the recurrence of one component: together its rules may yield at most
+/// `max_instances` instances ([`crate::Limits::max_instances`]).
+pub(crate) fn check(comp: &Comp, max_instances: u64) -> Result<(), String> {
+    let start_entry = comp.property(&ICalendarProperty::Dtstart);
+    let start = start_entry
         .and_then(|e| e.values.first())
         .and_then(ICalendarValue::as_partial_date_time)
         .and_then(datetime::to_seconds);
     let mut dates = 0usize;
+    let mut rules = 0usize;
+    let mut instances = 0u64;
     for entry in &comp.entries {
         match entry.name {
             ICalendarProperty::Rrule | ICalendarProperty::Exrule => {
                 for value in &entry.values {
-                    match value {
-                        ICalendarValue::RecurrenceRule(rule) => check_rule(rule, start)?,
-                        other => {
-                            return Err(format!(
-                                "{} {:?} is not a valid recurrence rule",
-                                entry.name.as_str(),
-                                crate::model::truncate(other.as_text().unwrap_or(""), 80)
-                            ));
-                        }
+                    let ICalendarValue::RecurrenceRule(rule) = value else {
+                        return Err(format!(
+                            "{} {:?} is not a valid recurrence rule",
+                            entry.name.as_str(),
+                            crate::model::truncate(value.as_text().unwrap_or(""), 80)
+                        ));
+                    };
+                    let Some(start) = start else {
+                        let problem = match start_entry {
+                            None => "DTSTART is missing".to_string(),
+                            Some(e) => format!(
+                                "DTSTART {:?} is not a valid date",
+                                crate::values::value_string(e)
+                            ),
+                        };
+                        return Err(format!("{rule}: {problem}; the rule cannot be estimated"));
+                    };
+                    let estimate = check_rule(rule, start, max_instances)?;
+                    if entry.name == ICalendarProperty::Rrule {
+                        instances = instances.saturating_add(estimate);
                     }
                 }
+                rules += entry.values.len();
                 dates += entry.values.len();
             }
             ICalendarProperty::Rdate | ICalendarProperty::Exdate => dates += entry.values.len(),
             _ => {}
         }
+    }
+    if rules > MAX_RULES {
+        return Err(format!(
+            "{rules} recurrence rules in one component (limit {MAX_RULES})"
+        ));
+    }
+    if instances > max_instances {
+        return Err(format!(
+            "the recurrence rules of one component allow about {instances} instances, more than {max_instances}"
+        ));
     }
     if dates > MAX_DATES {
         return Err(format!(
@@ -49,41 +77,50 @@ pub(crate) fn check(comp: &Comp) -> Result<(), String> {
     Ok(())
 }
 
-fn check_rule(rule: &ICalendarRecurrenceRule, start: Option<i64>) -> Result<(), String> {
+/// Checks one rule and returns how many instances it yields at most (0 for a rule without
+/// COUNT or UNTIL, which is allowed only at hourly or coarser steps: its expansion is
+/// bounded by the caller's budget, not by the rule).
+fn check_rule(
+    rule: &ICalendarRecurrenceRule,
+    start: i64,
+    max_instances: u64,
+) -> Result<u64, String> {
     let text = rule.to_string();
     if rule.interval == Some(0) {
         return Err(format!("{text}: INTERVAL=0 never advances"));
     }
-    if let Some(count) = rule.count
-        && u64::from(count) > MAX_INSTANCES
-    {
-        return Err(format!(
-            "{text}: COUNT={count} is more than {MAX_INSTANCES} instances"
-        ));
+    check_by_rules(rule).map_err(|why| format!("{text}: {why}"))?;
+    if let Some(count) = rule.count {
+        let count = u64::from(count);
+        if count > max_instances {
+            return Err(format!(
+                "{text}: COUNT={count} is more than {max_instances} instances"
+            ));
+        }
+        return Ok(count);
     }
     let step = step_seconds(rule);
-    if rule.count.is_none() {
-        match &rule.until {
-            None if step < 3600 => {
+    match &rule.until {
+        None if step < 3600 => Err(format!(
+            "{text}: a rule more frequent than hourly needs COUNT or UNTIL"
+        )),
+        None => Ok(0),
+        Some(until) => {
+            let Some(until) = datetime::to_seconds(until) else {
                 return Err(format!(
-                    "{text}: a rule more frequent than hourly needs COUNT or UNTIL"
+                    "{text}: UNTIL is not a valid date; the rule cannot be estimated"
+                ));
+            };
+            let span = until.saturating_sub(start).max(0) as u64;
+            let instances = span / step.max(1);
+            if instances > max_instances {
+                return Err(format!(
+                    "{text}: UNTIL allows about {instances} instances, more than {max_instances}"
                 ));
             }
-            Some(until) => {
-                if let (Some(start), Some(until)) = (start, datetime::to_seconds(until)) {
-                    let span = until.saturating_sub(start).max(0) as u64;
-                    let instances = span / step.max(1);
-                    if instances > MAX_INSTANCES {
-                        return Err(format!(
-                            "{text}: UNTIL allows about {instances} instances, more than {MAX_INSTANCES}"
-                        ));
-                    }
-                }
-            }
-            None => {}
+            Ok(instances)
         }
     }
-    check_by_rules(rule).map_err(|why| format!("{text}: {why}"))
 }
 
 /// The shortest time between two instances, in seconds.

@@ -14,8 +14,10 @@ pub(crate) fn user_is_attendee(ctx: &Ctx<'_>, object: &Object) -> bool {
 }
 
 /// An organizer's message (REQUEST, ADD, CANCEL, PUBLISH, DECLINECOUNTER) may change a
-/// stored event only when it comes from that event's organizer (or a trusted delegate)
-/// and does not try to hand the event to another organizer.
+/// stored event only when it comes from that event's organizer, from the delegate the
+/// stored ORGANIZER names in SENT-BY, or from a trusted delegate, and does not try to hand
+/// the event to another organizer. The message's own SENT-BY gives no right: whoever sends
+/// it writes it.
 pub(crate) fn organizer_may_change(
     ctx: &Ctx<'_>,
     stored: &Object,
@@ -36,7 +38,11 @@ pub(crate) fn organizer_may_change(
             ctx.method
         ));
     }
-    if ctx.sender == organizer || ctx.is_trusted_delegate() {
+    let delegate = stored.organizer_sent_by();
+    if ctx.sender == organizer
+        || delegate.as_deref() == Some(&ctx.sender)
+        || ctx.is_trusted_delegate()
+    {
         Ok(organizer)
     } else {
         Err(format!(

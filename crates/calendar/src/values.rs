@@ -69,12 +69,17 @@ pub(crate) fn dtstamp(comp: &Comp) -> Option<String> {
 /// TZID or VALUE parameter spelt differently still names the same instance.
 pub(crate) fn recurrence_id(comp: &Comp) -> Option<String> {
     comp.property(&ICalendarProperty::RecurrenceId)
-        .map(|e| match e.values.first() {
-            Some(value @ ICalendarValue::PartialDateTime(_)) => {
-                date_value_key(e, value).unwrap_or_default()
-            }
-            _ => rid_key(&value_string(e)),
-        })
+        .map(recurrence_id_key)
+}
+
+/// The instance key of a RECURRENCE-ID entry (see [`recurrence_id`]).
+pub(crate) fn recurrence_id_key(entry: &ICalendarEntry) -> String {
+    match entry.values.first() {
+        Some(value @ ICalendarValue::PartialDateTime(_)) => {
+            date_value_key(entry, value).unwrap_or_default()
+        }
+        _ => rid_key(&value_string(entry)),
+    }
 }
 
 /// The instance key of one date value of `entry` (one EXDATE of a list, say). A local time
@@ -141,6 +146,14 @@ pub(crate) fn address_of(entry: &ICalendarEntry) -> Option<String> {
 pub(crate) fn organizer(comp: &Comp) -> Option<String> {
     comp.property(&ICalendarProperty::Organizer)
         .and_then(address_of)
+}
+
+/// The SENT-BY address of the ORGANIZER of `comp`, normalised.
+pub(crate) fn organizer_sent_by(comp: &Comp) -> Option<String> {
+    comp.property(&ICalendarProperty::Organizer)
+        .and_then(|e| param_text(e, &ICalendarParameterName::SentBy))
+        .map(|a| address::normalize(&a))
+        .filter(|a| !a.is_empty())
 }
 
 pub(crate) fn attendees(comp: &Comp) -> impl Iterator<Item = &ICalendarEntry> {

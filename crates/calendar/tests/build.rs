@@ -38,6 +38,7 @@ fn reply_carries_exactly_the_user_as_attendee() {
             None,
             Some("See you"),
             &Limits::default(),
+            NOW,
         )
         .unwrap(),
     );
@@ -64,6 +65,7 @@ fn reply_applies_at_the_organizer() {
         None,
         None,
         &Limits::default(),
+        NOW,
     )
     .unwrap();
     let d = apply(
@@ -87,6 +89,7 @@ fn reply_for_one_instance_names_it() {
         Some("20260317T100000Z"),
         None,
         &Limits::default(),
+        NOW,
     )
     .unwrap();
     assert!(reply.contains("RECURRENCE-ID:20260317T100000Z"), "{reply}");
@@ -112,7 +115,8 @@ fn reply_refuses_a_non_attendee_and_an_event_without_organizer() {
             PartStat::Accepted,
             None,
             None,
-            &Limits::default()
+            &Limits::default(),
+            NOW
         ),
         Err(ItipError::NotAttendee { .. })
     ));
@@ -124,6 +128,7 @@ fn reply_refuses_a_non_attendee_and_an_event_without_organizer() {
         None,
         None,
         &Limits::default(),
+        NOW,
     )
     .unwrap_err();
     assert!(matches!(err, ItipError::NoOrganizer { .. }));
@@ -139,19 +144,19 @@ fn request_bumps_sequence_only_for_significant_changes() {
     let limits = Limits::default();
     let seq = |text: &str| lines_named(text, "SEQUENCE").join(",");
     assert_eq!(
-        seq(&build_request(&retitled, Some(&before), &limits).unwrap()),
+        seq(&build_request(&retitled, Some(&before), &limits, NOW).unwrap()),
         "SEQUENCE:3"
     );
     assert_eq!(
-        seq(&build_request(&moved, Some(&before), &limits).unwrap()),
+        seq(&build_request(&moved, Some(&before), &limits, NOW).unwrap()),
         "SEQUENCE:4"
     );
     assert_eq!(
-        seq(&build_request(&relocated, Some(&before), &limits).unwrap()),
+        seq(&build_request(&relocated, Some(&before), &limits, NOW).unwrap()),
         "SEQUENCE:4"
     );
     assert_eq!(
-        seq(&build_request(&before, None, &limits).unwrap()),
+        seq(&build_request(&before, None, &limits, NOW).unwrap()),
         "SEQUENCE:3"
     );
 }
@@ -163,7 +168,7 @@ fn request_leaves_private_data_home_and_is_accepted_by_the_attendee() {
         "ATTENDEE;PARTSTAT=ACCEPTED;X-IMIPD-REPLY-DTSTAMP=20260101T000000Z:mailto:bob@example.org",
         "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM",
     ]);
-    let request = build_request(&object, None, &Limits::default()).unwrap();
+    let request = build_request(&object, None, &Limits::default(), NOW).unwrap();
     assert!(request.contains("METHOD:REQUEST"), "{request}");
     assert!(!request.contains("X-IMIPD"), "{request}");
     assert!(!request.contains("VALARM"), "{request}");
@@ -175,7 +180,7 @@ fn request_leaves_private_data_home_and_is_accepted_by_the_attendee() {
 fn request_needs_an_organizer() {
     let private = stored(&["-ORGANIZER"]);
     assert!(matches!(
-        build_request(&private, None, &Limits::default()),
+        build_request(&private, None, &Limits::default(), NOW),
         Err(ItipError::NoOrganizer { .. })
     ));
 }
@@ -183,7 +188,7 @@ fn request_needs_an_organizer() {
 #[test]
 fn cancel_whole_event_applies_at_the_attendee() {
     let object = stored(&["SEQUENCE:1"]);
-    let cancel = build_cancel(&object, None, &Limits::default()).unwrap();
+    let cancel = build_cancel(&object, None, &Limits::default(), NOW).unwrap();
     assert!(cancel.contains("METHOD:CANCEL"), "{cancel}");
     assert!(cancel.contains("STATUS:CANCELLED"), "{cancel}");
     assert_eq!(lines_named(&cancel, "SEQUENCE"), vec!["SEQUENCE:2"]);
@@ -201,7 +206,7 @@ fn cancel_whole_event_applies_at_the_attendee() {
 #[test]
 fn cancel_one_instance() {
     let object = stored(&["RRULE:FREQ=DAILY;COUNT=5"]);
-    let cancel = build_cancel(&object, Some("20260312T100000Z"), &Limits::default()).unwrap();
+    let cancel = build_cancel(&object, Some("20260312T100000Z"), &Limits::default(), NOW).unwrap();
     assert!(
         cancel.contains("RECURRENCE-ID:20260312T100000Z"),
         "{cancel}"
@@ -220,7 +225,7 @@ fn cancel_one_instance() {
 #[test]
 fn cancel_of_a_missing_instance_of_a_single_event_is_an_error() {
     let object = stored(&[]);
-    assert!(build_cancel(&object, Some("garbage"), &Limits::default()).is_err());
+    assert!(build_cancel(&object, Some("garbage"), &Limits::default(), NOW).is_err());
 }
 
 #[test]
@@ -351,4 +356,106 @@ fn instances_in_a_time_zone_are_found_by_local_or_utc_time() {
         text.contains("DTSTART:20260324T100000Z") && text.contains("DTEND:20260324T110000Z"),
         "a new override lasts as long as the master, in its own zone: {text}"
     );
+}
+
+#[test]
+fn every_message_is_stamped_with_the_clock_passed_in() {
+    let object = stored(&["RRULE:FREQ=WEEKLY;COUNT=5", "SEQUENCE:1"]);
+    let own = vec![ALICE.to_string()];
+    let limits = Limits::default();
+    let later = NOW + 86_400 + 3_661;
+    let cases: Vec<(&str, Result<String, ItipError>)> = vec![
+        (
+            "build_reply",
+            build_reply(&object, BOB, PartStat::Accepted, None, None, &limits, later),
+        ),
+        (
+            "build_request",
+            build_request(&object, None, &limits, later),
+        ),
+        ("build_cancel", build_cancel(&object, None, &limits, later)),
+        (
+            "build_cancel of one instance",
+            build_cancel(&object, Some("20260317T100000Z"), &limits, later),
+        ),
+        (
+            "organizer_update",
+            imipd_calendar::organizer_update(None, &object, &own, &limits, later)
+                .map(|c| c.message),
+        ),
+        (
+            "organizer_cancel",
+            imipd_calendar::organizer_cancel(&object, None, &own, &limits, later)
+                .map(|c| c.message),
+        ),
+    ];
+    for (name, built) in cases {
+        let text = unfold(&built.unwrap_or_else(|e| panic!("{name}: {e}")));
+        let stamps = lines_named(&text, "DTSTAMP");
+        assert!(!stamps.is_empty(), "{name}: no DTSTAMP in {text}");
+        for stamp in stamps {
+            assert_eq!(stamp, "DTSTAMP:20260102T010101Z", "{name}: {text}");
+        }
+    }
+}
+
+#[test]
+fn answers_and_cancels_name_only_instances_that_exist() {
+    let limits = Limits::default();
+    let series = stored(&["RRULE:FREQ=WEEKLY;COUNT=5", "EXDATE:20260324T100000Z"]);
+    let single = stored(&[]);
+    let own = vec![ALICE.to_string()];
+    for (name, object, rid, exists) in [
+        (
+            "an instance of the series",
+            &series,
+            "20260317T100000Z",
+            true,
+        ),
+        ("the last instance", &series, "20260407T100000Z", true),
+        ("an excluded instance", &series, "20260324T100000Z", false),
+        ("after the series", &series, "20260414T100000Z", false),
+        ("between instances", &series, "20260318T100000Z", false),
+        (
+            "the start of an event that does not recur",
+            &single,
+            "20260310T100000Z",
+            false,
+        ),
+    ] {
+        let results = [
+            (
+                "set_partstat",
+                set_partstat(object, BOB, PartStat::Accepted, Some(rid), &limits).map(drop),
+            ),
+            (
+                "build_reply",
+                build_reply(
+                    object,
+                    BOB,
+                    PartStat::Accepted,
+                    Some(rid),
+                    None,
+                    &limits,
+                    NOW,
+                )
+                .map(drop),
+            ),
+            (
+                "build_cancel",
+                build_cancel(object, Some(rid), &limits, NOW).map(drop),
+            ),
+            (
+                "organizer_cancel",
+                imipd_calendar::organizer_cancel(object, Some(rid), &own, &limits, NOW).map(drop),
+            ),
+        ];
+        for (function, result) in results {
+            match result {
+                Ok(()) if exists => {}
+                Err(ItipError::NoSuchInstance { .. }) if !exists => {}
+                other => panic!("{function} for {name} ({rid}): {other:?}"),
+            }
+        }
+    }
 }

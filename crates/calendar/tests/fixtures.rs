@@ -3,12 +3,17 @@
 mod common;
 
 use common::*;
-use imipd_calendar::{Change, Limits, OutcomeKind, PartStat, apply, peek, set_partstat, summarize};
+use imipd_calendar::{
+    Change, Limits, OutcomeKind, PartStat, apply, instances_between, peek, set_partstat, summarize,
+    time_range,
+};
 
 const OUTLOOK_REQUEST: &str = include_str!("fixtures/outlook-request.ics");
 const OUTLOOK_REPLY: &str = include_str!("fixtures/outlook-reply-instance.ics");
 const GOOGLE_REQUEST: &str = include_str!("fixtures/google-request-with-override.ics");
 const APPLE_CANCEL: &str = include_str!("fixtures/apple-cancel-allday.ics");
+const OUTLOOK_UPDATE: &str = include_str!("fixtures/outlook-update-instance.ics");
+const OUTLOOK_CANCEL: &str = include_str!("fixtures/outlook-cancel-instance.ics");
 
 fn without_method(text: &str) -> String {
     text.split("\r\n")
@@ -126,4 +131,71 @@ fn apple_cancel_of_an_all_day_event() {
     let m = master(&d);
     assert_eq!(m.status, "CANCELLED");
     assert_eq!(m.start, "20260320");
+}
+
+/// Outlook names zones by their Windows names (`W. Europe Standard Time`) with a VTIMEZONE of
+/// that name. The name must survive every step into the stored copy, once, and be read as
+/// Europe/Berlin wherever the stored copy is expanded.
+#[test]
+fn outlook_windows_zone_names_survive_invitation_update_and_cancel() {
+    let limits = Limits::default();
+    let zone_param = "TZID=\"W. Europe Standard Time\"";
+    let zone_def = "BEGIN:VTIMEZONE\r\nTZID:W. Europe Standard Time\r\n";
+    let steps = [
+        ("invitation", OUTLOOK_REQUEST, OutcomeKind::Added),
+        ("one instance moved", OUTLOOK_UPDATE, OutcomeKind::Updated),
+        (
+            "one instance cancelled",
+            OUTLOOK_CANCEL,
+            OutcomeKind::Updated,
+        ),
+    ];
+    let mut stored: Option<String> = None;
+    for (name, message, kind) in steps {
+        let d = apply(stored.as_deref(), message, &bob_facts(), &policy(), &limits);
+        assert_eq!(d.outcome.kind, kind, "{name}: {}", d.outcome);
+        let text = put(&d);
+        assert_eq!(
+            text.matches(zone_def).count(),
+            1,
+            "{name}: one VTIMEZONE\n{text}"
+        );
+        assert!(
+            text.contains(&format!("DTSTART;{zone_param}:20260310T100000")),
+            "{name}\n{text}"
+        );
+        stored = Some(text);
+    }
+    let stored = stored.unwrap();
+    assert!(
+        stored.contains(&format!("EXDATE;{zone_param}:20260331T100000")),
+        "the cancelled instance is excluded in its own zone\n{stored}"
+    );
+    assert!(
+        stored.contains(&format!("RECURRENCE-ID;{zone_param}:20260324T100000")),
+        "{stored}"
+    );
+    // 10:00 in Berlin is 09:00Z before the clocks change on 29 March, 08:00Z after.
+    let range = time_range(&stored, &limits).unwrap();
+    assert_eq!(
+        range.first_start,
+        Some(1_773_133_200),
+        "2026-03-10T09:00:00Z"
+    );
+    assert_eq!(range.last_end, Some(1_782_810_000), "2026-06-30T09:00:00Z");
+    let march = instances_between(&stored, 1_772_323_200, 1_775_001_600, &limits).unwrap();
+    let starts: Vec<(i64, bool)> = march
+        .instances
+        .iter()
+        .map(|i| (i.start, i.overridden))
+        .collect();
+    assert_eq!(
+        starts,
+        vec![
+            (1_773_133_200, false), // 10 March 10:00 CET
+            (1_773_738_000, false), // 17 March 10:00 CET
+            (1_774_357_200, true),  // 24 March moved to 14:00 CET
+        ],
+        "31 March is cancelled"
+    );
 }

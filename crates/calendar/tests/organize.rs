@@ -3,6 +3,9 @@
 
 use imipd_calendar::{ItipError, Limits, organizer_cancel, organizer_update, summarize};
 
+/// The clock passed in: 2030-01-01T00:00:00Z.
+const NOW: i64 = 1_893_456_000;
+
 fn event(sequence: u32, start: &str, summary: &str, extra: &str) -> String {
     format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Test//EN\r\nBEGIN:VEVENT\r\n\
@@ -31,7 +34,7 @@ fn seq_of(ics: &str) -> Vec<String> {
 #[test]
 fn a_new_event_goes_to_every_attendee_but_the_organizer() {
     let new = event(0, "20300105T100000Z", "Review", "");
-    let change = organizer_update(None, &new, &bob(), &Limits::default()).unwrap();
+    let change = organizer_update(None, &new, &bob(), &Limits::default(), NOW).unwrap();
     assert_eq!(change.uid, "org-1@example.org");
     assert_eq!(change.organizer, "bob@example.org");
     assert_eq!(change.attendees, ["alice@example.org", "carol@example.org"]);
@@ -59,7 +62,7 @@ fn sequence_goes_up_only_for_significant_changes_and_is_stored() {
     let limits = Limits::default();
     let sent = event(2, "20300105T100000Z", "Review", "");
     let retitled = event(2, "20300105T100000Z", "Review (agenda inside)", "");
-    let change = organizer_update(Some(&sent), &retitled, &bob(), &limits).unwrap();
+    let change = organizer_update(Some(&sent), &retitled, &bob(), &limits, NOW).unwrap();
     assert_eq!(
         seq_of(&change.message),
         ["SEQUENCE:2"],
@@ -67,7 +70,7 @@ fn sequence_goes_up_only_for_significant_changes_and_is_stored() {
     );
     assert_eq!(seq_of(&change.stored), ["SEQUENCE:2"]);
     let moved = event(2, "20300106T100000Z", "Review", "LOCATION:Room 4\r\n");
-    let change = organizer_update(Some(&sent), &moved, &bob(), &limits).unwrap();
+    let change = organizer_update(Some(&sent), &moved, &bob(), &limits, NOW).unwrap();
     assert_eq!(
         seq_of(&change.message),
         ["SEQUENCE:3"],
@@ -88,6 +91,7 @@ fn only_the_organizer_sends_updates() {
         &new,
         &["alice@example.org".into()],
         &Limits::default(),
+        NOW,
     )
     .unwrap_err();
     assert!(matches!(err, ItipError::NotOrganizer { .. }), "{err}");
@@ -97,6 +101,7 @@ fn only_the_organizer_sends_updates() {
         None,
         &["mallory@evil.test".into()],
         &Limits::default(),
+        NOW,
     )
     .unwrap_err();
     assert!(matches!(err, ItipError::NotOrganizer { .. }), "{err}");
@@ -106,7 +111,7 @@ fn only_the_organizer_sends_updates() {
 fn cancelling_marks_the_copy_and_tells_the_attendees() {
     let limits = Limits::default();
     let stored = event(4, "20300105T100000Z", "Review", "");
-    let change = organizer_cancel(&stored, None, &bob(), &limits).unwrap();
+    let change = organizer_cancel(&stored, None, &bob(), &limits, NOW).unwrap();
     assert!(
         change.message.contains("METHOD:CANCEL"),
         "{}",
@@ -128,7 +133,7 @@ fn cancelling_one_instance_adds_a_cancelled_override() {
         "Weekly",
         "RRULE:FREQ=WEEKLY;COUNT=10\r\n",
     );
-    let change = organizer_cancel(&stored, Some("20300112T100000Z"), &bob(), &limits).unwrap();
+    let change = organizer_cancel(&stored, Some("20300112T100000Z"), &bob(), &limits, NOW).unwrap();
     assert!(
         change.message.contains("RECURRENCE-ID"),
         "{}",

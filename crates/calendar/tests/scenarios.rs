@@ -120,13 +120,74 @@ fn scenarios() -> Vec<Scenario> {
         sc("organizer allow-list accepts listed organizer", None, request(&[event(&[])]), Added, no_check)
             .policy(|p| p.organizers = Some(vec!["MAILTO:Alice@Example.org".into()])),
         sc(
-            "forwarded invitation names who forwarded it",
+            "forwarded invitation is not added automatically",
+            None,
+            request(&[event(&[])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "sent by carol@example.org, who is neither the organizer alice@example.org nor its SENT-BY");
+            },
+        )
+        .facts(|f| f.sender = CAROL.into()),
+        sc(
+            "forwarded invitation added by hand names who forwarded it",
             None,
             request(&[event(&[])]),
             Added,
             |d| reason_has(d, "from alice@example.org (sent by carol@example.org)"),
         )
-        .facts(|f| f.sender = CAROL.into()),
+        .facts(|f| f.sender = CAROL.into())
+        .policy(|p| p.manual = true),
+        sc(
+            "new invitation sent by the organizer's SENT-BY delegate",
+            None,
+            request(&[event(&["ORGANIZER;SENT-BY=\"mailto:sec@example.org\":mailto:alice@example.org"])]),
+            Added,
+            no_check,
+        )
+        .facts(|f| f.sender = "Sec@Example.ORG".into()),
+        sc(
+            "new invitation from a trusted delegate",
+            None,
+            request(&[event(&[])]),
+            Added,
+            no_check,
+        )
+        .facts(|f| f.sender = "sec@example.org".into())
+        .policy(|p| p.trusted_sent_by = vec!["sec@example.org".into()]),
+        sc(
+            "new invitation claiming the user accepted stores NEEDS-ACTION",
+            None,
+            request(&[
+                event(&[RECURRING, "ATTENDEE;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:bob@example.org"]),
+                event(&["RECURRENCE-ID:20260317T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:Bob+cal@example.org"]),
+            ]),
+            Added,
+            |d| {
+                for s in sums(d) {
+                    let bob = s.attendees.iter().find(|(a, _)| a.starts_with("bob")).map(|(_, p)| p.as_str());
+                    assert_eq!(bob, Some("NEEDS-ACTION"), "{s:?}");
+                }
+            },
+        ),
+        sc(
+            "new invitation leaves the other attendees' answers as sent",
+            None,
+            request(&[event(&["ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@example.org", "ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org"])]),
+            Added,
+            |d| {
+                assert_eq!(partstat_of(&master(d), CAROL).as_deref(), Some("ACCEPTED"));
+                assert_eq!(partstat_of(&master(d), BOB).as_deref(), Some("NEEDS-ACTION"));
+            },
+        ),
+        sc(
+            "update that newly names the user cannot answer for them",
+            stored_event(&["ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:carol@example.org"]),
+            request(&[event(&["SEQUENCE:1", "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:carol@example.org", "ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org"])]),
+            Updated,
+            |d| assert_eq!(partstat_of(&master(d), BOB).as_deref(), Some("NEEDS-ACTION")),
+        ),
         sc(
             "request without ORGANIZER is an error",
             None,
@@ -281,6 +342,38 @@ fn scenarios() -> Vec<Scenario> {
         )
         .facts(|f| f.sender = "Sec@Example.org".into())
         .policy(|p| p.trusted_sent_by = vec!["mailto:sec@example.org".into()]),
+        sc(
+            "update from the delegate named in the stored ORGANIZER's SENT-BY",
+            stored_event(&["ORGANIZER;SENT-BY=\"mailto:sec@example.org\":mailto:alice@example.org"]),
+            request(&[event(&["SEQUENCE:1", "SUMMARY:Moved by the secretary"])]),
+            Updated,
+            |d| assert_eq!(master(d).summary, "Moved by the secretary"),
+        )
+        .facts(|f| f.sender = "SEC@example.org".into()),
+        sc(
+            "cancel from the delegate named in the stored ORGANIZER's SENT-BY",
+            stored_event(&["ORGANIZER;SENT-BY=\"mailto:sec@example.org\":mailto:alice@example.org"]),
+            cal(Some("CANCEL"), &[event(&["SEQUENCE:1"])]),
+            Updated,
+            |d| assert_eq!(master(d).status, "CANCELLED"),
+        )
+        .facts(|f| f.sender = "sec@example.org".into()),
+        sc(
+            "a SENT-BY claimed only by the message gives no right",
+            stored_event(&[]),
+            request(&[event(&["SEQUENCE:1", "ORGANIZER;SENT-BY=\"mailto:mallory@evil.example\":mailto:alice@example.org", "SUMMARY:Hijacked"])]),
+            NoAction,
+            |d| reason_has(d, "is not the organizer alice@example.org"),
+        )
+        .facts(|f| f.sender = MALLORY.into()),
+        sc(
+            "a Kelvin-sign look-alike of the SENT-BY delegate",
+            stored_event(&["ORGANIZER;SENT-BY=\"mailto:kate@example.org\":mailto:alice@example.org"]),
+            cal(Some("CANCEL"), &[event(&["SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "is not the organizer"),
+        )
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
         sc(
             "ORGANIZER change on an existing UID is never applied",
             stored_event(&[]),
@@ -825,6 +918,205 @@ fn scenarios() -> Vec<Scenario> {
         )
         .policy(|p| p.allow_publish = true)
         .facts(|f| f.sender = MALLORY.into()),
+        // ---- instances: only those the stored recurrence set has ----
+        sc(
+            "reply to an invented instance of a series",
+            stored_event(&[RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260318T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "names instance 20260318T100000Z, which the series does not have"),
+        )
+        .for_alice(),
+        sc(
+            "reply to an instance after the series ends",
+            stored_event(&[RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260519T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        )
+        .for_alice(),
+        sc(
+            "reply to the last instance of the series",
+            stored_event(&[RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260512T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            Updated,
+            |d| assert_eq!(sums(d).len(), 2),
+        )
+        .for_alice(),
+        sc(
+            "reply to an excluded instance",
+            stored_event(&[RECURRING, "EXDATE:20260317T100000Z"]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260317T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        )
+        .for_alice(),
+        sc(
+            "reply to an RDATE instance",
+            stored_event(&[RECURRING, "RDATE:20260401T150000Z"]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260401T150000Z", "ATTENDEE;PARTSTAT=TENTATIVE:mailto:bob@example.org"])]),
+            Updated,
+            |d| assert!(sums(d).iter().any(|s| s.recurrence_id.as_deref() == Some("20260401T150000Z"))),
+        )
+        .for_alice(),
+        sc(
+            "reply naming a local-time instance in UTC",
+            stored_event(&["DTSTART;TZID=Europe/Berlin:20260310T110000", "DTEND;TZID=Europe/Berlin:20260310T120000", RECURRING]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260317T100000Z", "ATTENDEE;PARTSTAT=TENTATIVE:mailto:bob@example.org"])]),
+            Updated,
+            no_check,
+        )
+        .for_alice(),
+        sc(
+            "reply with RECURRENCE-ID to an event that does not recur (phantom occurrence)",
+            stored_event(&[]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:20260310T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "does not recur");
+            },
+        )
+        .for_alice(),
+        sc(
+            "reply to an instance beyond the expansion budget",
+            stored_event(&["RRULE:FREQ=DAILY"]),
+            cal(Some("REPLY"), &[event(&["RECURRENCE-ID:21000101T100000Z", "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "cannot be checked"),
+        )
+        .for_alice(),
+        sc(
+            "cancel of an invented instance",
+            stored_event(&[RECURRING]),
+            cal(Some("CANCEL"), &[event(&["RECURRENCE-ID:20260318T100000Z", "SEQUENCE:1"])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "series does not have");
+            },
+        ),
+        sc(
+            "cancel with RECURRENCE-ID of an event that does not recur",
+            stored_event(&[]),
+            cal(Some("CANCEL"), &[event(&["RECURRENCE-ID:20260310T100000Z", "SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "does not recur"),
+        ),
+        sc(
+            "cancel of an instance already excluded changes nothing",
+            stored_event(&[RECURRING, "EXDATE:20260317T100000Z"]),
+            cal(Some("CANCEL"), &[event(&["RECURRENCE-ID:20260317T100000Z", "SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "no instance that is still in the calendar"),
+        ),
+        sc(
+            "many instance cancels become a few EXDATE lists",
+            stored_event(&["RRULE:FREQ=DAILY;COUNT=100"]),
+            cal(Some("CANCEL"), &(1..=28).map(|day| event(&[&format!("RECURRENCE-ID:202604{day:02}T100000Z"), "SEQUENCE:1"])).collect::<Vec<_>>()),
+            Updated,
+            |d| assert_eq!(put(d).matches("EXDATE").count(), 1, "{}", put(d)),
+        ),
+        sc(
+            "update of an invented instance",
+            stored_event(&[RECURRING]),
+            request(&[event(&["RECURRENCE-ID:20260318T100000Z", "SEQUENCE:1", "SUMMARY:Phantom"])]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        ),
+        sc(
+            "full update whose override its own series does not have",
+            stored_event(&[RECURRING]),
+            request(&[
+                event(&[RECURRING, "SEQUENCE:1"]),
+                event(&["RECURRENCE-ID:20260318T100000Z", "SEQUENCE:1", "SUMMARY:Phantom"]),
+            ]),
+            NoAction,
+            |d| reason_has(d, "series does not have"),
+        ),
+        sc(
+            "new event with an override of an instance it does not have",
+            None,
+            request(&[event(&[]), event(&["RECURRENCE-ID:20260317T100000Z", "SUMMARY:Phantom"])]),
+            NoAction,
+            |d| reason_has(d, "does not recur"),
+        ),
+        sc(
+            "invitation to one instance only (no master) is added",
+            None,
+            request(&[event(&["RECURRENCE-ID:20260317T100000Z", "DTSTART:20260317T100000Z", "DTEND:20260317T110000Z"])]),
+            Added,
+            no_check,
+        ),
+        sc(
+            "a second single-instance invitation joins the first",
+            Some(cal(None, &[event(&["RECURRENCE-ID:20260317T100000Z"])])),
+            request(&[event(&["RECURRENCE-ID:20260324T100000Z", "SEQUENCE:1"])]),
+            Updated,
+            |d| assert_eq!(sums(d).len(), 2),
+        ),
+        // ---- look-alike addresses: ASCII case only, never Unicode case folding ----
+        sc(
+            "cancel from a Kelvin-sign look-alike of the organizer",
+            stored_event(&["ORGANIZER:mailto:kate@example.org"]),
+            cal(Some("CANCEL"), &[event(&["ORGANIZER:mailto:kate@example.org", "SEQUENCE:1"])]),
+            NoAction,
+            |d| {
+                unchanged(d);
+                reason_has(d, "is not the organizer kate@example.org");
+            },
+        )
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
+        sc(
+            "cancel naming a Kelvin-sign organizer is an organizer change",
+            stored_event(&["ORGANIZER:mailto:kate@example.org"]),
+            cal(Some("CANCEL"), &[event(&["ORGANIZER:mailto:\u{212A}ate@example.org", "SEQUENCE:1"])]),
+            NoAction,
+            |d| reason_has(d, "ORGANIZER change"),
+        )
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
+        sc(
+            "invitation to a Kelvin-sign look-alike is not for the user",
+            None,
+            request(&[event(&["ATTENDEE:mailto:\u{212A}ate@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "not an ATTENDEE"),
+        )
+        .facts(|f| {
+            f.recipient = "kate@example.org".into();
+            f.user_addresses = vec!["kate@example.org".into()];
+        }),
+        sc(
+            "non-ASCII local part matches byte for byte, domain case-insensitively",
+            None,
+            request(&[event(&["ATTENDEE:mailto:j\u{f6}rg@EXAMPLE.org"])]),
+            Added,
+            no_check,
+        )
+        .facts(|f| {
+            f.recipient = "j\u{f6}rg@example.org".into();
+            f.user_addresses = vec!["j\u{f6}rg@example.org".into()];
+        }),
+        sc(
+            "non-ASCII letters are not case-folded",
+            None,
+            request(&[event(&["ATTENDEE:mailto:J\u{d6}RG@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "not an ATTENDEE"),
+        )
+        .facts(|f| {
+            f.recipient = "j\u{f6}rg@example.org".into();
+            f.user_addresses = vec!["j\u{f6}rg@example.org".into()];
+        }),
+        sc(
+            "reply from a look-alike of an attendee is a party crasher",
+            stored_event(&["ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:kate@example.org"]),
+            cal(Some("REPLY"), &[event(&["ATTENDEE;PARTSTAT=DECLINED:mailto:\u{212A}ate@example.org"])]),
+            NoAction,
+            |d| reason_has(d, "party crasher"),
+        )
+        .for_alice()
+        .facts(|f| f.sender = "\u{212A}ate@example.org".into()),
         // ---- hostile input ----
         sc(
             "huge COUNT",
@@ -895,6 +1187,76 @@ fn scenarios() -> Vec<Scenario> {
         )
         .limits(|l| l.max_attendees = 2),
         sc(
+            "SECONDLY with an impossible UNTIL",
+            None,
+            request(&[event(&["RRULE:FREQ=SECONDLY;UNTIL=99991331T235959Z"])]),
+            Error,
+            |d| reason_has(d, "UNTIL"),
+        ),
+        sc(
+            "SECONDLY with UNTIL on February 30th",
+            None,
+            request(&[event(&["RRULE:FREQ=SECONDLY;UNTIL=20260230T000000Z"])]),
+            Error,
+            |d| reason_has(d, "UNTIL"),
+        ),
+        sc(
+            "rule without DTSTART",
+            None,
+            request(&[event(&["-DTSTART", "-DTEND", "RRULE:FREQ=SECONDLY;UNTIL=20260310T110000Z"])]),
+            Error,
+            |d| reason_has(d, "DTSTART"),
+        ),
+        sc(
+            "rule with a year-only DTSTART",
+            None,
+            request(&[event(&["DTSTART:2026", "-DTEND", "RRULE:FREQ=SECONDLY;UNTIL=20260310T110000Z"])]),
+            Error,
+            |d| reason_has(d, "DTSTART"),
+        ),
+        sc(
+            "rule with DTSTART in month 13",
+            None,
+            request(&[event(&["DTSTART:20261301T100000Z", "-DTEND", "RRULE:FREQ=SECONDLY;UNTIL=20270101T000000Z"])]),
+            Error,
+            |d| reason_has(d, "DTSTART"),
+        ),
+        sc(
+            "rule with DTSTART on February 30th",
+            None,
+            request(&[event(&["DTSTART:20260230T100000Z", "-DTEND", "RRULE:FREQ=MINUTELY;UNTIL=20260301T000000Z"])]),
+            Error,
+            |d| reason_has(d, "DTSTART"),
+        ),
+        sc(
+            "a thousand RRULE lines of COUNT=10000 each",
+            None,
+            request(&[event(&["RRULE:FREQ=SECONDLY;COUNT=10000\r\n".repeat(1_000).trim_end()])]),
+            Error,
+            |d| reason_has(d, "recurrence rules in one component"),
+        ),
+        sc(
+            "rules that together allow too many instances",
+            None,
+            request(&[event(&["RRULE:FREQ=DAILY;COUNT=6000", "RRULE:FREQ=WEEKLY;UNTIL=21260101T000000Z"])]),
+            Error,
+            |d| reason_has(d, "instances"),
+        ),
+        sc(
+            "two modest rules pass",
+            None,
+            request(&[event(&["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=10", "RRULE:FREQ=MONTHLY;BYMONTHDAY=1;COUNT=12"])]),
+            Added,
+            no_check,
+        ),
+        sc(
+            "hourly on weekdays with a COUNT passes",
+            None,
+            request(&[event(&["RRULE:FREQ=HOURLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9,10,11;COUNT=500"])]),
+            Added,
+            no_check,
+        ),
+        sc(
             "ordinary weekly rule passes the checks",
             None,
             request(&[event(&["RRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20270101T000000Z"])]),
@@ -936,7 +1298,11 @@ fn every_scenario() {
                 .cloned()
                 .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            failures.push(format!("{}: {msg}", s.name));
+            let shown: String = s.message.chars().take(1_500).collect();
+            failures.push(format!(
+                "{}: expected {}, got {}\n  {msg}\n  sender {:?}, user {:?}\n  message:\n{shown}",
+                s.name, s.expect, d.outcome, s.facts.sender, s.facts.user_addresses
+            ));
         }
     }
     assert!(

@@ -59,8 +59,13 @@ pub fn organize(
                 .and_then(|p| p.uid)
                 .ok_or(OrganizeError::NoUid)?;
             let previous = store.find_object(user, &uid)?;
-            let change =
-                organizer_update(previous.as_ref().map(|o| o.ics.as_str()), ics, &own, limits)?;
+            let change = organizer_update(
+                previous.as_ref().map(|o| o.ics.as_str()),
+                ics,
+                &own,
+                limits,
+                now,
+            )?;
             let calendar_id = match previous {
                 Some(o) => o.calendar_id,
                 None => store.default_calendar(user)?.id,
@@ -74,7 +79,7 @@ pub fn organize(
                     user: user.to_string(),
                     uid: uid.to_string(),
                 })?;
-            let change = organizer_cancel(&stored.ics, *recurrence_id, &own, limits)?;
+            let change = organizer_cancel(&stored.ics, *recurrence_id, &own, limits, now)?;
             (change, stored.calendar_id, Method::Cancel)
         }
     };

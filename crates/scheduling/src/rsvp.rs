@@ -100,6 +100,7 @@ pub fn rsvp(
         answer.recurrence_id,
         answer.comment,
         limits,
+        now,
     )
     .map_err(calendar)?;
     let text = EventText {

@@ -2,6 +2,7 @@
 
 use super::context::Ctx;
 use super::freshness::{self, Freshness};
+use super::instances::Existing;
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, safety, values};
@@ -60,6 +61,18 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
                 .collect()
         })
         .unwrap_or_default();
+    let mut existing = Existing::new(&stored);
+    for comp in &msg.comps {
+        let Some(rid) = values::recurrence_id(comp) else {
+            continue;
+        };
+        if index.contains_key(&Some(rid.clone())) || excluded.contains(&rid) {
+            continue;
+        }
+        if let Err(why) = existing.check(ctx, comp) {
+            return ctx.no_action(why);
+        }
+    }
     let mut exdates = Vec::new();
     for comp in &msg.comps {
         let Some(rid) = values::recurrence_id(comp) else {
@@ -87,7 +100,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
         }
     }
     if let Some(master) = master_at.and_then(|at| stored.comps.get_mut(at)) {
-        master.entries.extend(exdates);
+        master.entries.extend(grouped(exdates));
     }
     if cancelled.is_empty() {
         return ctx.no_action(format!(
@@ -124,6 +137,25 @@ fn mark_cancelled(comp: &mut Comp, sequence: i64) {
             values: vec![ICalendarValue::Integer(sequence)],
         });
     }
+}
+
+/// Most dates written in one EXDATE property: a long list stays on lines of modest length.
+const EXDATES_PER_LINE: usize = 40;
+
+/// EXDATEs with the same TZID/VALUE merged into lists, so that cancelling many instances
+/// adds a few properties, not one per instance.
+fn grouped(exdates: Vec<ICalendarEntry>) -> Vec<ICalendarEntry> {
+    let mut out: Vec<ICalendarEntry> = Vec::new();
+    for exdate in exdates {
+        match out
+            .iter_mut()
+            .find(|e| e.params == exdate.params && e.values.len() < EXDATES_PER_LINE)
+        {
+            Some(list) => list.values.extend(exdate.values),
+            None => out.push(exdate),
+        }
+    }
+    out
 }
 
 /// An EXDATE with the same value and TZID/VALUE as the RECURRENCE-ID (RANGE dropped).

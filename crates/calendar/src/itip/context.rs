@@ -2,11 +2,12 @@
 
 use crate::address::{self, UserAddresses};
 use crate::object::Object;
-use crate::{Change, Decision, Facts, Method, Outcome, OutcomeKind, Policy};
+use crate::{Change, Decision, Facts, Limits, Method, Outcome, OutcomeKind, Policy};
 
 pub(crate) struct Ctx<'a> {
     pub facts: &'a Facts,
     pub policy: &'a Policy,
+    pub limits: &'a Limits,
     pub user: UserAddresses,
     /// `facts.sender`, normalised.
     pub sender: String,
@@ -15,7 +16,13 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(facts: &'a Facts, policy: &'a Policy, method: Method, uid: &str) -> Self {
+    pub(crate) fn new(
+        facts: &'a Facts,
+        policy: &'a Policy,
+        limits: &'a Limits,
+        method: Method,
+        uid: &str,
+    ) -> Self {
         let user = UserAddresses::new(
             facts
                 .user_addresses
@@ -26,6 +33,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             facts,
             policy,
+            limits,
             user,
             sender: address::normalize(&facts.sender),
             method,
@@ -64,19 +72,23 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn added(&self, reason: impl Into<String>, object: &Object) -> Decision {
-        self.decide(
-            OutcomeKind::Added,
-            reason.into(),
-            Change::Put(object.to_stored_text()),
-        )
+        self.put(OutcomeKind::Added, reason.into(), object)
     }
 
     pub(crate) fn updated(&self, reason: impl Into<String>, object: &Object) -> Decision {
-        self.decide(
-            OutcomeKind::Updated,
-            reason.into(),
-            Change::Put(object.to_stored_text()),
-        )
+        self.put(OutcomeKind::Updated, reason.into(), object)
+    }
+
+    /// A write, unless its result would exceed the limits (a REPLY bomb's 999 overrides):
+    /// then nothing is written and the stored copy stays as usable as it was.
+    fn put(&self, kind: OutcomeKind, reason: String, object: &Object) -> Decision {
+        match object.to_stored_text(self.limits) {
+            Ok(text) => self.decide(kind, reason, Change::Put(text)),
+            Err(e) => self.error(format!(
+                "{} {} refused: the result would exceed the limits ({e}); the calendar is unchanged",
+                self.method, self.uid
+            )),
+        }
     }
 
     pub(crate) fn deleted(&self, reason: impl Into<String>) -> Decision {

@@ -5,7 +5,10 @@ use crate::address::UserAddresses;
 use crate::model::Comp;
 use crate::sanitize;
 use crate::values;
-use calcard::icalendar::{ICalendarComponentType, ICalendarParameterName, ICalendarProperty};
+use calcard::icalendar::{
+    ICalendarComponentType, ICalendarParameterName, ICalendarParameterValue,
+    ICalendarParticipationStatus, ICalendarProperty,
+};
 
 /// Properties that belong to the user's copy, not to the organizer's event.
 const PRIVATE: [ICalendarProperty; 2] = [ICalendarProperty::Transp, ICalendarProperty::Categories];
@@ -32,7 +35,8 @@ pub(crate) fn keep_private(new: &mut Comp, old: &Comp, user: &UserAddresses) {
     keep_user_partstat(new, old, user);
 }
 
-/// The organizer's copy may say NEEDS-ACTION for the user; the user's answer stands.
+/// The organizer's copy may say NEEDS-ACTION for the user; the user's answer stands. Where
+/// the user had no answer yet, it is NEEDS-ACTION whatever the message claims.
 fn keep_user_partstat(new: &mut Comp, old: &Comp, user: &UserAddresses) {
     for entry in new.entries.iter_mut() {
         if entry.name != ICalendarProperty::Attendee {
@@ -44,15 +48,37 @@ fn keep_user_partstat(new: &mut Comp, old: &Comp, user: &UserAddresses) {
         if !user.contains(&address) {
             continue;
         }
-        let Some(at) = values::attendee_index(old, &address) else {
-            continue;
-        };
-        let Some(previous) = old.entries.get(at) else {
-            continue;
-        };
-        let stored: Vec<_> = values::params(previous, &ICalendarParameterName::Partstat)
-            .cloned()
-            .collect();
-        values::set_param(entry, ICalendarParameterName::Partstat, stored);
+        let previous = values::attendee_index(old, &address).and_then(|at| old.entries.get(at));
+        match previous {
+            Some(previous) => {
+                let stored: Vec<_> = values::params(previous, &ICalendarParameterName::Partstat)
+                    .cloned()
+                    .collect();
+                values::set_param(entry, ICalendarParameterName::Partstat, stored);
+            }
+            None => set_needs_action(entry),
+        }
     }
+}
+
+/// Only the user answers for the user: a new invitation that claims their PARTSTAT
+/// (ACCEPTED, say) is stored as NEEDS-ACTION.
+pub(crate) fn user_has_not_answered(comp: &mut Comp, user: &UserAddresses) {
+    for entry in comp.entries.iter_mut() {
+        if entry.name == ICalendarProperty::Attendee
+            && values::address_of(entry).is_some_and(|a| user.contains(&a))
+        {
+            set_needs_action(entry);
+        }
+    }
+}
+
+fn set_needs_action(entry: &mut calcard::icalendar::ICalendarEntry) {
+    values::set_param(
+        entry,
+        ICalendarParameterName::Partstat,
+        vec![ICalendarParameterValue::Partstat(
+            ICalendarParticipationStatus::NeedsAction,
+        )],
+    );
 }

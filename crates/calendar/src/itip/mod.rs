@@ -3,6 +3,7 @@
 mod cancel;
 pub(crate) mod context;
 mod freshness;
+mod instances;
 mod merge;
 mod negotiate;
 mod reply;
@@ -10,28 +11,34 @@ mod request;
 
 use crate::object::Object;
 use crate::{
-    Decision, Facts, ItipError, Limits, Method, Outcome, Policy, model, recur, safety, sanitize,
-    values,
+    Decision, Facts, Limits, Method, Outcome, Policy, model, peek, recur, safety, sanitize, values,
 };
-use calcard::icalendar::{ICalendarComponentType, ICalendarValue};
+use calcard::icalendar::ICalendarComponentType;
 use context::Ctx;
 
 /// Decides what `message` does to `stored` (the user's copy of the same UID, if any).
 ///
-/// In order: the message must parse within `limits` and carry a METHOD and sane recurrence
+/// In order: the message must parse within `limits`, carry exactly one METHOD, hold
+/// components that share one UID (the rule [`crate::peek`] applies too) and sane recurrence
 /// rules (else error / no_action); spam or an unauthenticated sender is never applied; then
 /// per method (RFC 5546 section 3.2):
 /// - REQUEST, PUBLISH, ADD: the user must be an ATTENDEE (not for PUBLISH, which the policy
-///   must allow); an existing event changes only for its ORGANIZER (or a trusted delegate),
-///   never to another ORGANIZER, and only if newer (SEQUENCE, then DTSTAMP). The user's
-///   PARTSTAT, alarms, TRANSP and CATEGORIES survive; incoming alarms and file attachments
-///   do not. A master replaces the series (overrides it omits go); overrides alone replace
-///   their instances.
+///   must allow); a new event is added only when its ORGANIZER (or the ORGANIZER's SENT-BY,
+///   or a trusted delegate) sent it, unless `policy.manual`, and the user is stored as
+///   NEEDS-ACTION whatever it claims. An existing event changes only for its ORGANIZER (or
+///   the stored ORGANIZER's SENT-BY, or a trusted delegate), never to another ORGANIZER, and
+///   only if newer (SEQUENCE, then DTSTAMP). The user's PARTSTAT, alarms, TRANSP and
+///   CATEGORIES survive; incoming alarms and file attachments do not. A master replaces the
+///   series (overrides it omits go); overrides alone replace their instances.
 /// - CANCEL: marks the event or instances STATUS:CANCELLED (EXDATE for an instance never
 ///   overridden), or deletes the event when the policy says so.
 /// - REPLY: to the organizer (the user); updates the sender's own ATTENDEE entry only.
 /// - REFRESH: answered with the current REQUEST in `response`; COUNTER and DECLINECOUNTER
 ///   are recorded as `X-IMIPD-*` properties and never change the event.
+///
+/// A component with RECURRENCE-ID (REQUEST, CANCEL, REPLY) must name an instance that
+/// exists: in the recurrence set, expanded within `limits.max_instances`, or already
+/// overridden. A result that would exceed `limits` is refused, never stored.
 ///
 /// Never panics and never reads a clock: `policy.now` is the time.
 pub fn apply(
@@ -45,64 +52,42 @@ pub fn apply(
         Ok(root) => root,
         Err(e) => return Decision::new(Outcome::error(format!("message: {e}")), None, None),
     };
-    let method = match root
-        .property(&calcard::icalendar::ICalendarProperty::Method)
-        .map(|e| e.values.first())
-    {
-        None => {
+    let method = match peek::method_of(&root) {
+        Ok(Some(method)) => method,
+        Ok(None) => {
             return Decision::new(
                 Outcome::no_action("not an iTIP message: the calendar has no METHOD"),
                 None,
                 None,
             );
         }
-        Some(Some(ICalendarValue::Method(m))) => Method::from_calcard(m),
-        Some(value) => {
-            let text = value.and_then(ICalendarValue::as_text).unwrap_or("");
-            match Method::parse(text) {
-                Some(m) => m,
-                None => {
-                    return Decision::new(
-                        Outcome::error(format!("unknown METHOD {:?}", model::truncate(text, 40))),
-                        None,
-                        None,
-                    );
-                }
-            }
-        }
+        Err(e) => return Decision::new(Outcome::error(format!("message: {e}")), None, None),
     };
-    let unsupported = root
-        .children
-        .iter()
-        .find(|c| {
-            matches!(
-                c.kind,
-                ICalendarComponentType::VJournal | ICalendarComponentType::VFreebusy
-            )
-        })
-        .map(|c| c.kind.as_str().to_string());
     let mut msg = match Object::from_root(root) {
         Ok(msg) => msg,
-        Err(ItipError::NoComponent) if unsupported.is_some() => {
-            return Decision::new(
-                Outcome::no_action(format!(
-                    "{method} of a {} is not handled: only VEVENT and VTODO are scheduled",
-                    unsupported.as_deref().unwrap_or_default()
-                )),
-                Some(method),
-                None,
-            );
-        }
         Err(e) => {
             return Decision::new(Outcome::error(format!("message: {e}")), Some(method), None);
         }
     };
-    let ctx = Ctx::new(facts, policy, method, &msg.uid);
+    if !matches!(
+        msg.kind(),
+        ICalendarComponentType::VEvent | ICalendarComponentType::VTodo
+    ) {
+        return Decision::new(
+            Outcome::no_action(format!(
+                "{method} of a {} is not handled: only VEVENT and VTODO are scheduled",
+                msg.kind().as_str()
+            )),
+            Some(method),
+            Some(&msg.uid),
+        );
+    }
+    let ctx = Ctx::new(facts, policy, limits, method, &msg.uid);
     if let Err(why) = safety::one_organizer(&msg) {
         return ctx.error(why);
     }
     for comp in &msg.comps {
-        if let Err(why) = recur::check(comp) {
+        if let Err(why) = recur::check(comp, limits.max_instances as u64) {
             return ctx.error(format!("{} refused: {why}", msg.uid));
         }
     }

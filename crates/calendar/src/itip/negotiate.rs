@@ -5,7 +5,6 @@ use super::context::Ctx;
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, build, safety, values};
-use calcard::common::PartialDateTime;
 use calcard::icalendar::{
     ICalendarEntry, ICalendarParameter, ICalendarParameterValue, ICalendarProperty, ICalendarValue,
 };
@@ -46,8 +45,7 @@ pub(crate) fn refresh(ctx: &Ctx<'_>, _msg: &Object, stored: Option<Object>) -> D
     .with_response(build::request_of(
         &stored,
         None,
-        // Clamped to years 1970..=9999, the range DTSTAMP can express.
-        PartialDateTime::from_utc_timestamp(ctx.policy.now.clamp(0, 253_402_300_799)),
+        build::stamp_at(ctx.policy.now),
     ))
 }
 

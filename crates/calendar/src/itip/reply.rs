@@ -1,6 +1,7 @@
 //! REPLY: an attendee answers the user's invitation.
 
 use super::context::Ctx;
+use super::instances::Existing;
 use crate::instance::override_of;
 use crate::model::Comp;
 use crate::object::Object;
@@ -27,6 +28,7 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
     let mut answers = Vec::new();
     let index = stored.index();
     let master = stored.master();
+    let mut existing = Existing::new(&stored);
     let mut seen = HashSet::new();
     for comp in &msg.comps {
         let Some(entry) = values::attendee_index(comp, &sender).and_then(|at| comp.entries.get(at))
@@ -40,6 +42,9 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
         let rid = values::recurrence_id(comp);
         if !seen.insert(rid.clone()) {
             continue;
+        }
+        if let Err(why) = existing.check(ctx, comp) {
+            return ctx.no_action(why);
         }
         let Some(counterpart) = index
             .get(&rid)
@@ -89,6 +94,12 @@ pub(crate) fn apply(ctx: &Ctx<'_>, msg: Object, stored: Option<Object>) -> Decis
     }
     if changed.is_empty() {
         return ctx.no_action(format!("REPLY from {sender} for {uid} is already recorded"));
+    }
+    // A reason names a few answers; a header or log line has no room for hundreds.
+    let more = changed.len().saturating_sub(5);
+    changed.truncate(5);
+    if more > 0 {
+        changed.push(format!("and {more} more"));
     }
     ctx.updated(
         format!("{sender} answered {uid}: {}", changed.join(", ")),

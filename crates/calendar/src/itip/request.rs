@@ -2,7 +2,8 @@
 
 use super::context::Ctx;
 use super::freshness::{self, Freshness};
-use super::merge::keep_private;
+use super::instances::Existing;
+use super::merge::{keep_private, user_has_not_answered};
 use crate::model::Comp;
 use crate::object::Object;
 use crate::{Decision, Method, address, safety, values};
@@ -65,6 +66,14 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
         return add_instances(ctx, msg, stored, &from);
     }
     let full = msg.master().is_some();
+    let checked = if full {
+        instances_exist(ctx, &msg, Existing::of_own_series(&msg))
+    } else {
+        instances_exist(ctx, &msg, Existing::new(&stored).open_without_series())
+    };
+    if let Err(why) = checked {
+        return ctx.no_action(why);
+    }
     let msg_noun = msg.noun();
     // Splitting a series at an instance is not supported; say so rather than pretend.
     let this_and_future = msg.comps.iter().any(|c| {
@@ -113,13 +122,18 @@ pub(crate) fn apply(ctx: &Ctx<'_>, mut msg: Object, stored: Option<Object>) -> D
     ctx.updated(reason, &stored)
 }
 
-fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
+fn add_new(ctx: &Ctx<'_>, mut msg: Object, organizer: &str) -> Decision {
     let uid = &ctx.uid;
     let noun = msg.noun();
     if ctx.method == Method::Add {
         return ctx.no_action(format!(
             "ADD for unknown {uid}: there is no event to add instances to (the organizer can send it again on REFRESH)"
         ));
+    }
+    if msg.master().is_some()
+        && let Err(why) = instances_exist(ctx, &msg, Existing::of_own_series(&msg))
+    {
+        return ctx.no_action(why);
     }
     if ctx.policy.updates_only {
         return ctx.no_action(format!(
@@ -133,13 +147,33 @@ fn add_new(ctx: &Ctx<'_>, msg: Object, organizer: &str) -> Decision {
             "new {noun} {uid} not added: organizer {organizer} is not in the allowed organizers"
         ));
     }
-    // Forwarded invitations are common; say so, since the sender is not who invites.
-    let via = if ctx.sender == organizer || ctx.sender.is_empty() {
-        String::new()
-    } else {
+    // A forwarded invitation comes from someone who is not who invites: it is added only
+    // when the user asks for it.
+    let forwarded = ctx.sender != organizer
+        && msg.organizer_sent_by().as_deref() != Some(&ctx.sender)
+        && !ctx.is_trusted_delegate();
+    if forwarded && !ctx.policy.manual {
+        return ctx.no_action(format!(
+            "new {noun} {uid} from {organizer} not added: it was sent by {}, who is neither the organizer {organizer} nor its SENT-BY (a forwarded invitation; it can be added by hand)",
+            if ctx.sender.is_empty() { "an unknown sender" } else { ctx.sender.as_str() }
+        ));
+    }
+    for comp in &mut msg.comps {
+        user_has_not_answered(comp, &ctx.user);
+    }
+    let via = if forwarded {
         format!(" (sent by {})", ctx.sender)
+    } else {
+        String::new()
     };
     ctx.added(format!("new {noun} {uid} from {organizer}{via}"), &msg)
+}
+
+/// Every instance `msg` names exists in `existing`'s object.
+fn instances_exist(ctx: &Ctx<'_>, msg: &Object, mut existing: Existing<'_>) -> Result<(), String> {
+    msg.comps
+        .iter()
+        .try_for_each(|comp| existing.check(ctx, comp))
 }
 
 /// ADD (RFC 5546 section 3.2.4): each component is a new instance; it becomes an RDATE of

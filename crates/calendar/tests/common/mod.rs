@@ -93,7 +93,7 @@ pub fn alice_facts() -> Facts {
 
 pub fn policy() -> Policy {
     Policy {
-        now: 1_767_225_600,
+        now: NOW,
         ..Policy::default()
     }
 }
@@ -123,3 +123,6 @@ pub fn partstat_of(s: &EventSummary, who: &str) -> Option<String> {
         .find(|(a, _)| a == who)
         .map(|(_, p)| p.clone())
 }
+
+/// The clock every test passes in: 2026-01-01T00:00:00Z.
+pub const NOW: i64 = 1_767_225_600;
