@@ -5,24 +5,53 @@
 //! without being held whole. Received line endings are kept exactly as the client sent them
 //! (CRLF or bare LF): the message handed on is the message received. Sent data is put in
 //! wire form, with every line ending CRLF, as RFC 5321 requires of a client.
+//!
+//! Only `<CRLF>.<CRLF>` ends the data (RFC 5321 section 4.1.1.4). A "." line with a bare LF
+//! on either side (`<LF>.<LF>`, `<LF>.<CRLF>`, `<CRLF>.<LF>`) is message content and is kept
+//! as received: reading it as the end would let text inside one message be taken as the next
+//! transaction's commands (SMTP smuggling, CVE-2023-51764), and treating it as content keeps
+//! the message whole exactly as the MTA in front of us accepted it, so nothing is refused that
+//! the MTA delivered in good faith. A client that ends its data with a bare-LF "." waits until
+//! the idle timeout; [`DataDecoder::bare_dot_lines`] lets the connection say why.
 
-/// Decodes DATA content: un-stuffs dots and stops at the "." line. A line ends at LF, with
-/// or without CR before it, so clients that send bare LF are understood.
-#[derive(Debug, Default)]
+/// Decodes DATA content: un-stuffs dots and stops at the `<CRLF>.<CRLF>` line. Lines end at
+/// LF, with or without CR before it, so a leading dot is removed after a bare LF too.
+#[derive(Debug)]
 pub struct DataDecoder {
     state: DecodeState,
+    /// In [`DecodeState::InLine`]: the byte before the next one read was CR.
+    after_cr: bool,
+    bare_dot_lines: usize,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DecodeState {
-    #[default]
-    LineStart,
+    /// At the start of a line; `crlf` when the previous line ended in CRLF (or this is the
+    /// first line of the data).
+    LineStart {
+        crlf: bool,
+    },
     InLine,
-    /// A "." opened the line; it is dropped whatever follows.
-    Dot,
-    /// ".\r" opened the line: the end if LF follows.
-    DotCr,
+    /// A "." opened the line; it is dropped unless the line turns out to be "." alone
+    /// without CRLF on both sides.
+    Dot {
+        crlf: bool,
+    },
+    /// ".\r" opened the line: the end if LF follows and the line before ended in CRLF.
+    DotCr {
+        crlf: bool,
+    },
     Finished,
+}
+
+impl Default for DataDecoder {
+    fn default() -> Self {
+        DataDecoder {
+            state: DecodeState::LineStart { crlf: true },
+            after_cr: false,
+            bare_dot_lines: 0,
+        }
+    }
 }
 
 /// How far one call to [`DataDecoder::decode`] got.
@@ -39,6 +68,11 @@ impl DataDecoder {
         Self::default()
     }
 
+    /// "." lines kept as content because a bare LF was next to them.
+    pub fn bare_dot_lines(&self) -> usize {
+        self.bare_dot_lines
+    }
+
     /// Feeds received bytes; message bytes go to `sink` in order, in as few calls as the
     /// dots allow (usually one per chunk).
     pub fn decode(&mut self, input: &[u8], mut sink: impl FnMut(&[u8])) -> Decoded {
@@ -50,47 +84,65 @@ impl DataDecoder {
                 DecodeState::Finished => break,
                 DecodeState::InLine => match input[at..].iter().position(|&b| b == b'\n') {
                     Some(i) => {
+                        let crlf = if i > 0 {
+                            input[at + i - 1] == b'\r'
+                        } else {
+                            self.after_cr
+                        };
                         at += i + 1;
-                        self.state = DecodeState::LineStart;
+                        self.state = DecodeState::LineStart { crlf };
                     }
-                    None => at = input.len(),
+                    None => {
+                        self.after_cr = input.last() == Some(&b'\r');
+                        at = input.len();
+                    }
                 },
-                DecodeState::LineStart => {
+                DecodeState::LineStart { crlf } => {
                     if input[at] == b'.' {
                         sink_nonempty(&mut sink, &input[run..at]);
                         at += 1;
                         run = at;
-                        self.state = DecodeState::Dot;
+                        self.state = DecodeState::Dot { crlf };
                     } else {
+                        self.after_cr = false;
                         self.state = DecodeState::InLine;
                     }
                 }
-                DecodeState::Dot => match input[at] {
+                DecodeState::Dot { crlf } => match input[at] {
                     b'\n' => {
-                        at += 1;
-                        self.state = DecodeState::Finished;
-                        return Decoded {
-                            consumed: at,
-                            finished: true,
-                        };
+                        // "." then a bare LF: content, kept whole.
+                        self.bare_dot_lines += 1;
+                        sink(b".");
+                        self.after_cr = false;
+                        self.state = DecodeState::InLine;
                     }
                     b'\r' => {
                         at += 1;
                         run = at;
-                        self.state = DecodeState::DotCr;
+                        self.state = DecodeState::DotCr { crlf };
                     }
-                    _ => self.state = DecodeState::InLine,
+                    _ => {
+                        self.after_cr = false;
+                        self.state = DecodeState::InLine;
+                    }
                 },
-                DecodeState::DotCr => {
+                DecodeState::DotCr { crlf } => {
                     if input[at] == b'\n' {
-                        self.state = DecodeState::Finished;
-                        return Decoded {
-                            consumed: at + 1,
-                            finished: true,
-                        };
+                        if crlf {
+                            self.state = DecodeState::Finished;
+                            return Decoded {
+                                consumed: at + 1,
+                                finished: true,
+                            };
+                        }
+                        // "<LF>.<CRLF>": content, kept whole.
+                        self.bare_dot_lines += 1;
+                        sink(b".\r");
+                    } else {
+                        // ".\r" then more text: an ordinary stuffed line; the held CR is data.
+                        sink(b"\r");
                     }
-                    // ".\r" then more text: an ordinary stuffed line; the held CR is data.
-                    sink(b"\r");
+                    self.after_cr = true;
                     self.state = DecodeState::InLine;
                 }
             }
@@ -204,10 +256,9 @@ mod tests {
         let cases: &[(&str, &str, usize, bool)] = &[
             ("a\r\n.\r\n", "a\r\n", 6, true),
             (".\r\n", "", 3, true),
-            (".\n", "", 2, true),
             ("..foo\r\n.\r\n", ".foo\r\n", 10, true),
             ("...\r\n.\r\n", "..\r\n", 8, true),
-            ("a\n..b\n.\n", "a\n.b\n", 8, true),
+            ("a\n..b\r\n.\r\n", "a\n.b\r\n", 10, true),
             (".x\r\n.\r\n", "x\r\n", 7, true),
             (".\rx\r\n.\r\n", "\rx\r\n", 8, true),
             ("a.\r\nb\r\n.\r\n", "a.\r\nb\r\n", 10, true),
@@ -217,6 +268,19 @@ mod tests {
             ("a\r\n.\r", "a\r\n", 5, false),
             ("no end\r\n", "no end\r\n", 8, false),
             ("bare\rcr\r\n.\r\n", "bare\rcr\r\n", 12, true),
+            ("a\r.\r\nb\r\n.\r\n", "a\r.\r\nb\r\n", 11, true),
+            // Only <CRLF>.<CRLF> ends the data: a "." line next to a bare LF is content.
+            (".\n", ".\n", 2, false),
+            ("a\n.\n", "a\n.\n", 4, false),
+            ("a\n.\r\n", "a\n.\r\n", 5, false),
+            ("a\r\n.\n", "a\r\n.\n", 5, false),
+            ("\n.\r\n", "\n.\r\n", 4, false),
+            ("a\n.\nQUIT\r\n.\r\n", "a\n.\nQUIT\r\n", 13, true),
+            ("a\r\n.\nMAIL\r\n.\r\n", "a\r\n.\nMAIL\r\n", 14, true),
+            ("a\n.\r\nRCPT\r\n.\r\n", "a\n.\r\nRCPT\r\n", 14, true),
+            ("a\n.\n..x\r\n.\r\n", "a\n.\n.x\r\n", 12, true),
+            ("a\n.\r\n.\r\n", "a\n.\r\n", 8, true),
+            ("a\n.\n\r\n.\r\n", "a\n.\n\r\n", 9, true),
         ];
         for &(input, message, consumed, finished) in cases {
             for step in 1..=input.len() {
@@ -229,6 +293,21 @@ mod tests {
                     String::from_utf8_lossy(&got.0)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn bare_lf_dot_lines_are_counted() {
+        // (wire input, "." lines kept as content)
+        let cases: &[(&str, usize)] = &[
+            ("a\r\n.\r\n", 0),
+            ("a\n.\nb\n.\r\nc\r\n.\nd\r\n.\r\n", 3),
+            ("..\r\n.\r\n", 0),
+        ];
+        for &(input, expected) in cases {
+            let mut decoder = DataDecoder::new();
+            decoder.decode(input.as_bytes(), |_| {});
+            assert_eq!(decoder.bare_dot_lines(), expected, "input {input:?}");
         }
     }
 
