@@ -8,9 +8,12 @@
 
 pub mod data;
 pub mod protocol;
+pub mod queue_id;
 pub mod server;
 pub mod session;
 pub mod spool;
+
+pub use queue_id::QueueId;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,6 +62,9 @@ impl Reply {
 
 /// A finished mail transaction handed to the host after the final dot (or last BDAT).
 pub struct Transaction<'a> {
+    /// The message's name, given at the end of DATA and already in every reply the
+    /// recipients get; log lines during [`Backend::deliver`] carry it in their span.
+    pub queue_id: QueueId,
     pub peer: SocketAddr,
     pub helo: &'a str,
     pub mail_from: &'a str,

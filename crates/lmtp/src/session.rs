@@ -3,7 +3,7 @@
 //! every rule here is tested without sockets.
 
 use crate::protocol::{self, Body, Command};
-use crate::{RcptCheck, Recipient, Reply};
+use crate::{QueueId, RcptCheck, Recipient, Reply};
 
 /// After this many rejected commands in a row the client is not talking LMTP: hang up.
 const MAX_CONSECUTIVE_ERRORS: usize = 20;
@@ -348,6 +348,36 @@ pub fn same_reply_for(recipients: &[Recipient], reply: &Reply) -> Vec<Reply> {
         .collect()
 }
 
+/// Why a received message is refused before it reaches the backend, if it is. A message
+/// with nothing but line endings (`BDAT 0 LAST`, or DATA ended at once) has no header
+/// fields, not even the From and Date RFC 5322 requires, and storing it helps no one.
+pub fn refusal(message: &[u8]) -> Option<Reply> {
+    message.iter().all(u8::is_ascii_whitespace).then(|| {
+        Reply::new(
+            554,
+            (5, 6, 0),
+            "empty message refused: no header fields and no body",
+        )
+    })
+}
+
+/// Names the message in each of its replies, so the MTA's log line for a recipient leads
+/// to ours: `queued as ID` after a success (the words Postfix uses), `queue id ID` otherwise.
+pub fn with_queue_id(replies: Vec<Reply>, queue_id: QueueId) -> Vec<Reply> {
+    replies
+        .into_iter()
+        .map(|mut reply| {
+            let words = if reply.is_success() {
+                "queued as"
+            } else {
+                "queue id"
+            };
+            reply.text = format!("{} ({words} {queue_id})", reply.text);
+            reply
+        })
+        .collect()
+}
+
 fn is_final(reply: &Reply) -> bool {
     matches!(reply.code, 200..=299 | 400..=599)
         && (reply.status.0 == 0 || u16::from(reply.status.0) == reply.code / 100)
@@ -554,6 +584,47 @@ mod tests {
         lines.push("NOOP\r\n");
         lines.push("BOGUS\r\n");
         assert_eq!(run(&mut s, &lines).last(), Some(&500));
+    }
+
+    #[test]
+    fn empty_messages_are_refused() {
+        // (message, refused)
+        let cases: &[(&[u8], bool)] = &[
+            (b"", true),
+            (b"\r\n", true),
+            (b"\n\n \t\r\n", true),
+            (b"Subject: x\r\n\r\n", false),
+            (b"\r\nbody only\r\n", false),
+        ];
+        for &(message, refused) in cases {
+            let got = refusal(message);
+            assert_eq!(
+                got.as_ref().map(|r| (r.code, r.status)),
+                refused.then_some((554, (5, 6, 0))),
+                "message {:?}",
+                String::from_utf8_lossy(message)
+            );
+        }
+    }
+
+    #[test]
+    fn replies_name_the_queue_id() {
+        let id = QueueId::generate();
+        let replies = with_queue_id(
+            vec![
+                Reply::new(250, (2, 0, 0), "<a@x> delivered"),
+                Reply::new(451, (4, 3, 0), "<b@x> try again later"),
+            ],
+            id,
+        );
+        let texts: Vec<&str> = replies.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                format!("<a@x> delivered (queued as {id})"),
+                format!("<b@x> try again later (queue id {id})"),
+            ]
+        );
     }
 
     #[test]

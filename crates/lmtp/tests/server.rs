@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 /// What the backend was handed for one transaction.
 #[derive(Debug, Clone)]
 struct Delivered {
+    queue_id: String,
     mail_from: String,
     recipients: Vec<String>,
     len: usize,
@@ -82,6 +83,7 @@ impl Backend for TestBackend {
             panic!("delivery bug for {}", txn.mail_from);
         }
         self.delivered.lock().unwrap().push(Delivered {
+            queue_id: txn.queue_id.to_string(),
             mail_from: txn.mail_from.into(),
             recipients: txn.recipients.iter().map(|r| r.address.clone()).collect(),
             len: txn.message.len(),
@@ -203,6 +205,24 @@ impl Client {
         }
     }
 
+    /// The reply to one recipient after a message, with the queue id that every such reply
+    /// ends in taken off: (reply, queue id).
+    async fn outcome_with_id(&mut self) -> (String, String) {
+        let reply = self.reply().await;
+        let text = reply.trim_end_matches("\r\n");
+        let split = ["queued as", "queue id"].iter().find_map(|words| {
+            let (rest, id) = text
+                .strip_suffix(')')?
+                .rsplit_once(&format!(" ({words} "))?;
+            Some((format!("{rest}\r\n"), id.to_string()))
+        });
+        split.unwrap_or_else(|| panic!("no queue id in {reply:?}"))
+    }
+
+    async fn outcome(&mut self) -> String {
+        self.outcome_with_id().await.0
+    }
+
     /// Sends `lines` and returns the start ("code status") of the reply to each.
     async fn commands(&mut self, lines: &[&str]) -> Vec<String> {
         let mut out = Vec::new();
@@ -269,13 +289,13 @@ async fn pipelined_commands_get_replies_in_order() {
     client
         .send(b"Subject: one\r\n\r\nhi\r\n.\r\nMAIL FROM:<s@x>\r\nRCPT TO:<bob@x>\r\nDATA\r\n")
         .await;
-    assert_eq!(client.reply().await, "250 2.0.0 <alice@x> delivered\r\n");
-    assert_eq!(client.reply().await, "250 2.0.0 <bob@x> delivered\r\n");
+    assert_eq!(client.outcome().await, "250 2.0.0 <alice@x> delivered\r\n");
+    assert_eq!(client.outcome().await, "250 2.0.0 <bob@x> delivered\r\n");
     assert!(client.reply().await.starts_with("250 2.1.0"));
     assert!(client.reply().await.starts_with("250 2.1.5"));
     assert!(client.reply().await.starts_with("354 "));
     client.send(b"Subject: two\r\n\r\n.\r\nQUIT\r\n").await;
-    assert_eq!(client.reply().await, "250 2.0.0 <bob@x> delivered\r\n");
+    assert_eq!(client.outcome().await, "250 2.0.0 <bob@x> delivered\r\n");
     assert!(client.reply().await.starts_with("221 "));
     client.expect_closed().await;
     assert_eq!(
@@ -318,9 +338,12 @@ async fn recipients_are_checked_and_answered_one_each_after_data() {
         ]
     );
     client.send(b"x\r\n.\r\n").await;
-    assert_eq!(client.reply().await, "250 2.0.0 <alice@x> delivered\r\n");
-    assert_eq!(client.reply().await, "552 5.2.2 <full@x> mailbox full\r\n");
-    assert_eq!(client.reply().await, "250 2.0.0 <bob@x> delivered\r\n");
+    assert_eq!(client.outcome().await, "250 2.0.0 <alice@x> delivered\r\n");
+    assert_eq!(
+        client.outcome().await,
+        "552 5.2.2 <full@x> mailbox full\r\n"
+    );
+    assert_eq!(client.outcome().await, "250 2.0.0 <bob@x> delivered\r\n");
     assert_eq!(client.commands(&["NOOP"]).await, ["250 2.0.0"]);
     assert_eq!(
         server.delivered()[0].recipients,
@@ -356,7 +379,7 @@ async fn oversize_messages_are_read_to_the_end_and_refused_per_recipient() {
     client.send(b".\r\nNOOP\r\n").await;
     for rcpt in ["a@x", "b@x"] {
         assert_eq!(
-            client.reply().await,
+            client.outcome().await,
             format!("552 5.3.4 <{rcpt}> message exceeds the size limit of 1000 bytes\r\n")
         );
     }
@@ -372,14 +395,158 @@ async fn dots_are_unstuffed_and_bare_lf_is_kept() {
     client
         .commands(&["LHLO c", "MAIL FROM:<s@x>", "RCPT TO:<alice@x>", "DATA"])
         .await;
+    // Lines ending in a bare LF, a "." line among them, and the one end: <CRLF>.<CRLF>.
     client
-        .send(b"Subject: dots\n\n..hidden\n.\r.x\nlast\n.\n")
+        .send(b"Subject: dots\n\n..hidden\n.\r.x\nmiddle\n.\nlast\r\n.\r\n")
         .await;
-    assert!(client.reply().await.starts_with("250 2.0.0"));
+    assert!(client.outcome().await.starts_with("250 2.0.0"));
     assert_eq!(
         server.inbox("alice"),
-        [b"Subject: dots\n\n.hidden\n\r.x\nlast\n".to_vec()]
+        [b"Subject: dots\n\n.hidden\n\r.x\nmiddle\n.\nlast\r\n".to_vec()]
     );
+}
+
+/// SMTP smuggling (CVE-2023-51764): a "." line next to a bare LF inside bob's message must
+/// not end it, or the text after it runs as a second transaction, here one to carol.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_lf_dot_line_does_not_end_the_message() {
+    // (the would-be end of data the attacker uses, line ending of the smuggled commands)
+    let cases = [
+        ("\n.\n", "\n"),
+        ("\n.\r\n", "\r\n"),
+        ("\r\n.\n", "\r\n"),
+        ("\r.\r\n", "\r\n"),
+        ("\n.\n", "\r\n"),
+    ];
+    for (fake_end, eol) in cases {
+        let server = Server::start(|_| {}).await;
+        let mut client = server.client().await;
+        client
+            .commands(&["LHLO c", "MAIL FROM:<s@x>", "RCPT TO:<bob@x>", "DATA"])
+            .await;
+        let smuggled = [
+            "MAIL FROM:<boss@x>",
+            "RCPT TO:<carol@x>",
+            "DATA",
+            "Subject: pay",
+            "",
+        ]
+        .map(|line| format!("{line}{eol}"))
+        .concat();
+        // The real end of data also ends the smuggled message on a server that fell for it.
+        let message = format!("Subject: hi\r\n\r\nhello{fake_end}{smuggled}send it\r\n");
+        client
+            .send(format!("{message}.\r\nQUIT\r\n").as_bytes())
+            .await;
+        let reply = client.outcome().await;
+        let after = client.reply().await;
+        let case = format!("fake end {fake_end:?}, commands ending {eol:?}");
+        assert!(reply.starts_with("250 2.0.0 <bob@x>"), "{case}: {reply}");
+        assert!(
+            after.starts_with("221 "),
+            "{case}: expected QUIT's reply, got {after}"
+        );
+        client.expect_closed().await;
+        assert_eq!(server.inbox("carol").len(), 0, "{case}: carol got mail");
+        let bob = server.inbox("bob");
+        assert_eq!(bob.len(), 1, "{case}: bob's copies");
+        assert_eq!(
+            String::from_utf8_lossy(&bob[0]),
+            message,
+            "{case}: bob's message must hold the smuggled text"
+        );
+        let delivered = server.delivered();
+        assert_eq!(delivered.len(), 1, "{case}: {delivered:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_messages_are_refused() {
+    // (what follows the recipients, the reply the next command gets)
+    let cases: &[(&[u8], &str)] = &[
+        (b"DATA\r\n.\r\n", "354 "),
+        (b"DATA\r\n\r\n.\r\n", "354 "),
+        (b"BDAT 0 LAST\r\n", ""),
+        (b"BDAT 0\r\nBDAT 2 LAST\r\n\r\n", "250 2.0.0 0 octets"),
+    ];
+    for &(wire, first) in cases {
+        let server = Server::start(|_| {}).await;
+        let mut client = server.client().await;
+        client
+            .commands(&[
+                "LHLO c",
+                "MAIL FROM:<s@x>",
+                "RCPT TO:<alice@x>",
+                "RCPT TO:<bob@x>",
+            ])
+            .await;
+        let case = String::from_utf8_lossy(wire);
+        client.send(wire).await;
+        if !first.is_empty() {
+            let reply = client.reply().await;
+            assert!(reply.starts_with(first), "{case:?}: {reply}");
+        }
+        for rcpt in ["alice@x", "bob@x"] {
+            let reply = client.outcome().await;
+            assert_eq!(
+                reply,
+                format!(
+                    "554 5.6.0 <{rcpt}> empty message refused: no header fields and no body\r\n"
+                ),
+                "{case:?}"
+            );
+        }
+        assert!(server.delivered().is_empty(), "{case:?}");
+        assert!(server.inbox("alice").is_empty(), "{case:?}");
+        // The session goes on.
+        let codes = client
+            .commands(&["MAIL FROM:<s@x>", "RCPT TO:<alice@x>", "DATA"])
+            .await;
+        assert_eq!(codes, ["250 2.1.0", "250 2.1.5", "354 send "], "{case:?}");
+        client.send(b"Subject: x\r\n\r\n.\r\n").await;
+        assert!(client.outcome().await.starts_with("250 2.0.0"), "{case:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reply_after_a_message_names_its_queue_id() {
+    let server = Server::start(|_| {}).await;
+    let mut client = server.client().await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        client
+            .commands(&[
+                "LHLO c",
+                "MAIL FROM:<s@x>",
+                "RCPT TO:<alice@x>",
+                "RCPT TO:<full@x>",
+                "DATA",
+            ])
+            .await;
+        client.send(b"Subject: x\r\n\r\n.\r\n").await;
+        let (ok, id) = client.outcome_with_id().await;
+        let raw = format!("{} (queued as {id})\r\n", ok.trim_end());
+        assert_eq!(ok, "250 2.0.0 <alice@x> delivered\r\n", "{raw}");
+        let (full, full_id) = client.outcome_with_id().await;
+        assert_eq!(full, "552 5.2.2 <full@x> mailbox full\r\n");
+        assert_eq!(
+            full_id, id,
+            "one id per message, in every recipient's reply"
+        );
+        ids.push(id);
+    }
+    let delivered: Vec<String> = server.delivered().into_iter().map(|d| d.queue_id).collect();
+    assert_eq!(delivered, ids, "the backend gets the id the client is told");
+    assert!(ids[0] < ids[1], "ids are time-ordered: {ids:?}");
+    for id in &ids {
+        assert!(
+            id.len() <= 20
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+            "a short base32 id: {id:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -601,8 +768,11 @@ async fn bdat_chunks_are_taken_verbatim() {
         client.reply().await,
         format!("250 2.0.0 {} octets received\r\n", first.len())
     );
-    assert_eq!(client.reply().await, "250 2.0.0 <alice@x> delivered\r\n");
-    assert_eq!(client.reply().await, "552 5.2.2 <full@x> mailbox full\r\n");
+    assert_eq!(client.outcome().await, "250 2.0.0 <alice@x> delivered\r\n");
+    assert_eq!(
+        client.outcome().await,
+        "552 5.2.2 <full@x> mailbox full\r\n"
+    );
     assert!(client.reply().await.starts_with("250 2.0.0 ok"));
     assert_eq!(server.inbox("alice"), [[&first[..], &last[..]].concat()]);
 }

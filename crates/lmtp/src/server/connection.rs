@@ -5,13 +5,13 @@ use super::ServerConfig;
 use super::input::{Closed, Io, Line};
 use crate::data::DataDecoder;
 use crate::session::{self, Session, SessionConfig, Step};
-use crate::spool::{SpoolConfig, SpoolError, SpoolWriter};
-use crate::{Backend, Reply, Transaction};
+use crate::spool::{SpoolConfig, SpoolError, SpoolWriter, Spooled};
+use crate::{Backend, QueueId, Reply, Transaction};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tracing::{debug, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 /// What all connections share.
 pub struct Shared {
@@ -174,7 +174,17 @@ impl<B: Backend> Connection<'_, B> {
         let mut spool = SpoolWriter::new(&self.shared.spool);
         loop {
             // A client that vanishes mid-message drops the spool file with `spool`.
-            self.io.fill(None).await?;
+            if let Err(closed) = self.io.fill(None).await {
+                if matches!(closed, Closed::Idle) && decoder.bare_dot_lines() > 0 {
+                    warn!(
+                        peer = %self.peer,
+                        "client went idle in DATA after {} \".\" line(s) next to a bare LF: only \
+                         <CRLF>.<CRLF> ends DATA (RFC 5321 section 4.1.1.4), fix the client",
+                        decoder.bare_dot_lines()
+                    );
+                }
+                return Err(closed);
+            }
             let decoded = decoder.decode(self.io.buffer(), |bytes| spool.write(bytes));
             self.io.consume(decoded.consumed);
             if decoded.finished {
@@ -184,37 +194,63 @@ impl<B: Backend> Connection<'_, B> {
         self.finish_message(spool).await
     }
 
-    /// Delivers the received message, or says why not, with one reply per recipient.
+    /// Names the received message, delivers it or says why not, and sends one reply per
+    /// recipient, each with the queue id.
     async fn finish_message(&mut self, spool: SpoolWriter<'_>) -> Result<(), Closed> {
         let Some(envelope) = self.session.take_envelope() else {
             return Ok(());
         };
-        let replies = match spool.finish() {
-            Ok(message) => self.deliver(envelope, message).await,
-            Err(SpoolError::TooLarge { limit }) => session::same_reply_for(
-                &envelope.recipients,
-                &Reply::new(
-                    552,
-                    (5, 3, 4),
-                    format!("message exceeds the size limit of {limit} bytes"),
-                ),
-            ),
-            Err(e) => {
-                warn!(peer = %self.peer, "cannot receive message: {e}");
-                session::same_reply_for(
-                    &envelope.recipients,
-                    &Reply::new(
-                        451,
-                        (4, 3, 0),
-                        "cannot spool the message here, try again later",
-                    ),
-                )
-            }
-        };
-        for reply in &replies {
+        let queue_id = QueueId::generate();
+        let span = info_span!("message", queue_id = %queue_id);
+        let replies = self
+            .accept(envelope, spool, queue_id)
+            .instrument(span)
+            .await;
+        for reply in &session::with_queue_id(replies, queue_id) {
             self.io.reply(reply).await?;
         }
         Ok(())
+    }
+
+    async fn accept(
+        &self,
+        envelope: session::Envelope,
+        spool: SpoolWriter<'_>,
+        queue_id: QueueId,
+    ) -> Vec<Reply> {
+        let size = spool.size();
+        info!(
+            peer = %self.peer,
+            helo = self.session.helo(),
+            from = envelope.mail_from,
+            size,
+            recipients = envelope.recipients.len(),
+            "message received"
+        );
+        let refusal = match spool.finish() {
+            Ok(message) => match session::refusal(message.as_bytes()) {
+                None => return self.deliver(envelope, message, queue_id).await,
+                Some(reply) => reply,
+            },
+            Err(SpoolError::TooLarge { limit }) => Reply::new(
+                552,
+                (5, 3, 4),
+                format!("message exceeds the size limit of {limit} bytes"),
+            ),
+            Err(e) => {
+                warn!(peer = %self.peer, "cannot receive message: {e}");
+                Reply::new(
+                    451,
+                    (4, 3, 0),
+                    "cannot spool the message here, try again later",
+                )
+            }
+        };
+        info!(
+            code = refusal.code,
+            "message not delivered: {}", refusal.text
+        );
+        session::same_reply_for(&envelope.recipients, &refusal)
     }
 
     /// Runs the backend's delivery in its own task, so that a panic in it costs this
@@ -222,22 +258,27 @@ impl<B: Backend> Connection<'_, B> {
     async fn deliver(
         &self,
         envelope: session::Envelope,
-        message: crate::spool::Spooled,
+        message: Spooled,
+        queue_id: QueueId,
     ) -> Vec<Reply> {
         let recipients = envelope.recipients.clone();
         let backend = Arc::clone(self.backend);
         let helo = self.session.helo().to_owned();
         let peer = self.peer;
-        let delivery = tokio::spawn(async move {
-            let txn = Transaction {
-                peer,
-                helo: &helo,
-                mail_from: &envelope.mail_from,
-                recipients: &envelope.recipients,
-                message: message.as_bytes(),
-            };
-            backend.deliver(txn).await
-        });
+        let delivery = tokio::spawn(
+            async move {
+                let txn = Transaction {
+                    queue_id,
+                    peer,
+                    helo: &helo,
+                    mail_from: &envelope.mail_from,
+                    recipients: &envelope.recipients,
+                    message: message.as_bytes(),
+                };
+                backend.deliver(txn).await
+            }
+            .in_current_span(),
+        );
         match delivery.await {
             Ok(replies) => session::replies_for(&recipients, replies),
             Err(e) => {
