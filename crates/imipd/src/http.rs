@@ -65,8 +65,13 @@ async fn health(store: Arc<dyn Store>) -> Response<Body> {
         Ok(Ok(c)) => json(
             StatusCode::OK,
             format!(
-                "{{\"status\":\"ok\",\"jobs_queued\":{},\"jobs_running\":{},\"jobs_dead\":{},\"mail_queued\":{},\"mail_dead\":{}}}\n",
-                c.jobs_queued, c.jobs_running, c.jobs_dead, c.mail_queued, c.mail_dead
+                "{{\"status\":\"ok\",\"jobs_queued\":{},\"jobs_running\":{},\"jobs_dead\":{},\"mail_queued\":{},\"mail_dead\":{},\"log_lines_lost\":{}}}\n",
+                c.jobs_queued,
+                c.jobs_running,
+                c.jobs_dead,
+                c.mail_queued,
+                c.mail_dead,
+                crate::logging::lines_lost()
             ),
         ),
         Ok(Err(e)) => json(
