@@ -10,16 +10,29 @@ mod logging;
 mod serve;
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A command whose output goes into `head` ends quietly, by SIGPIPE, as any Unix tool
+    // does, instead of panicking in `println!`. `imipd serve` ignores the signal again.
+    set_sigpipe(libc::SIG_DFL);
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("imipd: {e:#}");
+            let _ = writeln!(std::io::stderr(), "imipd: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Sets what SIGPIPE does: `libc::SIG_DFL` (end the process) or `libc::SIG_IGN` (a write
+/// to a closed pipe or socket fails with EPIPE).
+pub fn set_sigpipe(action: libc::sighandler_t) {
+    // SAFETY: signal(2) with SIG_DFL or SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, action);
     }
 }
 

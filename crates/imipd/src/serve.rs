@@ -20,6 +20,8 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 pub fn run(config: Config) -> Result<ExitCode> {
+    // A client or the log reader hanging up must cost a write, never the process.
+    crate::set_sigpipe(libc::SIG_IGN);
     crate::logging::init(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
