@@ -1,8 +1,19 @@
 //! The HTTP listener: health for monitoring, and the push stream that tells a signed-in
 //! user's open pages when their calendars change. CalDAV and the web page plug in here.
+//!
+//! The listener must not let HTTP clients starve the rest of the server: at most
+//! `max_connections` at once (more are answered `503` and closed), a request's header must
+//! arrive within [`HEADER_READ_TIMEOUT`], a connection quiet in both directions for
+//! [`IDLE_TIMEOUT`] is closed, and accept errors (out of descriptors) back off up to a
+//! second instead of spinning. [`connection_cap`] keeps HTTP well below the descriptor
+//! limit, so LMTP can always accept.
 
+mod auth;
+mod idle;
+mod login_limits;
 mod push;
 
+use auth::Authenticator;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -10,50 +21,156 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use imipd_store::Store;
 use imipd_worker::CalendarChanged;
+use login_limits::MemoryLimits;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
-use tokio::sync::broadcast;
-use tracing::debug;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, broadcast};
+use tracing::{debug, info, warn};
 
 pub type Body = BoxBody<Bytes, Infallible>;
+
+/// A request's header section must be in within this time of the connection being ready
+/// for it (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection with no traffic either way for this long is closed. The push stream sends
+/// a keepalive comment more often.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 struct Shared {
     store: Arc<dyn Store>,
     events: broadcast::Sender<CalendarChanged>,
+    auth: Arc<Authenticator>,
+}
+
+/// The most HTTP connections at once, given the descriptor limit (`RLIMIT_NOFILE`) and
+/// LMTP's connection cap: each LMTP connection may hold a few descriptors (its socket, a
+/// spool file, a Maildir file, a downstream socket) and the process some more (database,
+/// logs, listeners); HTTP gets half of what is left, between 16 and 1,024.
+pub fn connection_cap(open_files: u64, lmtp_connections: usize) -> usize {
+    let room = open_files.saturating_sub(lmtp_reserve(lmtp_connections)) / 2;
+    usize::try_from(room).unwrap_or(usize::MAX).clamp(16, 1024)
+}
+
+/// Descriptors kept for LMTP and the rest of the process.
+pub fn lmtp_reserve(lmtp_connections: usize) -> u64 {
+    lmtp_connections as u64 * 3 + 128
 }
 
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn Store>,
     events: broadcast::Sender<CalendarChanged>,
+    max_connections: usize,
 ) {
-    let shared = Shared { store, events };
+    let auth = Authenticator::new(
+        store.clone(),
+        Arc::new(MemoryLimits::default()),
+        Authenticator::default_hash_checks(),
+    );
+    info!(
+        "http: at most {max_connections} connections, {} password check(s) at once",
+        auth.hash_checks()
+    );
+    let shared = Shared {
+        store,
+        events,
+        auth: Arc::new(auth),
+    };
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let mut backoff = AcceptBackoff::default();
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => {
+                if let Some(errors) = backoff.succeeded() {
+                    info!("http: accepting again after {errors} failed accept(s)");
+                }
+                accepted
+            }
+            Err(e) => {
+                let delay = backoff.failed();
+                if backoff.errors() == 1 {
+                    warn!(
+                        "http: cannot accept a connection: {e}; retrying with back-off (out of \
+                         descriptors? raise LimitNOFILE)"
+                    );
+                }
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            debug!(%peer, "http: connection refused, {max_connections} open");
+            refuse(&stream);
             continue;
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| route(req, shared.clone()));
+            let service = service_fn(move |req| route(req, shared.clone(), peer));
+            let io = TokioIo::new(idle::Idle::new(stream, IDLE_TIMEOUT));
             if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(io, service)
                 .await
             {
                 debug!(%peer, "http connection ended: {e}");
             }
+            drop(slot);
         });
     }
 }
 
-async fn route(req: Request<Incoming>, shared: Shared) -> Result<Response<Body>, Infallible> {
+/// Tells a client over the connection cap to come back, without waiting on it: the reply
+/// fits any socket buffer, and the descriptor is closed at once.
+fn refuse(stream: &TcpStream) {
+    let _ = stream.try_write(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n\
+          Connection: close\r\n\r\n",
+    );
+}
+
+/// Delays between failed accepts: 10 ms, doubling to 1 s while they keep failing.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    errors: u64,
+}
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn failed(&mut self) -> Duration {
+        self.errors += 1;
+        let doublings = u32::try_from(self.errors - 1).unwrap_or(u32::MAX).min(16);
+        (Self::FIRST * 2u32.pow(doublings)).min(Self::MAX)
+    }
+
+    fn errors(&self) -> u64 {
+        self.errors
+    }
+
+    /// Ends a run of failures; how many there were, if any.
+    fn succeeded(&mut self) -> Option<u64> {
+        let errors = std::mem::take(&mut self.errors);
+        (errors > 0).then_some(errors)
+    }
+}
+
+async fn route(
+    req: Request<Incoming>,
+    shared: Shared,
+    peer: SocketAddr,
+) -> Result<Response<Body>, Infallible> {
     let response = match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => health(shared.store).await,
-        (&Method::GET, "/events") => push::stream(&req, shared.store, &shared.events).await,
+        (&Method::GET, "/events") => push::stream(&req, peer, &shared.auth, &shared.events).await,
         _ => json(StatusCode::NOT_FOUND, "{\"error\":\"not found\"}\n".into()),
     };
     Ok(response)
@@ -96,4 +213,40 @@ pub fn json(status: StatusCode, body: String) -> Response<Body> {
         hyper::header::HeaderValue::from_static("application/json"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_stays_well_below_the_descriptor_limit() {
+        // (RLIMIT_NOFILE, LMTP connections, HTTP connections)
+        let cases = [
+            (1024, 256, 64),
+            (1024, 64, 352),
+            (4096, 256, 1024),
+            (524_288, 256, 1024),
+            (100, 256, 16),
+        ];
+        for (open_files, lmtp, expected) in cases {
+            assert_eq!(
+                connection_cap(open_files, lmtp),
+                expected,
+                "limit {open_files}, {lmtp} LMTP connections"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_errors_back_off_to_a_second() {
+        let mut backoff = AcceptBackoff::default();
+        let delays: Vec<u64> = (0..10)
+            .map(|_| backoff.failed().as_millis() as u64)
+            .collect();
+        assert_eq!(delays, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
+        assert_eq!(backoff.succeeded(), Some(10));
+        assert_eq!(backoff.succeeded(), None);
+        assert_eq!(backoff.failed(), Duration::from_millis(10));
+    }
 }

@@ -76,8 +76,22 @@ async fn serve_all(config: Config) -> Result<()> {
     if let Some(outbox) = start_outbox(&config, &store, &outbox_wake, &stopped, dkim)? {
         background.push(outbox);
     }
+    let open_files = raise_open_files_limit();
+    if open_files < crate::http::lmtp_reserve(config.lmtp.max_connections) {
+        warn!(
+            "only {open_files} file descriptors (RLIMIT_NOFILE) for lmtp.max_connections = {}: \
+             raise the limit (LimitNOFILE= in the systemd unit) or lower lmtp.max_connections",
+            config.lmtp.max_connections
+        );
+    }
+    let http_connections = crate::http::connection_cap(open_files, config.lmtp.max_connections);
     info!("http listening on {}", http.local_addr()?);
-    tokio::spawn(crate::http::serve(http, store.clone(), events.clone()));
+    tokio::spawn(crate::http::serve(
+        http,
+        store.clone(),
+        events.clone(),
+        http_connections,
+    ));
     let pipeline = Arc::new(Pipeline::new(
         config.delivery(),
         store,
@@ -137,6 +151,31 @@ fn release_dead_leases(store: &dyn Store, hostname: &str) {
             Err(e) => warn!("cannot release the leases of {holder}: {e}"),
         }
     }
+}
+
+/// Raises the soft descriptor limit to the hard one (systemd's default soft limit is 1,024,
+/// the hard one far higher); returns the limit now in force.
+fn raise_open_files_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write only the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    limit.rlim_cur
 }
 
 fn process_alive(pid: i32) -> bool {

@@ -61,10 +61,13 @@ fn get(addr: SocketAddr, path: &str) -> String {
     response
 }
 
+/// Opens what the server's stderr will be.
+type OpenStderr = fn() -> Stdio;
+
 #[test]
 fn a_failing_log_stream_never_stops_delivery() {
     // (case, what stderr is)
-    let cases: [(&str, fn() -> Stdio); 2] = [
+    let cases: [(&str, OpenStderr); 2] = [
         ("stderr a closed pipe", || {
             let (reader, writer) = std::io::pipe().unwrap();
             drop(reader);

@@ -1,18 +1,17 @@
 //! `GET /events`: a Server-Sent Events stream of the signed-in user's calendar changes, so
-//! an open page refreshes the moment the update stage writes. HTTP Basic authentication
-//! with the user's imipd password.
+//! an open page refreshes the moment the update stage writes. Signed in with HTTP Basic
+//! (see [`super::auth`]).
 
-use super::{Body, json};
-use base64::Engine;
+use super::Body;
+use super::auth::Authenticator;
 use bytes::Bytes;
 use futures_util::stream;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::{Request, Response, StatusCode, header};
-use imipd_store::{Store, verify_password};
+use hyper::{Request, Response, header};
 use imipd_worker::CalendarChanged;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -21,20 +20,15 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 
 pub async fn stream(
     req: &Request<Incoming>,
-    store: Arc<dyn Store>,
+    peer: SocketAddr,
+    auth: &Authenticator,
     events: &broadcast::Sender<CalendarChanged>,
 ) -> Response<Body> {
     // Subscribe before answering, so no change between the two is missed.
     let receiver = events.subscribe();
-    let Some((login, password)) = basic_credentials(req) else {
-        return unauthorized();
-    };
-    let user = tokio::task::spawn_blocking(move || check_login(&*store, &login, &password))
-        .await
-        .ok()
-        .flatten();
-    let Some(user) = user else {
-        return unauthorized();
+    let user = match auth.authenticate(req.headers(), peer.ip()).await {
+        Ok(user) => user,
+        Err(denied) => return denied.response(),
     };
     let first = Frame::data(Bytes::from(format!(
         ": changes to the calendars of {user}\n\n"
@@ -72,36 +66,4 @@ pub async fn stream(
         header::HeaderValue::from_static("no-cache"),
     );
     response
-}
-
-fn basic_credentials(req: &Request<Incoming>) -> Option<(String, String)> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (login, password) = text.split_once(':')?;
-    Some((login.to_string(), password.to_string()))
-}
-
-/// The canonical user name when the password matches.
-fn check_login(store: &dyn Store, login: &str, password: &str) -> Option<String> {
-    let user = store.resolve_address(login).ok()??;
-    let hash = store.password_hash(&user).ok()??;
-    verify_password(&hash, password).then_some(user)
-}
-
-fn unauthorized() -> Response<Body> {
-    let mut r = json(
-        StatusCode::UNAUTHORIZED,
-        "{\"error\":\"sign in with your imipd address and password (HTTP Basic)\"}\n".into(),
-    );
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Basic realm=\"imipd\", charset=\"UTF-8\""),
-    );
-    r
 }

@@ -1,0 +1,360 @@
+//! HTTP Basic sign-in with the user's imipd password, one check for every endpoint that
+//! needs a user (the push stream today; CalDAV and the web page use the same).
+//!
+//! A flood of wrong passwords must neither take the server down nor tell which addresses
+//! exist, so in this order:
+//! 1. an address or client (IP, or IPv6 /64) over its failure limit gets `429` with
+//!    `Retry-After`, without a hash check ([`LoginLimits`]);
+//! 2. at most [`Authenticator::hash_checks`] hashes are checked at once, on the blocking pool,
+//!    each in working memory that is allocated once and reused; a request that waits more
+//!    than [`HASH_QUEUE_WAIT`] for its turn gets `503`;
+//! 3. an unknown address, or a user without a password, is checked against a dummy hash,
+//!    so it costs what a wrong password costs.
+
+use super::login_limits::{LimitKey, LoginLimits};
+use super::{Body, json};
+use base64::Engine;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Response, StatusCode};
+use imipd_store::{HashMemory, Store, dummy_hash, verify_password_in};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tracing::{info, warn};
+
+/// Longest a sign-in waits for a free hash check.
+pub const HASH_QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    limits: Arc<dyn LoginLimits>,
+    checks: Semaphore,
+    hash_checks: usize,
+    /// Working memory of the checks not running now; at most `hash_checks` of them.
+    memory: Mutex<Vec<HashMemory>>,
+}
+
+/// Why a request is not signed in; [`Denied::response`] is what the client gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// No usable `Authorization: Basic` header.
+    NoCredentials,
+    /// Wrong address or password (the two are not told apart).
+    Wrong,
+    /// Too many failures for the address or the client.
+    Limited { retry_after: Duration },
+    /// Every hash check was busy for [`HASH_QUEUE_WAIT`].
+    Busy,
+    /// The store could not be read.
+    Unavailable,
+}
+
+impl Authenticator {
+    pub fn new(store: Arc<dyn Store>, limits: Arc<dyn LoginLimits>, hash_checks: usize) -> Self {
+        let hash_checks = hash_checks.max(1);
+        Authenticator {
+            store,
+            limits,
+            checks: Semaphore::new(hash_checks),
+            hash_checks,
+            memory: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Hash checks at once: half the CPUs, so mail delivery keeps the rest.
+    pub fn default_hash_checks() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+    }
+
+    pub fn hash_checks(&self) -> usize {
+        self.hash_checks
+    }
+
+    /// The canonical user name the request's credentials sign in as.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        client: IpAddr,
+    ) -> Result<String, Denied> {
+        let (login, password) = basic_credentials(headers).ok_or(Denied::NoCredentials)?;
+        let keys = [LimitKey::address(&login), LimitKey::client(client)];
+        let now = now_ms();
+        if let Some(retry_after) = keys
+            .iter()
+            .filter_map(|key| self.limits.retry_after(key, now))
+            .max()
+        {
+            return Err(Denied::Limited { retry_after });
+        }
+        let permit = tokio::time::timeout(HASH_QUEUE_WAIT, self.checks.acquire())
+            .await
+            .map_err(|_| Denied::Busy)?
+            .map_err(|_| Denied::Busy)?;
+        let mut memory = self.take_memory();
+        let store = self.store.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let result = check(&*store, &mut memory, &login, &password);
+            (result, memory)
+        })
+        .await;
+        drop(permit);
+        let (result, memory) = checked.map_err(|e| {
+            warn!("password check failed: {e}");
+            Denied::Unavailable
+        })?;
+        self.put_memory(memory);
+        match result {
+            Ok(Some(user)) => {
+                self.limits.forget(&keys[0]);
+                Ok(user)
+            }
+            Ok(None) => {
+                let now = now_ms();
+                for key in &keys {
+                    self.limits.failed(key, now);
+                }
+                info!(%client, login = %printable(&keys[0]), "sign-in failed: wrong address or password");
+                Err(Denied::Wrong)
+            }
+            Err(e) => {
+                warn!("cannot check a sign-in: {e}");
+                Err(Denied::Unavailable)
+            }
+        }
+    }
+
+    fn take_memory(&self) -> HashMemory {
+        self.lock_memory().pop().unwrap_or_default()
+    }
+
+    fn put_memory(&self, memory: HashMemory) {
+        let mut pool = self.lock_memory();
+        if pool.len() < self.hash_checks {
+            pool.push(memory);
+        }
+    }
+
+    fn lock_memory(&self) -> std::sync::MutexGuard<'_, Vec<HashMemory>> {
+        self.memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The hash a login is checked against: the user's, or the dummy when there is none.
+fn hash_for(store: &dyn Store, login: &str) -> imipd_store::Result<(Option<String>, String)> {
+    let Some(user) = store.resolve_address(login)? else {
+        return Ok((None, dummy_hash().to_string()));
+    };
+    Ok(match store.password_hash(&user)? {
+        Some(hash) => (Some(user), hash),
+        None => (None, dummy_hash().to_string()),
+    })
+}
+
+/// The user when the password matches; every path costs one hash check.
+fn check(
+    store: &dyn Store,
+    memory: &mut HashMemory,
+    login: &str,
+    password: &str,
+) -> imipd_store::Result<Option<String>> {
+    let (user, hash) = hash_for(store, login)?;
+    let matches = verify_password_in(memory, &hash, password);
+    Ok(user.filter(|_| matches))
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (login, password) = text.split_once(':')?;
+    Some((login.to_string(), password.to_string()))
+}
+
+/// The login for a log line: an attacker's choice, so control characters and length are cut.
+fn printable(key: &LimitKey) -> String {
+    match key {
+        LimitKey::Address(login) => login
+            .chars()
+            .take(100)
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect(),
+        LimitKey::Client(ip) => ip.to_string(),
+    }
+}
+
+impl Denied {
+    pub fn response(&self) -> Response<Body> {
+        match self {
+            Denied::NoCredentials | Denied::Wrong => {
+                let mut r = json(
+                    StatusCode::UNAUTHORIZED,
+                    "{\"error\":\"sign in with your imipd address and password (HTTP Basic)\"}\n"
+                        .into(),
+                );
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"imipd\", charset=\"UTF-8\""),
+                );
+                r
+            }
+            Denied::Limited { retry_after } => {
+                let secs = retry_after.as_secs_f64().ceil() as u64;
+                with_retry_after(
+                    json(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        format!(
+                            "{{\"error\":\"too many failed sign-ins, try again in {secs} s\"}}\n"
+                        ),
+                    ),
+                    secs,
+                )
+            }
+            Denied::Busy => with_retry_after(
+                json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "{\"error\":\"too many sign-ins at once, try again\"}\n".into(),
+                ),
+                1,
+            ),
+            Denied::Unavailable => json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{\"error\":\"cannot check sign-ins now, try again later\"}\n".into(),
+            ),
+        }
+    }
+}
+
+fn with_retry_after(mut response: Response<Body>, secs: u64) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::login_limits::MemoryLimits;
+    use imipd_store::{SqliteStore, hash_password};
+
+    fn basic(login: &str, password: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {token}")).unwrap(),
+        );
+        headers
+    }
+
+    fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("imipd.db")).unwrap();
+        store
+            .create_user("bob@example.org", Some(&hash_password("right").unwrap()))
+            .unwrap();
+        store.create_user("nopass@example.org", None).unwrap();
+        (dir, Arc::new(store))
+    }
+
+    #[test]
+    fn every_login_is_checked_against_a_hash() {
+        let (_dir, store) = store();
+        let bob = store.password_hash("bob@example.org").unwrap().unwrap();
+        // (login, the user it is, the hash checked)
+        let cases: &[(&str, Option<&str>, &str)] = &[
+            ("bob@example.org", Some("bob@example.org"), &bob),
+            ("BOB@example.org", Some("bob@example.org"), &bob),
+            ("nopass@example.org", None, dummy_hash()),
+            ("nobody@example.org", None, dummy_hash()),
+            ("", None, dummy_hash()),
+        ];
+        for &(login, user, hash) in cases {
+            let got = hash_for(&*store, login).unwrap();
+            assert_eq!(
+                (got.0.as_deref(), got.1.as_str()),
+                (user, hash),
+                "login {login:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn sign_ins() {
+        let (_dir, store) = store();
+        let auth = Authenticator::new(store, Arc::new(MemoryLimits::default()), 1);
+        let client: IpAddr = "192.0.2.1".parse().unwrap();
+        // (headers, expected)
+        let cases: Vec<(HeaderMap, Result<&str, Denied>)> = vec![
+            (basic("bob@example.org", "right"), Ok("bob@example.org")),
+            (basic("bob@example.org", "wrong"), Err(Denied::Wrong)),
+            (basic("nopass@example.org", ""), Err(Denied::Wrong)),
+            (basic("nobody@example.org", "right"), Err(Denied::Wrong)),
+            (HeaderMap::new(), Err(Denied::NoCredentials)),
+        ];
+        for (headers, expected) in cases {
+            let got = auth.authenticate(&headers, client).await;
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                expected,
+                "{headers:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn failures_lock_the_address_and_then_the_client_without_hashing() {
+        let (_dir, store) = store();
+        let auth = Authenticator::new(store, Arc::new(MemoryLimits::default()), 1);
+        let client: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..10 {
+            let got = auth
+                .authenticate(&basic("bob@example.org", "wrong"), client)
+                .await;
+            assert_eq!(got, Err(Denied::Wrong));
+        }
+        // Even the right password waits now: the guesser cannot tell it was right.
+        let got = auth
+            .authenticate(&basic("bob@example.org", "right"), client)
+            .await;
+        assert!(matches!(got, Err(Denied::Limited { .. })), "{got:?}");
+        // Other addresses from the same client still get their tries, until the client's
+        // own limit.
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        let mut answers = Vec::new();
+        for i in 0..45 {
+            let login = format!("guess{i}@example.org");
+            answers.push(auth.authenticate(&basic(&login, "x"), other).await);
+        }
+        let limited = answers
+            .iter()
+            .filter(|a| matches!(a, Err(Denied::Limited { .. })))
+            .count();
+        assert_eq!(limited, 0, "{answers:?}");
+        for i in 45..60 {
+            let login = format!("guess{i}@example.org");
+            answers.push(auth.authenticate(&basic(&login, "x"), other).await);
+        }
+        let first_limited = answers
+            .iter()
+            .position(|a| matches!(a, Err(Denied::Limited { .. })));
+        assert_eq!(first_limited, Some(50), "{answers:?}");
+        // Memory for one check at a time, kept for the next.
+        assert_eq!(auth.lock_memory().len(), 1);
+    }
+}
