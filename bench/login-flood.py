@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Floods imipd's HTTP sign-in with wrong passwords and reports what came back.
 
-usage: login-flood.py HOST:PORT --clients 100 --seconds 15 [--sources N] LOGIN...
+usage: login-flood.py HOST:PORT --clients 100 --seconds 15 [--sources N] [--spray N] LOGIN...
 
 Each client keeps one connection and sends `GET /events` with HTTP Basic and a wrong
 password for the LOGINs in turn. With --sources N the clients connect from N loopback
 addresses (127.0.0.2, 127.0.0.3, ...), as a botnet would, so a per-address limit of the
-client IP does not stop them. --probe times single sequential wrong-password requests
-instead (one per LOGIN, each from its own source address) and prints the median per LOGIN.
+client IP does not stop them; with --spray N they use N made-up addresses instead of the
+LOGINs, so a per-address limit does not either. --probe times single sequential wrong-password requests
+instead (interleaved over the LOGINs, each from its own source address) and prints the
+median per LOGIN.
 """
 
 import argparse
@@ -96,18 +98,22 @@ def flood(args, addr):
 
 
 def probe(args, addr):
-    for i, login in enumerate(args.logins):
-        times = []
-        for n in range(args.probe):
-            source = f"127.0.0.{2 + (i * args.probe + n) % 250}"
-            conn = connect(addr, source)
+    # Interleaved, so that a noisy neighbour slows every login alike; each request from its
+    # own source address (127.0.1.x, apart from the flood's) to stay under per-client limits.
+    times = {login: [] for login in args.logins}
+    statuses = {login: Counter() for login in args.logins}
+    for n in range(args.probe):
+        for i, login in enumerate(args.logins):
+            conn = connect(addr, f"127.0.1.{1 + (n * len(args.logins) + i) % 250}")
             t = time.monotonic()
             status, _ = request(conn, login, f"wrong-{n}")
-            times.append(time.monotonic() - t)
+            times[login].append(time.monotonic() - t)
+            statuses[login][status] += 1
             conn.close()
+    for login in args.logins:
         print(
-            f"probe {login}: {args.probe} wrong passwords, status {status}, "
-            f"median {statistics.median(times) * 1000:.1f} ms"
+            f"probe {login}: {args.probe} wrong passwords, answers {dict(statuses[login])}, "
+            f"median {statistics.median(times[login]) * 1000:.1f} ms"
         )
 
 
@@ -119,7 +125,11 @@ def main():
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--sources", type=int, default=0)
     parser.add_argument("--probe", type=int, default=0)
+    parser.add_argument("--spray", type=int, default=0)
     args = parser.parse_args()
+    if args.spray:
+        # A different unknown address on every request: no per-address limit applies.
+        args.logins = [f"guess{i}@example.org" for i in range(args.spray)]
     host, port = args.server.rsplit(":", 1)
     addr = (host, int(port))
     if args.probe:

@@ -4,9 +4,11 @@
 # a wrong password costs for an existing user and for an unknown address.
 # usage: bench/login-flood.sh [IMIPD_BINARY...]   (default: target/release/imipd)
 #   FLOOD_CLIENTS=100 FLOOD_SECONDS=15 FLOOD_SOURCES=0 (0: all from 127.0.0.1; N: N addresses)
+#   FLOOD_SPRAY=0 (N: guess N made-up addresses instead of the users')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${FLOOD_CLIENTS:-100} seconds=${FLOOD_SECONDS:-15} sources=${FLOOD_SOURCES:-0}
+spray=${FLOOD_SPRAY:-0}
 cargo build --release -q -p imipd -p imipd-bench
 bins=("$@")
 [ ${#bins[@]} -gt 0 ] || bins=(target/release/imipd)
@@ -35,7 +37,7 @@ for bin in "${bins[@]}"; do
     --corpus plain-2k | sed 's/^/lmtp before the flood: /'
   echo "rss before: $(( $(rss_kb $pid) / 1024 )) MiB"
   python3 bench/login-flood.py 127.0.0.1:8118 "${logins[@]}" nobody{0,1,2,3,4}@example.org \
-    --clients "$clients" --seconds "$seconds" --sources "$sources" &
+    --clients "$clients" --seconds "$seconds" --sources "$sources" --spray "$spray" &
   flood=$!
   peak=0
   sleep 2
@@ -51,7 +53,7 @@ for bin in "${bins[@]}"; do
   echo "rss peak during the flood: $(( peak / 1024 )) MiB"
   sleep 10
   echo "rss 10 s after the flood: $(( $(rss_kb $pid) / 1024 )) MiB"
-  python3 bench/login-flood.py 127.0.0.1:8118 probe@example.org nobody9@example.org --probe 5
+  python3 bench/login-flood.py 127.0.0.1:8118 probe@example.org nobody9@example.org --probe 9
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
