@@ -17,7 +17,7 @@ const TIME_BITS: u32 = 48;
 /// Crockford's alphabet: no I, L, O or U, so an id read aloud or retyped survives.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/// A queue id, e.g. `01JBQ7XG2M3K9D4TWR`.
+/// A queue id, e.g. `06H37AWPKZ5D0CR4JP`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QueueId([u8; LEN]);
 
