@@ -71,32 +71,46 @@ pub async fn serve<B: Backend>(
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    // Accept errors in a row; logged when they start and when they end, not each time.
+    let mut accept_errors = 0u64;
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => match slots.clone().try_acquire_owned() {
-                    Ok(slot) => {
-                        let connection = connection::run(
-                            stream,
-                            peer,
-                            shared.clone(),
-                            backend.clone(),
-                            stopping.clone(),
-                        );
-                        connections.spawn(async move {
-                            connection.await;
-                            drop(slot);
-                        });
+                Ok((stream, peer)) => {
+                    if accept_errors > 0 {
+                        info!("accepting LMTP connections again after {accept_errors} failed accept(s)");
+                        accept_errors = 0;
                     }
-                    Err(_) => {
-                        debug!(%peer, "connection refused: limit of {} reached", shared.config.max_connections);
-                        tokio::spawn(refuse(stream, shared.config.hostname.clone()));
+                    match slots.clone().try_acquire_owned() {
+                        Ok(slot) => {
+                            let connection = connection::run(
+                                stream,
+                                peer,
+                                shared.clone(),
+                                backend.clone(),
+                                stopping.clone(),
+                            );
+                            connections.spawn(async move {
+                                connection.await;
+                                drop(slot);
+                            });
+                        }
+                        Err(_) => {
+                            debug!(%peer, "connection refused: limit of {} reached", shared.config.max_connections);
+                            tokio::spawn(refuse(stream, shared.config.hostname.clone()));
+                        }
                     }
-                },
+                }
                 Err(e) => {
                     // Usually out of file descriptors: wait for connections to close.
-                    warn!("cannot accept LMTP connection: {e}");
+                    accept_errors += 1;
+                    if accept_errors == 1 {
+                        warn!(
+                            "cannot accept LMTP connection: {e}; retrying every 100 ms (out of \
+                             descriptors? raise the limit or lower lmtp.max_connections)"
+                        );
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
