@@ -12,7 +12,7 @@ mod types;
 
 pub use address::{canonical_address, normalize_address};
 pub use error::{Error, Result};
-pub use password::{HashMemory, dummy_hash, hash_password, verify_password, verify_password_in};
+pub use password::{HashMemory, dummy_hash, hash_password, verify_password_in};
 pub use sqlite::SqliteStore;
 pub use types::*;
 

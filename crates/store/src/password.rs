@@ -39,12 +39,8 @@ impl HashMemory {
     }
 }
 
-/// Whether `password` matches `hash`; false for a hash that cannot be read.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    verify_password_in(&mut HashMemory::new(), hash, password)
-}
-
-/// [`verify_password`] working in `memory`, which the next check can use again.
+/// Whether `password` matches `hash` (false for a hash that cannot be read), working in
+/// `memory`, which the next check can use again.
 pub fn verify_password_in(memory: &mut HashMemory, hash: &str, password: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
@@ -130,7 +126,11 @@ mod tests {
                 matches,
                 "hash {hash:?}, password {password:?}"
             );
-            assert_eq!(verify_password(hash, password), matches, "{hash:?}");
+            assert_eq!(
+                verify_password_in(&mut HashMemory::new(), hash, password),
+                matches,
+                "fresh memory, {hash:?}"
+            );
         }
         assert_eq!(
             memory.size(),
