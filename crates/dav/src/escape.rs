@@ -1,0 +1,60 @@
+//! XML escaping for text and attribute values written into responses.
+
+/// Appends `s` as XML character data: `&`, `<` and `>` escaped, and characters
+/// XML 1.0 cannot carry (C0 controls other than tab, LF and CR) dropped, so a
+/// value stored from anywhere can never make a response unparseable.
+pub fn text_into(s: &str, out: &mut String) {
+    escape(s, out, false)
+}
+
+/// Appends `s` as a double-quoted attribute value.
+pub fn attr_into(s: &str, out: &mut String) {
+    escape(s, out, true)
+}
+
+fn escape(s: &str, out: &mut String, attr: bool) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' if attr => "&quot;",
+            b'\r' => "&#13;",
+            b'\n' if attr => "&#10;",
+            b'\t' if attr => "&#9;",
+            0..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(rep);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_xml_needs_and_drops_what_it_cannot_carry() {
+        let cases = [
+            ("plain", "plain", "plain"),
+            ("a&b<c>d", "a&amp;b&lt;c&gt;d", "a&amp;b&lt;c&gt;d"),
+            ("say \"hi\"", "say \"hi\"", "say &quot;hi&quot;"),
+            ("line\r\nnext", "line&#13;\nnext", "line&#13;&#10;next"),
+            ("bell\u{7}nul\u{0}", "bellnul", "bellnul"),
+            ("Työ – 日本", "Työ – 日本", "Työ – 日本"),
+        ];
+        for (input, text, attr) in cases {
+            let mut t = String::new();
+            text_into(input, &mut t);
+            assert_eq!(t, text, "text of {input:?}");
+            let mut a = String::new();
+            attr_into(input, &mut a);
+            assert_eq!(a, attr, "attribute of {input:?}");
+        }
+    }
+}
