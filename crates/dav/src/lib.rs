@@ -10,6 +10,8 @@
 
 pub mod error;
 pub mod escape;
+pub mod filter;
+pub mod headers;
 pub mod href;
 pub mod name;
 pub mod query;

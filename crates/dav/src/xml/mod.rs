@@ -577,7 +577,7 @@ fn addressbook_query(e: &Element) -> Result<AddressbookQuery, RequestError> {
     let limit = e
         .child(&Ns::CardDav, "limit")
         .and_then(|l| l.child(&Ns::CardDav, "nresults"))
-        .map(|n| nresults(n))
+        .map(nresults)
         .transpose()?;
     Ok(AddressbookQuery {
         select,
