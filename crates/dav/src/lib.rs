@@ -8,12 +8,14 @@
 //! 5689 (extended MKCOL), 5397 (current-user-principal), 6764 (well-known),
 //! 8144 (Prefer), 3253 / 3744 (the REPORTs clients send to principals).
 
+pub mod caldata;
 pub mod error;
 pub mod escape;
 pub mod filter;
 pub mod headers;
 pub mod href;
 pub mod name;
+pub mod propfind;
 pub mod query;
 pub mod request;
 pub mod response;
