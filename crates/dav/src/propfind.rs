@@ -532,14 +532,17 @@ impl Mkcol {
         &self,
         mkcalendar: bool,
     ) -> Result<NewCollection, crate::error::Precondition> {
-        if mkcalendar {
-            return Ok(NewCollection::Calendar);
-        }
-        let mut kind = NewCollection::Plain;
+        let mut kind = if mkcalendar {
+            NewCollection::Calendar
+        } else {
+            NewCollection::Plain
+        };
         for t in &self.resourcetype {
             kind = match (&t.ns, &*t.local, kind) {
                 (Ns::Dav, "collection", k) => k,
-                (Ns::CalDav, "calendar", NewCollection::Plain) => NewCollection::Calendar,
+                (Ns::CalDav, "calendar", NewCollection::Plain | NewCollection::Calendar) => {
+                    NewCollection::Calendar
+                }
                 (Ns::CardDav, "addressbook", NewCollection::Plain) => NewCollection::Addressbook,
                 _ => return Err(crate::error::Precondition::ValidResourcetype),
             };

@@ -1,0 +1,53 @@
+//! No byte input panics a parser: arbitrary bytes, and mutations of real bodies.
+
+use imipd_dav::{
+    DavPath, parse_mkcalendar, parse_mkcol, parse_propfind, parse_proppatch, parse_report,
+};
+use proptest::prelude::*;
+
+const SEEDS: &[&str] = &[
+    r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT"><C:prop name="SUMMARY" novalue="yes"/></C:comp></C:comp><C:expand start="20260101T000000Z" end="20260201T000000Z"/></C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="ATTENDEE"><C:param-filter name="PARTSTAT"><C:text-match>X</C:text-match></C:param-filter></C:prop-filter><C:time-range start="20260101T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#,
+    r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>a &amp; b</D:displayname></D:prop></D:set><D:remove><D:prop><X:y xmlns:X="urn:x"/></D:prop></D:remove></D:propertyupdate>"#,
+    r#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data><C:prop name="FN"/></C:address-data></D:prop><C:filter test="allof"><C:prop-filter name="EMAIL"><C:text-match match-type="ends-with">@x</C:text-match></C:prop-filter></C:filter><C:limit><C:nresults>5</C:nresults></C:limit></C:addressbook-query>"#,
+    r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>t</D:sync-token><D:sync-level>1</D:sync-level><D:limit><D:nresults>2</D:nresults></D:limit><D:prop><D:getetag/></D:prop></D:sync-collection>"#,
+];
+
+fn all_parsers(body: &[u8]) {
+    let _ = parse_propfind(body);
+    let _ = parse_proppatch(body);
+    let _ = parse_mkcalendar(body);
+    let _ = parse_mkcol(body);
+    let _ = parse_report(body);
+    if let Ok(s) = std::str::from_utf8(body) {
+        let _ = DavPath::parse(s);
+        let _ = DavPath::parse_href(s);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_bytes(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+        all_parsers(&body);
+    }
+
+    #[test]
+    fn mutated_real_bodies(seed in 0..SEEDS.len(), at in any::<prop::sample::Index>(), cut in any::<prop::sample::Index>(), insert in "[<>&;/=\"' a-zA-Z0-9:#%]{0,12}") {
+        let s = SEEDS[seed].as_bytes();
+        let i = at.index(s.len());
+        let j = i + cut.index(s.len() - i).min(16);
+        let mut body = s[..i].to_vec();
+        body.extend_from_slice(insert.as_bytes());
+        body.extend_from_slice(&s[j..]);
+        all_parsers(&body);
+    }
+
+    #[test]
+    fn arbitrary_paths(path in "/[a-zA-Z0-9%@ ./~_-]{0,64}") {
+        if let Ok(p) = DavPath::parse(&path) {
+            // Whatever decodes re-encodes to a spelling that names the same path.
+            prop_assert_eq!(DavPath::parse(&p.encoded()), Ok(p));
+        }
+    }
+}
