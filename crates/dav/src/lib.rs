@@ -9,6 +9,7 @@
 //! 8144 (Prefer), 3253 / 3744 (the REPORTs clients send to principals).
 
 pub mod caldata;
+pub mod discovery;
 pub mod error;
 pub mod escape;
 pub mod filter;
