@@ -424,3 +424,36 @@ fn address_data_subset() {
     );
     assert!(!out.contains("TEL") && !out.contains("NICKNAME"), "{out}");
 }
+
+#[test]
+fn dead_properties_round_trip() {
+    // Stored from a PROPPATCH, rendered into a PROPFIND answer, read back by a client:
+    // the same element, whatever prefixes the writer chose.
+    let bodies = [
+        r#"<D:propertyupdate xmlns:D="DAV:" xmlns:X="urn:example:x"><D:set><D:prop><X:meta><X:a k="v &amp; &lt;w&gt;">1 &lt; 2</X:a><D:href>/x%40y/</D:href><Y:b xmlns:Y="urn:example:y"/>tail</X:meta></D:prop></D:set></D:propertyupdate>"#,
+        r#"<propertyupdate xmlns="DAV:"><set><prop><refreshrate xmlns="http://apple.com/ns/ical/">P1W</refreshrate></prop></set></propertyupdate>"#,
+        r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><n:empty xmlns:n="urn:e"/></D:prop></D:set></D:propertyupdate>"#,
+    ];
+    for body in bodies {
+        let update = parse_proppatch(body.as_bytes()).unwrap();
+        let imipd_dav::request::PatchOp::Set(PropName::Dead(name), sent) = &update.ops[0] else {
+            panic!("{body}: not a dead property set: {update:?}");
+        };
+        let stored = Calendar {
+            dead: vec![(name.clone(), sent.inner_xml())],
+        };
+        let mut ms = Multistatus::default();
+        let sel = imipd_dav::PropSelection::names(vec![PropName::Dead(name.clone())]);
+        Answerer::default().answer(&mut ms, "/c/", &sel, &stored, Prefer::default());
+        let rendered = ms.finish(None);
+        let tree = parse_tree(rendered.as_bytes())
+            .unwrap_or_else(|e| panic!("{body}\nrendered: {rendered}\n{e}"));
+        let back = tree
+            .child(&Ns::Dav, "response")
+            .and_then(|r| r.child(&Ns::Dav, "propstat"))
+            .and_then(|p| p.child(&Ns::Dav, "prop"))
+            .and_then(|p| p.elements().next())
+            .unwrap_or_else(|| panic!("{body}\nno property in {rendered}"));
+        assert_eq!(back, sent, "{body}\nrendered: {rendered}");
+    }
+}

@@ -118,41 +118,44 @@ impl Element {
 fn write_node(node: &Node, default_ns: &str, out: &mut String) {
     match node {
         Node::Text(t) => crate::escape::text_into(t, out),
-        Node::Element(e) => {
-            out.push('<');
-            out.push_str(&e.name.local);
-            let ns = e.name.ns.uri();
-            if ns != default_ns {
-                out.push_str(" xmlns=\"");
-                crate::escape::attr_into(ns, out);
-                out.push('"');
-            }
-            for (k, v) in &e.attrs {
-                out.push(' ');
-                out.push_str(k);
-                out.push_str("=\"");
-                crate::escape::attr_into(v, out);
-                out.push('"');
-            }
-            if e.children.is_empty() {
-                out.push_str("/>");
-                return;
-            }
-            out.push('>');
-            for c in &e.children {
-                write_node(c, ns, out);
-            }
-            out.push_str("</");
-            out.push_str(&e.name.local);
-            out.push('>');
-        }
+        Node::Element(e) => write_element(e, default_ns, out),
     }
 }
 
+fn write_element(e: &Element, default_ns: &str, out: &mut String) {
+    out.push('<');
+    out.push_str(&e.name.local);
+    let ns = e.name.ns.uri();
+    if ns != default_ns {
+        out.push_str(" xmlns=\"");
+        crate::escape::attr_into(ns, out);
+        out.push('"');
+    }
+    for (k, v) in &e.attrs {
+        out.push(' ');
+        out.push_str(k);
+        out.push_str("=\"");
+        crate::escape::attr_into(v, out);
+        out.push('"');
+    }
+    if e.children.is_empty() {
+        out.push_str("/>");
+        return;
+    }
+    out.push('>');
+    for c in &e.children {
+        write_node(c, ns, out);
+    }
+    out.push_str("</");
+    out.push_str(&e.name.local);
+    out.push('>');
+}
+
 impl fmt::Display for Element {
+    /// The element as self-contained XML.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
-        write_node(&Node::Element(self.clone()), "", &mut s);
+        write_element(self, "", &mut s);
         f.write_str(&s)
     }
 }
@@ -171,8 +174,7 @@ pub fn parse(body: &[u8], limits: &Limits) -> Result<Element, XmlError> {
             .read_resolved_event()
             .map_err(|e| XmlError::Malformed(e.to_string()))?;
         match event {
-            Event::Start(start) | Event::Empty(start) if root.is_some() => {
-                let _ = start;
+            Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(XmlError::Malformed("content after the root element".into()));
             }
             Event::Start(ref start) | Event::Empty(ref start) => {
@@ -292,7 +294,6 @@ fn push_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
         }
         return Err(XmlError::Malformed("text outside the root element".into()));
     };
-    // Whitespace between elements is formatting, not content.
     if let Some(Node::Text(prev)) = parent.children.last_mut() {
         prev.push_str(text);
     } else {
