@@ -4,13 +4,13 @@
 //! free-busy periods limited (9.6.7) and its components and properties subset
 //! (9.6.1), and cards with their properties subset (RFC 6352 section 10.4).
 
-use crate::filter::instances::{BudgetExceeded, Instances, Occurrence, utc_of};
+use crate::filter::instances::{BudgetExceeded, Instances, Occurrence, period, utc_of};
 use crate::query::{AddressDataRequest, CalendarDataRequest, CompSelect, TimeRange};
 use calcard::common::PartialDateTime;
 use calcard::common::timezone::Tz;
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarParameterName,
-    ICalendarPeriod, ICalendarProperty, ICalendarValue,
+    ICalendarProperty, ICalendarValue,
 };
 use calcard::vcard::VCard;
 
@@ -70,15 +70,16 @@ fn copy_tree(
     new_id
 }
 
-fn root_only(cal: &ICalendar) -> ICalendar {
-    let root = &cal.components[0];
-    ICalendar {
+/// The VCALENDAR with its properties and no components; `None` for an empty object.
+fn root_only(cal: &ICalendar) -> Option<ICalendar> {
+    let root = cal.components.first()?;
+    Some(ICalendar {
         components: vec![ICalendarComponent {
             component_type: root.component_type.clone(),
             entries: root.entries.clone(),
             component_ids: Vec::new(),
         }],
-    }
+    })
 }
 
 fn has_recurrence(comp: &ICalendarComponent) -> bool {
@@ -164,10 +165,9 @@ pub fn expand(
     range: &TimeRange,
     instances: &dyn Instances,
 ) -> Result<ICalendar, BudgetExceeded> {
-    if cal.components.is_empty() {
+    let Some(mut out) = root_only(cal) else {
         return Ok(cal.clone());
-    }
-    let mut out = root_only(cal);
+    };
     let root = &cal.components[0];
     for &id in &root.component_ids {
         let comp = &cal.components[id as usize];
@@ -238,10 +238,9 @@ fn limit_recurrence_set(
     range: &TimeRange,
     instances: &dyn Instances,
 ) -> Result<ICalendar, BudgetExceeded> {
-    if cal.components.is_empty() {
+    let Some(mut out) = root_only(cal) else {
         return Ok(cal.clone());
-    }
-    let mut out = root_only(cal);
+    };
     for &id in &cal.components[0].component_ids {
         let comp = &cal.components[id as usize];
         let is_override = comp
@@ -271,22 +270,8 @@ fn limit_freebusy_set(cal: &mut ICalendar, range: &TimeRange) {
             .filter(|en| en.name == ICalendarProperty::Freebusy)
         {
             entry.values.retain(|v| {
-                let ICalendarValue::Period(p) = v else {
-                    return true;
-                };
-                let ts = |dt: &PartialDateTime| {
-                    dt.to_date_time()
-                        .and_then(|d| d.to_date_time_with_tz(Tz::UTC))
-                        .map(|d| d.timestamp())
-                };
-                let (ps, pe) = match p {
-                    ICalendarPeriod::Range { start, end } => (ts(start), ts(end)),
-                    ICalendarPeriod::Duration { start, duration } => {
-                        let st = ts(start);
-                        (st, st.map(|x| x + duration.as_seconds()))
-                    }
-                };
-                matches!((ps, pe), (Some(ps), Some(pe)) if s < pe && e > ps)
+                !matches!(v, ICalendarValue::Period(_))
+                    || period(v).is_some_and(|(ps, pe)| s < pe && e > ps)
             });
         }
         comp.entries

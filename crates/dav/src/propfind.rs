@@ -423,20 +423,25 @@ impl PatchOutcome {
         }
     }
 
-    /// Appends the response (RFC 4918 section 9.2.1).
-    pub fn render(&self, ms: &mut Multistatus, path: &str) {
-        let mut response = ms.response(path);
-        for status in [200, 403, 409, 424] {
-            let mut group = self
+    /// The properties grouped by status, in a fixed order.
+    fn groups(&self) -> impl Iterator<Item = (u16, Vec<&PropName>)> {
+        [200, 403, 409, 424].into_iter().filter_map(|status| {
+            let names: Vec<&PropName> = self
                 .statuses
                 .iter()
                 .filter(|(_, s)| *s == status)
-                .peekable();
-            if group.peek().is_none() {
-                continue;
-            }
+                .map(|(n, _)| n)
+                .collect();
+            (!names.is_empty()).then_some((status, names))
+        })
+    }
+
+    /// Appends the response (RFC 4918 section 9.2.1).
+    pub fn render(&self, ms: &mut Multistatus, path: &str) {
+        let mut response = ms.response(path);
+        for (status, names) in self.groups() {
             let mut ps = response.propstat();
-            for (n, _) in group {
+            for n in names {
                 ps.xml().prop_empty(n);
             }
             ps.end(status);
@@ -448,17 +453,8 @@ impl PatchOutcome {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:mkcol-response");
         out.push_str(crate::response::ROOT_NAMESPACES);
         out.push('>');
-        for status in [200, 403, 409, 424] {
-            let names: Vec<&PropName> = self
-                .statuses
-                .iter()
-                .filter(|(_, s)| *s == status)
-                .map(|(n, _)| n)
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            let mut x = Xml::new(&mut out);
+        let mut x = Xml::new(&mut out);
+        for (status, names) in self.groups() {
             x.raw("<d:propstat><d:prop>");
             for n in names {
                 x.prop_empty(n);

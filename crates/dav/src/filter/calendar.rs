@@ -1,13 +1,13 @@
 //! calendar-query filters (RFC 4791 section 9.7) against a parsed iCalendar object.
 
 use super::collation;
-use super::instances::{BudgetExceeded, Instances, Occurrence, utc_of};
+use super::instances::{BudgetExceeded, Instances, Occurrence, period, utc_of};
 use crate::query::{CompFilter, ParamFilter, PropFilter, TextMatch, TimeRange};
 use crate::time::Timestamp;
 use calcard::common::timezone::Tz;
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarParameterName,
-    ICalendarParameterValue, ICalendarPeriod, ICalendarProperty, ICalendarRelated, ICalendarValue,
+    ICalendarParameterValue, ICalendarProperty, ICalendarRelated, ICalendarValue,
 };
 
 /// Does the object match the filter? `filter` is the outer `VCALENDAR` comp-filter.
@@ -245,33 +245,14 @@ fn occurrence_end(o: &Occurrence) -> Option<Timestamp> {
     }
 }
 
-fn period(v: &ICalendarValue) -> Option<(Timestamp, Timestamp)> {
-    let ICalendarValue::Period(p) = v else {
-        return None;
-    };
-    let ts = |dt: &calcard::common::PartialDateTime| {
-        dt.to_date_time()?
-            .to_date_time_with_tz(Tz::UTC)
-            .map(|d| d.timestamp())
-    };
-    match p {
-        ICalendarPeriod::Range { start, end } => Some((ts(start)?, ts(end)?)),
-        ICalendarPeriod::Duration { start, duration } => {
-            let s = ts(start)?;
-            Some((s, s + duration.as_seconds()))
-        }
-    }
-}
-
 /// A text-match against every value of a property: multi-valued properties
 /// (CATEGORIES, RESOURCES) match when one of their values does.
 fn value_matches(tm: &TextMatch, entry: &ICalendarEntry) -> bool {
-    let matched = entry.values.iter().any(|v| {
-        v.clone()
-            .into_text()
-            .is_some_and(|t| collation::compare(tm.collation, tm.match_type, &t, &tm.value))
-    });
-    matched != tm.negate
+    collation::match_any(
+        tm,
+        entry.values.iter().filter_map(|v| v.clone().into_text()),
+    )
+    .unwrap_or(tm.negate)
 }
 
 fn param_matches(pf: &ParamFilter, entry: &ICalendarEntry) -> bool {
@@ -290,22 +271,13 @@ fn param_matches(pf: &ParamFilter, entry: &ICalendarEntry) -> bool {
     }
     match &pf.text_match {
         None => params.peek().is_some(),
-        Some(tm) => {
-            let mut any = false;
-            let mut matched = false;
-            for p in params {
-                any = true;
-                let text = match &p.value {
-                    ICalendarParameterValue::Integer(i) => Some(i.to_string()),
-                    v => v.as_text().map(str::to_string),
-                };
-                if text
-                    .is_some_and(|t| collation::compare(tm.collation, tm.match_type, &t, &tm.value))
-                {
-                    matched = true;
-                }
-            }
-            any && (matched != tm.negate)
-        }
+        Some(tm) => collation::match_any(
+            tm,
+            params.filter_map(|p| match &p.value {
+                ICalendarParameterValue::Integer(i) => Some(i.to_string()),
+                v => v.as_text().map(str::to_string),
+            }),
+        )
+        .unwrap_or(false),
     }
 }

@@ -81,16 +81,7 @@ fn param_matches(pf: &ParamFilter, entry: &VCardEntry) -> bool {
     match &pf.text_match {
         None => params.peek().is_some(),
         Some(tm) => {
-            let mut any = false;
-            let mut matched = false;
-            for p in params {
-                any = true;
-                let text = p.value.clone().into_text();
-                if collation::compare(tm.collation, tm.match_type, &text, &tm.value) {
-                    matched = true;
-                }
-            }
-            any && (matched != tm.negate)
+            collation::match_any(tm, params.map(|p| p.value.clone().into_text())).unwrap_or(false)
         }
     }
 }

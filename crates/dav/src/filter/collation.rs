@@ -7,6 +7,22 @@ pub fn text_matches(tm: &TextMatch, value: &str) -> bool {
     compare(tm.collation, tm.match_type, value, &tm.value) != tm.negate
 }
 
+/// A text-match against several values (the values of a multi-valued property, or
+/// every parameter of one name): `None` when there is no value at all, else whether
+/// one of them matches, negation applied to that outcome.
+pub fn match_any<S: AsRef<str>>(
+    tm: &TextMatch,
+    values: impl IntoIterator<Item = S>,
+) -> Option<bool> {
+    let mut any = false;
+    let mut matched = false;
+    for v in values {
+        any = true;
+        matched = matched || compare(tm.collation, tm.match_type, v.as_ref(), &tm.value);
+    }
+    any.then_some(matched != tm.negate)
+}
+
 /// The match itself, without negation.
 pub fn compare(collation: Collation, match_type: MatchType, value: &str, needle: &str) -> bool {
     match collation {

@@ -9,8 +9,8 @@ use crate::query::TimeRange;
 use crate::time::Timestamp;
 use calcard::common::timezone::Tz;
 use calcard::icalendar::{
-    ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarProperty,
-    ICalendarValue,
+    ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarPeriod,
+    ICalendarProperty, ICalendarValue,
 };
 
 /// Expansion stopped at its budget; the object must be treated as open-ended
@@ -134,6 +134,25 @@ pub(crate) fn utc_of(
         (None, None) => floating,
     };
     Some((result.to_date_time_with_tz(tz)?.timestamp(), is_date))
+}
+
+/// A FREEBUSY period in UTC.
+pub(crate) fn period(v: &ICalendarValue) -> Option<(Timestamp, Timestamp)> {
+    let ICalendarValue::Period(p) = v else {
+        return None;
+    };
+    let ts = |dt: &calcard::common::PartialDateTime| {
+        dt.to_date_time()?
+            .to_date_time_with_tz(Tz::UTC)
+            .map(|d| d.timestamp())
+    };
+    match p {
+        ICalendarPeriod::Range { start, end } => Some((ts(start)?, ts(end)?)),
+        ICalendarPeriod::Duration { start, duration } => {
+            let s = ts(start)?;
+            Some((s, s + duration.as_seconds()))
+        }
+    }
 }
 
 fn prop<'a>(comp: &'a ICalendarComponent, name: &ICalendarProperty) -> Option<&'a ICalendarEntry> {
