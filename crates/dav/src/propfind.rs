@@ -310,6 +310,25 @@ fn write_value(
     true
 }
 
+/// Writes one property with its value; leaves nothing behind and returns false when
+/// the resource has none.
+fn write_prop(
+    src: &dyn PropertySource,
+    kind: ResourceKind,
+    name: &PropName,
+    x: &mut Xml<'_>,
+) -> bool {
+    let mark = x.len();
+    x.prop_open(name);
+    if write_value(src, kind, name, x) {
+        x.prop_close(name);
+        true
+    } else {
+        x.truncate(mark);
+        false
+    }
+}
+
 /// Builds `DAV:response` elements; holds scratch space reused across resources so a
 /// Depth 1 PROPFIND over many objects allocates once.
 #[derive(Default)]
@@ -334,13 +353,7 @@ impl Answerer {
             PropRequest::Prop(names) => {
                 let mut ok = response.propstat();
                 for (i, name) in names.iter().enumerate() {
-                    let x = ok.xml();
-                    let mark = x.len();
-                    x.prop_open(name);
-                    if write_value(src, kind, name, x) {
-                        x.prop_close(name);
-                    } else {
-                        x.truncate(mark);
+                    if !write_prop(src, kind, name, ok.xml()) {
                         self.missing.push(i);
                     }
                 }
@@ -360,14 +373,7 @@ impl Answerer {
             PropRequest::AllProp { include } => {
                 let mut ok = response.propstat();
                 let mut write = |name: &PropName| {
-                    let x = ok.xml();
-                    let mark = x.len();
-                    x.prop_open(name);
-                    if write_value(src, kind, name, x) {
-                        x.prop_close(name);
-                    } else {
-                        x.truncate(mark);
-                    }
+                    write_prop(src, kind, name, ok.xml());
                 };
                 kind.live_properties()
                     .filter(|n| in_allprop(n))

@@ -257,27 +257,17 @@ fn value_matches(tm: &TextMatch, entry: &ICalendarEntry) -> bool {
 
 fn param_matches(pf: &ParamFilter, entry: &ICalendarEntry) -> bool {
     let wanted = ICalendarParameterName::try_parse(pf.name.as_bytes());
-    let mut params = entry
-        .params
-        .iter()
-        .filter(|p| match (&wanted, &p.name) {
+    super::param_filter(
+        pf,
+        &entry.params,
+        |p| match (&wanted, &p.name) {
             (Some(w), n) if !matches!(w, ICalendarParameterName::Other(_)) => w == n,
             (_, ICalendarParameterName::Other(n)) => n.eq_ignore_ascii_case(&pf.name),
             _ => false,
-        })
-        .peekable();
-    if pf.is_not_defined {
-        return params.peek().is_none();
-    }
-    match &pf.text_match {
-        None => params.peek().is_some(),
-        Some(tm) => collation::match_any(
-            tm,
-            params.filter_map(|p| match &p.value {
-                ICalendarParameterValue::Integer(i) => Some(i.to_string()),
-                v => v.as_text().map(str::to_string),
-            }),
-        )
-        .unwrap_or(false),
-    }
+        },
+        |p| match &p.value {
+            ICalendarParameterValue::Integer(i) => Some(i.to_string()),
+            v => v.as_text().map(str::to_string),
+        },
+    )
 }

@@ -66,22 +66,14 @@ fn entry_text(entry: &VCardEntry) -> String {
 
 fn param_matches(pf: &ParamFilter, entry: &VCardEntry) -> bool {
     let wanted = VCardParameterName::try_parse(pf.name.as_bytes());
-    let mut params = entry
-        .params
-        .iter()
-        .filter(|p| match (&wanted, &p.name) {
+    super::param_filter(
+        pf,
+        &entry.params,
+        |p| match (&wanted, &p.name) {
             (Some(w), n) if !matches!(w, VCardParameterName::Other(_)) => w == n,
             (_, VCardParameterName::Other(n)) => n.eq_ignore_ascii_case(&pf.name),
             _ => false,
-        })
-        .peekable();
-    if pf.is_not_defined {
-        return params.peek().is_none();
-    }
-    match &pf.text_match {
-        None => params.peek().is_some(),
-        Some(tm) => {
-            collation::match_any(tm, params.map(|p| p.value.clone().into_text())).unwrap_or(false)
-        }
-    }
+        },
+        |p| Some(p.value.clone().into_text().into_owned()),
+    )
 }

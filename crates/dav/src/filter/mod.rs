@@ -9,3 +9,24 @@ pub mod instances;
 pub use calendar::matches_calendar;
 pub use card::matches_card;
 pub use instances::{Basic, BudgetExceeded, Instances, Occurrence};
+
+use crate::query::ParamFilter;
+
+/// A param-filter over the parameters of one property, for iCalendar and vCard
+/// alike: `named` says whether a parameter has the filter's name, `text` gives its
+/// value as text.
+pub(crate) fn param_filter<P>(
+    pf: &ParamFilter,
+    params: &[P],
+    named: impl Fn(&P) -> bool,
+    text: impl Fn(&P) -> Option<String>,
+) -> bool {
+    let mut matching = params.iter().filter(|p| named(p)).peekable();
+    if pf.is_not_defined {
+        return matching.peek().is_none();
+    }
+    match &pf.text_match {
+        None => matching.peek().is_some(),
+        Some(tm) => collation::match_any(tm, matching.filter_map(text)).unwrap_or(false),
+    }
+}
