@@ -12,20 +12,50 @@ pub fn attr_into(s: &str, out: &mut String) {
     escape(s, out, true)
 }
 
+/// Bytes that text needs replaced (1) and that attribute values need in addition (2).
+const SPECIAL: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = 1;
+        b += 1;
+    }
+    t[b'\t' as usize] = 2;
+    t[b'\n' as usize] = 2;
+    t[b'"' as usize] = 2;
+    t[b'&' as usize] = 1;
+    t[b'<' as usize] = 1;
+    t[b'>' as usize] = 1;
+    t
+};
+
 fn escape(s: &str, out: &mut String, attr: bool) {
+    let limit = if attr { 2 } else { 1 };
     let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let special = |b: &u8| {
+        let k = SPECIAL[usize::from(*b)];
+        k != 0 && k <= limit
+    };
+    // Most values (ETags, names, paths) need nothing: one scan, one copy.
+    let Some(first) = bytes.iter().position(special) else {
+        out.push_str(s);
+        return;
+    };
+    out.push_str(&s[..first]);
+    let mut start = first;
+    for (i, b) in bytes.iter().enumerate().skip(first) {
+        if !special(b) {
+            continue;
+        }
         let rep = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
-            b'"' if attr => "&quot;",
+            b'"' => "&quot;",
             b'\r' => "&#13;",
-            b'\n' if attr => "&#10;",
-            b'\t' if attr => "&#9;",
-            0..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f => "",
-            _ => continue,
+            b'\n' => "&#10;",
+            b'\t' => "&#9;",
+            _ => "",
         };
         out.push_str(&s[start..i]);
         out.push_str(rep);

@@ -95,7 +95,7 @@ impl DavPath {
             if s.contains('/') {
                 return Err(HrefError::EscapedSlash);
             }
-            if s.chars().any(char::is_control) {
+            if s.bytes().any(|b| b.is_ascii_control()) {
                 return Err(HrefError::ControlCharacter);
             }
             if decoded.len() > 1 {
@@ -194,19 +194,31 @@ fn decode_segment(raw: &str) -> Result<String, HrefError> {
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// RFC 3986 unreserved characters and `/`: emitted as they are.
+const KEEP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'/');
+        b += 1;
+    }
+    t
+};
+
 /// Appends the canonical encoding of a decoded path. The result needs no further XML
 /// escaping: it is pure ASCII without `&`, `<`, `>` or quotes.
 pub fn encode_into(decoded: &str, out: &mut String) {
     let bytes = decoded.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            continue;
-        }
-        // Runs are ASCII, so `start..i` is a char boundary whenever it is not empty.
-        if start < i {
+    while let Some(offset) = bytes[start..].iter().position(|&b| !KEEP[usize::from(b)]) {
+        let i = start + offset;
+        // A run of kept bytes is ASCII, so a non-empty `start..i` is on char
+        // boundaries (an empty one may sit inside a multi-byte character).
+        if i > start {
             out.push_str(&decoded[start..i]);
         }
+        let b = bytes[i];
         out.push('%');
         out.push(HEX[usize::from(b >> 4)] as char);
         out.push(HEX[usize::from(b & 15)] as char);

@@ -44,6 +44,29 @@ proptest! {
     }
 
     #[test]
+    fn any_decoded_path_round_trips(segments in proptest::collection::vec("[^/\\x00-\\x1f\\x7f]{1,12}", 1..5)) {
+        prop_assume!(segments.iter().all(|s| s != "." && s != ".."));
+        let p = DavPath::from_segments(segments.iter().map(String::as_str), false).unwrap();
+        prop_assert_eq!(DavPath::parse(&p.encoded()), Ok(p));
+    }
+
+    #[test]
+    fn escaped_text_reads_back(text in "\\PC{0,40}", attr in "\\PC{0,20}") {
+        let mut body = String::from(r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname a=""#);
+        imipd_dav::escape::attr_into(&attr, &mut body);
+        body.push_str("\">");
+        imipd_dav::escape::text_into(&text, &mut body);
+        body.push_str("</D:displayname></D:prop></D:set></D:propertyupdate>");
+        let update = parse_proppatch(body.as_bytes()).unwrap();
+        let imipd_dav::request::PatchOp::Set(_, e) = &update.ops[0] else { panic!("{body}") };
+        // Whitespace-only text between elements is formatting; everything else survives.
+        if !text.trim().is_empty() {
+            prop_assert_eq!(e.text(), text);
+        }
+        prop_assert_eq!(e.attr("a"), Some(attr.as_str()));
+    }
+
+    #[test]
     fn arbitrary_paths(path in "/[a-zA-Z0-9%@ ./~_-]{0,64}") {
         if let Ok(p) = DavPath::parse(&path) {
             // Whatever decodes re-encodes to a spelling that names the same path.
