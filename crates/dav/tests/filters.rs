@@ -2,9 +2,10 @@
 //! each case names the object, the filter, and whether it should match.
 
 use calcard::Entry;
+use calcard::common::timezone::Tz;
 use calcard::icalendar::ICalendar;
 use calcard::vcard::VCard;
-use imipd_dav::filter::{Basic, matches_calendar, matches_card};
+use imipd_dav::filter::{Basic, matches_calendar, matches_card, query_timezone};
 use imipd_dav::parse_report;
 use imipd_dav::request::Report;
 
@@ -181,7 +182,7 @@ fn event_time_ranges() {
     };
     for (what, object, inner, want) in cases {
         let cal = ical(&wrap(object));
-        let got = matches_calendar(&query(&inner), &cal, &basic).map_err(|_| ());
+        let got = matches_calendar(&query(&inner), &cal, &basic, Tz::UTC).map_err(|_| ());
         assert_eq!(got, want, "{what}\nfilter: {inner}");
     }
 }
@@ -210,7 +211,7 @@ fn todo_journal_freebusy_time_ranges() {
     for (what, object, inner, want) in cases {
         let cal = ical(&wrap(&object));
         assert_eq!(
-            matches_calendar(&query(&inner), &cal, &Basic::default()),
+            matches_calendar(&query(&inner), &cal, &Basic::default(), Tz::UTC),
             Ok(want),
             "{what}\nobject: {object}\nfilter: {inner}"
         );
@@ -323,7 +324,7 @@ fn property_and_parameter_filters() {
     let cal = ical(&wrap(MEETING));
     for (what, inner, want) in cases {
         assert_eq!(
-            matches_calendar(&query(&inner), &cal, &Basic::default()),
+            matches_calendar(&query(&inner), &cal, &Basic::default(), Tz::UTC),
             Ok(want),
             "{what}\nfilter: {inner}"
         );
@@ -420,4 +421,39 @@ fn addressbook_filters() {
             "{what}\nfilter: {inner}"
         );
     }
+}
+
+#[test]
+fn floating_times_in_the_query_timezone() {
+    let floating = wrap(
+        "BEGIN:VEVENT\nUID:fl\nDTSTAMP:20260101T000000Z\nDTSTART:20260601T090000\nDTEND:20260601T100000\nSUMMARY:Floating\nEND:VEVENT\n",
+    );
+    let cal = ical(&floating);
+    let helsinki = query_timezone(&wrap(ZONED)).expect("the VTIMEZONE of the query");
+    // 09:00 floating is 06:00Z in Helsinki summer time, 09:00Z in UTC.
+    let early = query(&range("VEVENT", "20260601T060000Z", "20260601T063000Z"));
+    let cases = [(Tz::UTC, false), (helsinki, true)];
+    for (tz, want) in cases {
+        let basic = Basic {
+            floating: tz,
+            ..Basic::default()
+        };
+        assert_eq!(
+            matches_calendar(&early, &cal, &basic, tz),
+            Ok(want),
+            "{tz:?}"
+        );
+    }
+    // A floating DTSTAMP-like property in a prop-filter time-range follows the same zone.
+    let by_prop = query(
+        r#"<C:comp-filter name="VEVENT"><C:prop-filter name="DTSTART"><C:time-range start="20260601T060000Z" end="20260601T060001Z"/></C:prop-filter></C:comp-filter>"#,
+    );
+    for (tz, want) in cases {
+        assert_eq!(
+            matches_calendar(&by_prop, &cal, &Basic::default(), tz),
+            Ok(want),
+            "prop-filter in {tz:?}"
+        );
+    }
+    assert_eq!(query_timezone("not a calendar"), None);
 }

@@ -10,7 +10,9 @@ use calcard::icalendar::{
     ICalendarParameterValue, ICalendarProperty, ICalendarRelated, ICalendarValue,
 };
 
-/// Does the object match the filter? `filter` is the outer `VCALENDAR` comp-filter.
+/// Does the object match the filter? `filter` is the outer `VCALENDAR` comp-filter;
+/// `floating` is the zone floating date-times are read in (the query's
+/// `CALDAV:timezone`, see [`query_timezone`], else the calendar's, else UTC).
 ///
 /// `Err(BudgetExceeded)` means a time-range test could not be decided within the
 /// expansion budget: answer the object as a match (open-ended), never drop it.
@@ -18,6 +20,7 @@ pub fn matches_calendar(
     filter: &CompFilter,
     cal: &ICalendar,
     instances: &dyn Instances,
+    floating: Tz,
 ) -> Result<bool, BudgetExceeded> {
     let Some(root) = cal.components.first() else {
         return Ok(filter.is_not_defined);
@@ -29,9 +32,21 @@ pub fn matches_calendar(
     Evaluator {
         cal,
         instances,
-        floating: Tz::UTC,
+        floating,
     }
     .comp(filter, 0)
+}
+
+/// The zone of a `CALDAV:timezone` element (or of a `calendar-timezone` property):
+/// a VCALENDAR holding one VTIMEZONE. `None` when the text holds none calcard knows.
+pub fn query_timezone(text: &str) -> Option<Tz> {
+    let calcard::Entry::ICalendar(cal) = calcard::Parser::new(text).entry() else {
+        return None;
+    };
+    cal.components
+        .iter()
+        .filter(|c| c.component_type == ICalendarComponentType::VTimezone)
+        .find_map(|c| c.timezone().map(|(_, tz)| tz))
 }
 
 struct Evaluator<'a> {

@@ -6,7 +6,7 @@ pub mod card;
 pub mod collation;
 pub mod instances;
 
-pub use calendar::matches_calendar;
+pub use calendar::{matches_calendar, query_timezone};
 pub use card::matches_card;
 pub use instances::{Basic, BudgetExceeded, Instances, Occurrence};
 
