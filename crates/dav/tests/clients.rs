@@ -574,3 +574,28 @@ fn writes_from_real_clients() {
         Err(imipd_dav::Precondition::ValidResourcetype)
     );
 }
+
+#[test]
+fn byte_order_marks_and_character_references() {
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("UTF-8 BOM", b"\xef\xbb\xbf<D:propfind xmlns:D=\"DAV:\"><D:prop><D:getetag/></D:prop></D:propfind>", "d:getetag"),
+        (
+            "character references",
+            b"<D:propfind xmlns:D=\"DAV:\"><D:prop><X:caf&#xE9;-&#233; xmlns:X=\"urn:x\"/></D:prop></D:propfind>",
+            "",
+        ),
+    ];
+    for (what, body, want) in cases {
+        match parse_propfind(body) {
+            Ok(sel) => assert_eq!(names(&sel), *want, "{what}"),
+            // A reference is not part of a name: such a body is not XML.
+            Err(e) => assert!(want.is_empty() && e.status() == 400, "{what}: {e}"),
+        }
+    }
+    let body = "<D:propertyupdate xmlns:D=\"DAV:\"><D:set><D:prop><D:displayname>caf&#xE9; &#128197; &lt;&#60;</D:displayname></D:prop></D:set></D:propertyupdate>";
+    let u = parse_proppatch(body.as_bytes()).unwrap();
+    assert!(
+        matches!(&u.ops[..], [PatchOp::Set(_, e)] if e.text() == "café 📅 <<"),
+        "{u:?}"
+    );
+}

@@ -1,9 +1,40 @@
 //! No byte input panics a parser: arbitrary bytes, and mutations of real bodies.
 
+use imipd_dav::headers::Prefer;
+use imipd_dav::name::{Name, PropName};
+use imipd_dav::propfind::{Answerer, PropertySource, ResourceKind};
+use imipd_dav::request::{PatchOp, PropSelection};
+use imipd_dav::response::Xml;
 use imipd_dav::{
     DavPath, parse_mkcalendar, parse_mkcol, parse_propfind, parse_proppatch, parse_report,
 };
+use imipd_dav::{Multistatus, xml::parse_tree};
 use proptest::prelude::*;
+
+/// A resource holding the dead properties a PROPPATCH stored.
+struct Stored(Vec<(Name, String)>);
+
+impl PropertySource for Stored {
+    fn kind(&self) -> ResourceKind {
+        ResourceKind::Calendar
+    }
+    fn live(&self, _: &PropName, _: &mut Xml<'_>) -> bool {
+        false
+    }
+    fn dead(&self, name: &Name) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn each_dead(&self, f: &mut dyn FnMut(&Name, &str)) {
+        for (n, v) in &self.0 {
+            f(n, v);
+        }
+    }
+}
+
+const PROPPATCH_SEED: &str = r#"<D:propertyupdate xmlns:D="DAV:" xmlns:X="urn:x"><D:set><D:prop><X:meta a="1 &amp; 2"><X:b>t&lt;u</X:b>tail<D:href>/p</D:href></X:meta><X:c/></D:prop></D:set></D:propertyupdate>"#;
 
 const SEEDS: &[&str] = &[
     r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT"><C:prop name="SUMMARY" novalue="yes"/></C:comp></C:comp><C:expand start="20260101T000000Z" end="20260201T000000Z"/></C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="ATTENDEE"><C:param-filter name="PARTSTAT"><C:text-match>X</C:text-match></C:param-filter></C:prop-filter><C:time-range start="20260101T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#,
@@ -64,6 +95,33 @@ proptest! {
             prop_assert_eq!(e.text(), text);
         }
         prop_assert_eq!(e.attr("a"), Some(attr.as_str()));
+    }
+
+    #[test]
+    fn whatever_is_stored_renders_well_formed(at in any::<prop::sample::Index>(), cut in 0usize..8, insert in "[<>&;/=\"' a-zA-Z0-9:#]{0,10}") {
+        let s = PROPPATCH_SEED.as_bytes();
+        let i = at.index(s.len());
+        let j = (i + cut).min(s.len());
+        let mut body = s[..i].to_vec();
+        body.extend_from_slice(insert.as_bytes());
+        body.extend_from_slice(&s[j..]);
+        let Ok(update) = parse_proppatch(&body) else { return Ok(()) };
+        let dead: Vec<(Name, String)> = update
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                PatchOp::Set(PropName::Dead(n), e) => Some((n.clone(), e.inner_xml())),
+                _ => None,
+            })
+            .collect();
+        let names = dead.iter().map(|(n, _)| PropName::Dead(n.clone())).collect();
+        let stored = Stored(dead);
+        let mut ms = Multistatus::default();
+        let mut a = Answerer::default();
+        a.answer(&mut ms, "/c/", &PropSelection::names(names), &stored, Prefer::default());
+        a.answer(&mut ms, "/c/", &PropSelection::allprop(), &stored, Prefer::default());
+        let out = ms.finish(None);
+        prop_assert!(parse_tree(out.as_bytes()).is_ok(), "{}\nrendered as\n{}", String::from_utf8_lossy(&body), out);
     }
 
     #[test]

@@ -251,6 +251,12 @@ fn element(
         ResolveResult::Unknown(prefix) => return Err(XmlError::UnknownPrefix(prefix)),
     };
     let local = start.local_name();
+    if !is_name(local.as_ref()) {
+        return Err(XmlError::Malformed(format!(
+            "{:?} is not an XML name",
+            local.as_ref()
+        )));
+    }
     let mut attrs = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
@@ -259,6 +265,11 @@ fn element(
             // Declarations are resolved by the reader; prefixed attributes (xml:lang and
             // the like) carry nothing a DAV request needs.
             continue;
+        }
+        if !is_name(key) {
+            return Err(XmlError::Malformed(format!(
+                "{key:?} is not an XML attribute name"
+            )));
         }
         if attrs.len() == limits.max_attributes {
             return Err(XmlError::TooManyAttributes(limits.max_attributes));
@@ -278,6 +289,14 @@ fn element(
         attrs,
         children: Vec::new(),
     })
+}
+
+/// An XML NCName, approximately: names are echoed into responses (dead properties),
+/// so nothing that could close a tag or start a reference may pass.
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '\u{b7}'))
 }
 
 fn attach(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
