@@ -55,6 +55,29 @@ pub fn allow_header(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// The body of a `principal-search-property-set` report (RFC 3744 section 9.5): the
+/// properties `principal-property-search` matches on here.
+pub fn principal_search_property_set() -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:principal-search-property-set",
+    );
+    out.push_str(crate::response::ROOT_NAMESPACES);
+    out.push('>');
+    for (prop, description) in [
+        ("<d:displayname/>", "Display name"),
+        ("<c:calendar-user-address-set/>", "Calendar user address"),
+        ("<cs:email-address-set/>", "Email address"),
+    ] {
+        out.push_str("<d:principal-search-property><d:prop>");
+        out.push_str(prop);
+        out.push_str("</d:prop><d:description xml:lang=\"en\">");
+        out.push_str(description);
+        out.push_str("</d:description></d:principal-search-property>");
+    }
+    out.push_str("</d:principal-search-property-set>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +100,8 @@ mod tests {
             );
         }
         assert!(!dav_header(false).contains("auto-schedule"));
+        let set = principal_search_property_set();
+        assert!(crate::xml::parse_tree(set.as_bytes()).is_ok(), "{set}");
         assert!(dav_header(true).ends_with("calendar-auto-schedule"));
     }
 }

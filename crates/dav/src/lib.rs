@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod error;
 pub mod escape;
 pub mod filter;
+pub mod freebusy;
 pub mod headers;
 pub mod href;
 pub mod name;

@@ -140,6 +140,14 @@ pub struct ExpandItem {
     pub children: Vec<ExpandItem>,
 }
 
+/// The properties an `expand-property` report names at its top level, as a plain
+/// selection. This server keeps no href-valued properties worth expanding (no
+/// calendar proxies), so answering the top level like a PROPFIND is the whole answer:
+/// Apple's `calendar-proxy-*-for` come back 404 and Apple moves on.
+pub fn expand_property_selection(items: &[ExpandItem]) -> PropSelection {
+    PropSelection::names(items.iter().map(|i| i.name.clone()).collect())
+}
+
 /// One `property-search` of `principal-property-search` (RFC 3744 section 9.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PropertySearch {

@@ -457,3 +457,61 @@ fn floating_times_in_the_query_timezone() {
     }
     assert_eq!(query_timezone("not a calendar"), None);
 }
+
+#[test]
+fn free_busy_of_a_calendar() {
+    use imipd_dav::freebusy::{Busy, BusyType, busy_periods, render_vfreebusy};
+    let objects = [
+        MEETING,
+        WEEKLY,
+        INSTANT,
+        "BEGIN:VEVENT\nUID:t\nDTSTAMP:20260101T000000Z\nDTSTART:20260105T120000Z\nDTEND:20260105T130000Z\nTRANSP:TRANSPARENT\nEND:VEVENT\n",
+        "BEGIN:VEVENT\nUID:c\nDTSTAMP:20260101T000000Z\nDTSTART:20260105T140000Z\nDTEND:20260105T150000Z\nSTATUS:CANCELLED\nEND:VEVENT\n",
+        "BEGIN:VEVENT\nUID:p\nDTSTAMP:20260101T000000Z\nDTSTART:20260105T091500Z\nDTEND:20260105T100000Z\nSTATUS:TENTATIVE\nEND:VEVENT\n",
+        "BEGIN:VFREEBUSY\nUID:fb\nDTSTAMP:20260101T000000Z\nFREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20260106T000000Z/PT8H\nFREEBUSY;FBTYPE=FREE:20260106T100000Z/PT1H\nEND:VFREEBUSY\n",
+    ];
+    let range = imipd_dav::query::TimeRange {
+        start: imipd_dav::time::parse_utc("20260105T000000Z"),
+        end: imipd_dav::time::parse_utc("20260107T000000Z"),
+    };
+    let mut busy = Vec::new();
+    for o in objects {
+        busy_periods(&ical(&wrap(o)), &range, &Basic::default(), &mut busy).unwrap();
+    }
+    let t = |s: &str| imipd_dav::time::parse_utc(s).unwrap();
+    let mut got = busy.clone();
+    got.sort_by_key(|b| (b.start, b.kind));
+    assert_eq!(
+        got,
+        vec![
+            Busy {
+                start: t("20260105T090000Z"),
+                end: t("20260105T093000Z"),
+                kind: BusyType::Busy
+            },
+            Busy {
+                start: t("20260105T091500Z"),
+                end: t("20260105T100000Z"),
+                kind: BusyType::BusyTentative
+            },
+            Busy {
+                start: t("20260106T000000Z"),
+                end: t("20260106T080000Z"),
+                kind: BusyType::BusyUnavailable
+            },
+        ],
+        "the weekly standup, the tentative event and the unavailable block; not the transparent, cancelled, instant or out-of-range ones"
+    );
+    let body = render_vfreebusy(&range, busy, t("20260101T000000Z"));
+    assert_eq!(
+        body,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//imipd//CalDAV//EN\r\nBEGIN:VFREEBUSY\r\nDTSTAMP:20260101T000000Z\r\n\
+DTSTART:20260105T000000Z\r\nDTEND:20260107T000000Z\r\nFREEBUSY:20260105T090000Z/20260105T093000Z\r\n\
+FREEBUSY;FBTYPE=BUSY-TENTATIVE:20260105T091500Z/20260105T100000Z\r\n\
+FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20260106T000000Z/20260106T080000Z\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+    );
+    assert!(
+        matches!(calcard::Parser::new(&body).entry(), Entry::ICalendar(_)),
+        "the VFREEBUSY parses"
+    );
+}
