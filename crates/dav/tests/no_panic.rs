@@ -132,3 +132,58 @@ proptest! {
         }
     }
 }
+
+const CALENDAR_SEED: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Helsinki\r\nBEGIN:STANDARD\r\nDTSTART:19701025T040000\r\nTZOFFSETFROM:+0300\r\nTZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:w1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Helsinki:20260105T110000\r\nDURATION:PT30M\r\nRRULE:FREQ=DAILY;INTERVAL=2;BYDAY=MO,WE;UNTIL=20270101T000000Z\r\nEXDATE:20260107T090000Z\r\nATTENDEE;PARTSTAT=ACCEPTED;CN=A:mailto:a@x\r\nCATEGORIES:a,b\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER;RELATED=END:-PT5M\r\nREPEAT:3\r\nDURATION:PT1M\r\nEND:VALARM\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:w1\r\nRECURRENCE-ID;TZID=Europe/Helsinki:20260112T110000\r\nDTSTART;VALUE=DATE:20260113\r\nEND:VEVENT\r\nBEGIN:VTODO\r\nUID:t\r\nDUE:20260110T100000Z\r\nCOMPLETED:20260109T100000Z\r\nEND:VTODO\r\nBEGIN:VFREEBUSY\r\nFREEBUSY:20260105T090000Z/PT1H\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n";
+
+const QUERY_SEED: &str = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data><C:comp name="VCALENDAR"><C:comp name="VEVENT"><C:prop name="UID"/></C:comp></C:comp><C:expand start="20260101T000000Z" end="20260301T000000Z"/><C:limit-recurrence-set start="20260101T000000Z" end="20260301T000000Z"/><C:limit-freebusy-set start="20260101T000000Z" end="20260301T000000Z"/></C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z" end="20260301T000000Z"/><C:prop-filter name="ATTENDEE"><C:param-filter name="PARTSTAT"><C:text-match>ACCEPTED</C:text-match></C:param-filter></C:prop-filter><C:comp-filter name="VALARM"><C:time-range start="20260101T000000Z" end="20260301T000000Z"/></C:comp-filter></C:comp-filter><C:comp-filter name="VTODO"><C:time-range start="20260101T000000Z"/></C:comp-filter><C:comp-filter name="VFREEBUSY"><C:time-range end="20260301T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Calendar data is hostile too: mutated objects go through every evaluation.
+    #[test]
+    fn mutated_calendars_through_filters_and_rendering(at in any::<prop::sample::Index>(), cut in 0usize..24, insert in "[A-Z0-9:;=,/\\-\\r\\n]{0,16}") {
+        use imipd_dav::filter::{Basic, matches_calendar};
+        let s = CALENDAR_SEED.as_bytes();
+        let i = at.index(s.len());
+        let j = (i + cut).min(s.len());
+        let mut text = String::from_utf8_lossy(&s[..i]).into_owned();
+        text.push_str(&insert);
+        text.push_str(&String::from_utf8_lossy(&s[j..]));
+        let calcard::Entry::ICalendar(cal) = calcard::Parser::new(&text).entry() else { return Ok(()) };
+        let imipd_dav::Report::CalendarQuery(q) = parse_report(QUERY_SEED.as_bytes()).unwrap() else { unreachable!() };
+        let basic = Basic { budget: 200, ..Basic::default() };
+        let _ = matches_calendar(&q.filter, &cal, &basic, calcard::common::timezone::Tz::UTC);
+        let data = q.select.calendar_data.as_ref().unwrap();
+        let _ = imipd_dav::caldata::calendar_data(&text, &cal, data, &basic);
+        let range = data.expand.unwrap();
+        let mut busy = Vec::new();
+        let _ = imipd_dav::freebusy::busy_periods(&cal, &range, &basic, &mut busy);
+    }
+}
+
+/// The unmutated seeds reach every path the property test above drives.
+#[test]
+fn calendar_seed_exercises_the_evaluations() {
+    use imipd_dav::filter::{Basic, matches_calendar};
+    let calcard::Entry::ICalendar(cal) = calcard::Parser::new(CALENDAR_SEED).entry() else {
+        panic!("seed does not parse")
+    };
+    let imipd_dav::Report::CalendarQuery(q) = parse_report(QUERY_SEED.as_bytes()).unwrap() else {
+        panic!("query seed")
+    };
+    let basic = Basic {
+        budget: 200,
+        ..Basic::default()
+    };
+    assert_eq!(
+        matches_calendar(&q.filter, &cal, &basic, calcard::common::timezone::Tz::UTC),
+        Ok(true)
+    );
+    let data = q.select.calendar_data.as_ref().unwrap();
+    let out = imipd_dav::caldata::calendar_data(CALENDAR_SEED, &cal, data, &basic).unwrap();
+    assert!(
+        out.contains("UID:w1") && !out.contains("RRULE") && !out.contains("DTSTART"),
+        "{out}"
+    );
+}
