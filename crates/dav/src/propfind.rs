@@ -454,9 +454,16 @@ impl PatchOutcome {
         }
     }
 
-    /// The `DAV:mkcol-response` body of a failed extended MKCOL (RFC 5689 section 3.3).
-    pub fn render_mkcol_response(&self) -> String {
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:mkcol-response");
+    /// The body of a failed extended MKCOL (`DAV:mkcol-response`, RFC 5689 section
+    /// 3.3) or MKCALENDAR (`CALDAV:mkcalendar-response`, RFC 4791 section 5.3.1.2).
+    pub fn render_creation_response(&self, mkcalendar: bool) -> String {
+        let root = if mkcalendar {
+            "c:mkcalendar-response"
+        } else {
+            "d:mkcol-response"
+        };
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<");
+        out.push_str(root);
         out.push_str(crate::response::ROOT_NAMESPACES);
         out.push('>');
         let mut x = Xml::new(&mut out);
@@ -469,7 +476,9 @@ impl PatchOutcome {
             x.status(status);
             x.raw("</d:propstat>");
         }
-        out.push_str("</d:mkcol-response>\n");
+        out.push_str("</");
+        out.push_str(root);
+        out.push_str(">\n");
         out
     }
 }

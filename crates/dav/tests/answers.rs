@@ -244,12 +244,18 @@ fn proppatch_is_all_or_nothing() {
     let failed = imipd_dav::propfind::PatchOutcome {
         statuses: vec![(PropName::DisplayName, 424), (PropName::GetEtag, 403)],
     };
-    let body = failed.render_mkcol_response();
-    assert!(
-        body.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:mkcol-response"),
-        "{body}"
-    );
-    parse_tree(body.as_bytes()).expect("well-formed");
+    for (mkcalendar, root) in [
+        (false, Name::new(Ns::Dav, "mkcol-response")),
+        (true, Name::new(Ns::CalDav, "mkcalendar-response")),
+    ] {
+        let body = failed.render_creation_response(mkcalendar);
+        let tree = parse_tree(body.as_bytes()).expect("well-formed");
+        assert_eq!(tree.name, root, "{body}");
+        assert!(
+            body.contains("<d:getetag/></d:prop><d:status>HTTP/1.1 403 Forbidden</d:status>"),
+            "{body}"
+        );
+    }
 }
 
 #[test]
