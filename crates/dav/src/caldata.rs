@@ -42,6 +42,11 @@ pub fn calendar_data(
     if let Some(select) = &req.comp {
         out = subset(&out, select);
     }
+    // calcard's writer expects a root component; a selection that keeps nothing
+    // (its comp names something other than the object's root) renders as nothing.
+    if out.components.is_empty() {
+        return Ok(String::new());
+    }
     Ok(out.to_string())
 }
 

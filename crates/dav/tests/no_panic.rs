@@ -138,7 +138,7 @@ const CALENDAR_SEED: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r
 const QUERY_SEED: &str = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data><C:comp name="VCALENDAR"><C:comp name="VEVENT"><C:prop name="UID"/></C:comp></C:comp><C:expand start="20260101T000000Z" end="20260301T000000Z"/><C:limit-recurrence-set start="20260101T000000Z" end="20260301T000000Z"/><C:limit-freebusy-set start="20260101T000000Z" end="20260301T000000Z"/></C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z" end="20260301T000000Z"/><C:prop-filter name="ATTENDEE"><C:param-filter name="PARTSTAT"><C:text-match>ACCEPTED</C:text-match></C:param-filter></C:prop-filter><C:comp-filter name="VALARM"><C:time-range start="20260101T000000Z" end="20260301T000000Z"/></C:comp-filter></C:comp-filter><C:comp-filter name="VTODO"><C:time-range start="20260101T000000Z"/></C:comp-filter><C:comp-filter name="VFREEBUSY"><C:time-range end="20260301T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(500))]
 
     /// Calendar data is hostile too: mutated objects go through every evaluation.
     #[test]
@@ -186,4 +186,26 @@ fn calendar_seed_exercises_the_evaluations() {
         out.contains("UID:w1") && !out.contains("RRULE") && !out.contains("DTSTART"),
         "{out}"
     );
+}
+
+const CARD_SEED: &str = "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:c1\r\nFN:Cyrus Daboo\r\nN:Daboo;Cyrus;;;\r\nEMAIL;TYPE=work:cyrus@example.com\r\nTEL;TYPE=cell;PREF=1:+358 40 123\r\nBDAY:19700101\r\nEND:VCARD\r\n";
+
+const CARD_QUERY_SEED: &str = r#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data><C:prop name="EMAIL"/></C:address-data></D:prop><C:filter test="anyof"><C:prop-filter name="EMAIL" test="allof"><C:text-match match-type="ends-with">@example.com</C:text-match><C:param-filter name="TYPE"><C:text-match>work</C:text-match></C:param-filter></C:prop-filter><C:prop-filter name="TEL"><C:param-filter name="PREF"/></C:prop-filter><C:prop-filter name="BDAY"><C:text-match>1970</C:text-match></C:prop-filter></C:filter></C:addressbook-query>"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn mutated_cards_through_filters_and_rendering(at in any::<prop::sample::Index>(), cut in 0usize..24, insert in "[A-Z0-9:;=,.\\-\\r\\n]{0,16}") {
+        let s = CARD_SEED.as_bytes();
+        let i = at.index(s.len());
+        let j = (i + cut).min(s.len());
+        let mut text = String::from_utf8_lossy(&s[..i]).into_owned();
+        text.push_str(&insert);
+        text.push_str(&String::from_utf8_lossy(&s[j..]));
+        let calcard::Entry::VCard(card) = calcard::Parser::new(&text).entry() else { return Ok(()) };
+        let imipd_dav::Report::AddressbookQuery(q) = parse_report(CARD_QUERY_SEED.as_bytes()).unwrap() else { unreachable!() };
+        let _ = imipd_dav::filter::matches_card(&q.filter, &card);
+        let _ = imipd_dav::caldata::address_data(&text, &card, q.select.address_data.as_ref().unwrap());
+    }
 }
