@@ -1,13 +1,21 @@
 //! Stage 2, the filter: the recipient's Sieve script decides where the copy goes and which
-//! calendar jobs the update stage gets. Jobs and redirects are written to the store here,
-//! before the sink stores the mail, so they are durable before the recipient's 250.
+//! calendar jobs the update stage gets.
+//!
+//! A recipient's calendar jobs follow its copy of the mail, in two phases: they are written
+//! *held* here, before the sink stores the copy, and [`Pipeline::settle`] releases them once
+//! the sink has said 250 (or drops them when it refused). So the jobs are durable before the
+//! 250, and a calendar never changes for mail that was not delivered (a downstream store
+//! that said 550, or was down). Holding first, rather than queueing after the copy is
+//! stored, keeps a database that cannot take the job from costing the mail: the copy still
+//! goes out, its outcome header saying the invitation was not queued. Redirects are queued
+//! here too, before the copy is stored.
 
 use crate::decide::action_for;
 use crate::detect::Scan;
-use crate::pipeline::{Pipeline, RecipientView};
+use crate::pipeline::{Pipeline, Plan, RecipientView};
 use crate::redirect::redirect_mail;
 use imipd_calendar::Outcome;
-use imipd_lmtp::Recipient;
+use imipd_lmtp::{Recipient, Reply};
 use imipd_message::MessageInfo;
 use imipd_scheduling::{Action, JobSpec, job_for_message};
 use imipd_sieve::{CalendarJob, CalendarRequest, Delivery, Envelope, FilterResult, Host};
@@ -17,6 +25,8 @@ use tracing::{info, warn};
 /// What the filter stage decided for one recipient.
 pub struct Filtered {
     pub deliveries: Vec<Delivery>,
+    /// Calendar jobs written held, for [`Pipeline::settle`] to release or drop.
+    pub held_jobs: Vec<i64>,
     /// `X-Imipd-Cal-Outcome` and friends, added on top of detection's headers.
     pub headers: String,
 }
@@ -84,8 +94,14 @@ impl Pipeline {
             warn!(user, "Sieve: {e}");
         }
         let mut outcome = result.outcome.clone();
+        let mut held_jobs = Vec::new();
         if scan.invitation.is_some() {
-            let queued = self.queue_calendar_jobs(&result, scan, info, seen, message, rcpt);
+            let queued =
+                self.hold_calendar_jobs(&result, scan, info, seen, message, rcpt, &mut held_jobs);
+            if queued.is_err() {
+                // The outcome header will say nothing was queued: nothing may run.
+                self.drop_held(user, std::mem::take(&mut held_jobs));
+            }
             outcome = match (outcome, queued) {
                 (_, Err(reason)) => Some(Outcome::error(reason)),
                 (Some(o), Ok(_)) => Some(o),
@@ -100,6 +116,7 @@ impl Pipeline {
         self.queue_redirects(&result, message, user);
         Filtered {
             deliveries: result.deliveries,
+            held_jobs,
             headers: outcome
                 .as_ref()
                 .map(imipd_sieve::outcome_header)
@@ -107,10 +124,11 @@ impl Pipeline {
         }
     }
 
-    /// Writes the script's calendar jobs to the queue. Returns the outcome of the first
-    /// notify-style job when the script did not record one itself (processcalendar did
-    /// its deciding while the script ran).
-    fn queue_calendar_jobs(
+    /// Writes the script's calendar jobs to the queue, held, and adds their ids to `held`.
+    /// Returns the outcome of the first notify-style job when the script did not record
+    /// one itself (processcalendar did its deciding while the script ran).
+    #[allow(clippy::too_many_arguments)]
+    fn hold_calendar_jobs(
         &self,
         result: &FilterResult,
         scan: &Scan,
@@ -118,6 +136,7 @@ impl Pipeline {
         seen: &RecipientView,
         message: &[u8],
         rcpt: &Recipient,
+        held: &mut Vec<i64>,
     ) -> Result<Option<Outcome>, String> {
         let Some(inv) = &scan.invitation else {
             return Ok(None);
@@ -148,16 +167,8 @@ impl Pipeline {
                 &self.limits,
             )
             .map_err(|e| format!("not queued: {e}"))?;
-            match self.store.enqueue_job(&new) {
-                Ok(Some(id)) => {
-                    info!(
-                        user = rcpt.user,
-                        uid = inv.uid,
-                        job = id,
-                        "calendar job queued"
-                    );
-                    self.wake.notify_one();
-                }
+            match self.store.hold_job(&new) {
+                Ok(Some(id)) => held.push(id),
                 Ok(None) => info!(
                     user = rcpt.user,
                     uid = inv.uid,
@@ -174,6 +185,46 @@ impl Pipeline {
             }
         }
         Ok(first_outcome)
+    }
+
+    /// The second phase: once the sink has answered for the recipient, its held jobs are
+    /// released (a 250) or dropped (anything else). A 250 stands only if every job was
+    /// released: a job that cannot be made due turns it into a 451, so the MTA delivers
+    /// again (the copy may then be stored twice; the retry finds the held job under its
+    /// key and releases it).
+    pub fn settle(&self, plan: &Plan, reply: Reply) -> Reply {
+        let user = plan.user.as_str();
+        if !reply.is_success() {
+            self.drop_held(user, plan.held_jobs.iter().copied());
+            return reply;
+        }
+        for &id in &plan.held_jobs {
+            match self.store.release_job(id) {
+                Ok(_) => info!(user, job = id, "calendar job queued"),
+                Err(e) => {
+                    warn!(user, job = id, "cannot release held calendar job: {e}");
+                    return Reply::new(
+                        451,
+                        (4, 3, 0),
+                        "calendar store unavailable after the message was stored, try again later",
+                    );
+                }
+            }
+        }
+        if !plan.held_jobs.is_empty() {
+            self.wake.notify_one();
+        }
+        reply
+    }
+
+    fn drop_held(&self, user: &str, jobs: impl IntoIterator<Item = i64>) {
+        for id in jobs {
+            match self.store.drop_held_job(id) {
+                Ok(_) => info!(user, job = id, "calendar job dropped: the mail was not delivered"),
+                // Left held, it never runs; `imipd jobs list --state held` shows it.
+                Err(e) => warn!(user, job = id, "cannot drop held calendar job: {e}"),
+            }
+        }
     }
 
     fn queue_redirects(&self, result: &FilterResult, message: &[u8], user: &str) {
@@ -227,6 +278,7 @@ impl Filtered {
         };
         Filtered {
             deliveries: vec![Delivery::inbox()],
+            held_jobs: Vec::new(),
             headers,
         }
     }

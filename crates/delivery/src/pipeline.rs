@@ -3,8 +3,9 @@
 //! ```text
 //!   RCPT  → resolve the address to a user (550 if unknown)
 //!   DATA  → detect (once per message)
-//!         → for each recipient: look up the UID → filter (Sieve) → queue calendar jobs
-//!         → sink (Maildir or downstream LMTP) → one reply per recipient
+//!         → for each recipient: look up the UID → filter (Sieve) → hold calendar jobs
+//!         → sink (Maildir or downstream LMTP) → release the jobs if it said 250, else
+//!           drop them → one reply per recipient
 //! ```
 //!
 //! Calendar trouble never costs mail: a panic or a store error in detection or filtering
@@ -52,6 +53,8 @@ pub struct Plan {
     /// Header lines added on top of the message.
     pub headers: String,
     pub deliveries: Vec<Delivery>,
+    /// Calendar jobs held until the sink has answered ([`Pipeline::settle`]).
+    pub held_jobs: Vec<i64>,
 }
 
 impl Backend for Pipeline {
@@ -95,11 +98,13 @@ impl Backend for Pipeline {
                 user: rcpt.user.clone(),
                 headers: String::new(),
                 deliveries: vec![Delivery::inbox()],
+                held_jobs: Vec::new(),
             });
             let reply = self
                 .sink
                 .deliver(&plan, &scan, txn.mail_from, rcpt, txn.message)
                 .await;
+            let reply = tokio::task::block_in_place(|| self.settle(&plan, reply));
             info!(
                 from = txn.mail_from,
                 rcpt = rcpt.address,
@@ -193,6 +198,7 @@ impl Pipeline {
             user: rcpt.user.clone(),
             headers: seen.headers + &added,
             deliveries: filtered.deliveries,
+            held_jobs: filtered.held_jobs,
         }
     }
 }

@@ -78,6 +78,17 @@ pub trait Store: Send + Sync {
     /// Enqueues a job durably. Returns `None` when a job with the same idempotency key
     /// exists already (a redelivered message), so the calendar changes once.
     fn enqueue_job(&self, job: &NewJob) -> Result<Option<i64>>;
+    /// Writes a job durably but holds it back: no worker claims it until [`Self::release_job`].
+    /// Delivery holds a recipient's jobs before its copy is stored, releases them once the
+    /// copy is, and drops them when it is refused, so a calendar never changes for mail
+    /// that was not delivered. Returns `None` when a job with the same idempotency key exists
+    /// and is not held (a repeated delivery); a held one is returned (the retry of a delivery
+    /// cut short), so that this delivery releases it.
+    fn hold_job(&self, job: &NewJob) -> Result<Option<i64>>;
+    /// Makes a held job due now; `false` when it is not held (released or dropped already).
+    fn release_job(&self, job_id: i64) -> Result<bool>;
+    /// Removes a held job whose mail was not delivered; `false` when it is not held.
+    fn drop_held_job(&self, job_id: i64) -> Result<bool>;
     /// Claims up to `max` due jobs for `lease_secs`; expired leases are claimable again,
     /// so a worker killed mid-job loses nothing.
     fn claim_jobs(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<Job>>;

@@ -49,6 +49,9 @@ pub enum ObjectWrite {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobState {
+    /// Written at delivery but not yet due: its mail is still being stored
+    /// ([`crate::Store::hold_job`]).
+    Held,
     Queued,
     Running,
     Done,
@@ -58,6 +61,7 @@ pub enum JobState {
 impl JobState {
     pub fn as_str(self) -> &'static str {
         match self {
+            JobState::Held => "held",
             JobState::Queued => "queued",
             JobState::Running => "running",
             JobState::Done => "done",
@@ -67,6 +71,7 @@ impl JobState {
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
+            "held" => JobState::Held,
             "queued" => JobState::Queued,
             "running" => JobState::Running,
             "done" => JobState::Done,

@@ -193,6 +193,51 @@ fn a_redelivered_job_is_queued_once() {
 }
 
 #[test]
+fn a_held_job_runs_only_once_released_and_a_dropped_one_never() {
+    let (_d, s) = open();
+    let claimed = |s: &SqliteStore| -> Vec<i64> {
+        s.claim_jobs("w", 60, 10)
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect()
+    };
+    let kept = s
+        .hold_job(&job("bob@example.org", "u1", "kept"))
+        .unwrap()
+        .unwrap();
+    let gone = s
+        .hold_job(&job("bob@example.org", "u2", "gone"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.job(kept).unwrap().unwrap().state, JobState::Held);
+    assert!(claimed(&s).is_empty(), "held jobs are never claimed");
+    // The retry of a delivery cut short finds its held job again, under the same key.
+    assert_eq!(
+        s.hold_job(&job("bob@example.org", "u1", "kept")).unwrap(),
+        Some(kept)
+    );
+    assert!(s.drop_held_job(gone).unwrap());
+    assert!(s.job(gone).unwrap().is_none(), "a dropped job is gone");
+    assert!(s.release_job(kept).unwrap());
+    // (operation, expected): releasing or dropping twice does nothing.
+    let again = [
+        ("release", s.release_job(kept).unwrap()),
+        ("drop", s.drop_held_job(kept).unwrap()),
+    ];
+    for (what, done) in again {
+        assert!(!done, "{what} of a released job");
+    }
+    assert_eq!(claimed(&s), vec![kept]);
+    s.complete_job(kept, "w", &Completion::default()).unwrap();
+    assert_eq!(
+        s.hold_job(&job("bob@example.org", "u1", "kept")).unwrap(),
+        None,
+        "a repeated delivery of a job already run is not held again"
+    );
+}
+
+#[test]
 fn jobs_for_one_uid_run_in_order_and_others_in_parallel() {
     let (_d, s) = open();
     let a1 = s

@@ -26,10 +26,28 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
 }
 
 pub fn enqueue(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
+    insert(conn, job, JobState::Queued)
+}
+
+pub fn hold(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
+    if let Some(id) = insert(conn, job, JobState::Held)? {
+        return Ok(Some(id));
+    }
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT id FROM jobs WHERE idem_key = ?1 AND state = 'held'",
+            [&job.idem_key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64>> {
     let t = now();
     let inserted = conn.execute(
         "INSERT INTO jobs (user, spec, idem_key, uid, sender, message, state, not_before, created, updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7, ?7)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)
          ON CONFLICT (idem_key) DO NOTHING",
         params![
             crate::normalize_address(&job.user),
@@ -38,10 +56,25 @@ pub fn enqueue(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
             job.uid,
             crate::normalize_address(&job.sender),
             job.message,
+            state.as_str(),
             t
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
+}
+
+pub fn release(conn: &Connection, id: i64) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE jobs SET state = 'queued', not_before = ?2, updated = ?2
+         WHERE id = ?1 AND state = 'held'",
+        params![id, now()],
+    )?;
+    Ok(changed == 1)
+}
+
+pub fn drop_held(conn: &Connection, id: i64) -> Result<bool> {
+    let changed = conn.execute("DELETE FROM jobs WHERE id = ?1 AND state = 'held'", [id])?;
+    Ok(changed == 1)
 }
 
 pub fn claim(

@@ -257,6 +257,18 @@ impl Store for SqliteStore {
         self.write(|tx| queue::enqueue(tx, job))
     }
 
+    fn hold_job(&self, job: &NewJob) -> Result<Option<i64>> {
+        self.write(|tx| queue::hold(tx, job))
+    }
+
+    fn release_job(&self, job_id: i64) -> Result<bool> {
+        self.write(|tx| queue::release(tx, job_id))
+    }
+
+    fn drop_held_job(&self, job_id: i64) -> Result<bool> {
+        self.write(|tx| queue::drop_held(tx, job_id))
+    }
+
     fn claim_jobs(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<Job>> {
         self.write(|tx| queue::claim(tx, worker, lease_secs, max))
     }
