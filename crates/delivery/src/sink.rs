@@ -33,7 +33,17 @@ impl Sink {
         rcpt: &Recipient,
         message: &[u8],
     ) -> Reply {
-        let mut pieces: Vec<&[u8]> = vec![plan.headers.as_bytes()];
+        let eol = if scan.crlf { "\r\n" } else { "\n" };
+        let trace = match self {
+            Sink::Maildir(_) => delivery_trace(mail_from, &rcpt.address, eol),
+            // The downstream store adds its own trace for the address it is given, the
+            // user's; the address the MTA gave stays with the copy when it differs.
+            Sink::Lmtp(_) if !rcpt.address.eq_ignore_ascii_case(&plan.user) => {
+                format!("Delivered-To: {}{eol}", one_line(&rcpt.address))
+            }
+            Sink::Lmtp(_) => String::new(),
+        };
+        let mut pieces: Vec<&[u8]> = vec![trace.as_bytes(), plan.headers.as_bytes()];
         pieces.extend(scan.kept(message));
         pieces.retain(|p| !p.is_empty());
         if plan.deliveries.is_empty() {
@@ -47,9 +57,10 @@ impl Sink {
             Sink::Maildir(maildir) => tokio::task::block_in_place(|| {
                 to_maildir(maildir, &plan.user, &plan.deliveries, &pieces, rcpt)
             }),
-            // The downstream store files the message itself; one copy goes to the address.
+            // The downstream store files the message itself; one copy goes to the user, by
+            // its canonical address, so an alias reaches the same mailbox downstream.
             Sink::Lmtp(client) => client
-                .deliver(mail_from, &[rcpt.address.as_str()], &pieces)
+                .deliver(mail_from, &[plan.user.as_str()], &pieces)
                 .await
                 .into_iter()
                 .next()
@@ -58,6 +69,22 @@ impl Sink {
                 }),
         }
     }
+}
+
+/// The trace fields a delivering store puts on top (as Dovecot's LMTP does):
+/// `Return-Path` with the envelope sender and `Delivered-To` with the recipient as the MTA
+/// gave it, which Sieve rules and users rely on.
+fn delivery_trace(mail_from: &str, rcpt: &str, eol: &str) -> String {
+    format!(
+        "Return-Path: <{}>{eol}Delivered-To: {}{eol}",
+        one_line(mail_from),
+        one_line(rcpt)
+    )
+}
+
+/// An envelope address as a header value: no line breaks or other control characters.
+fn one_line(address: &str) -> String {
+    address.chars().filter(|c| !c.is_control()).collect()
 }
 
 fn to_maildir(

@@ -239,3 +239,24 @@ fn pipelined_transaction_and_dot_unstuffing() {
         "{got:?}"
     );
 }
+
+#[test]
+fn each_copy_carries_return_path_and_delivered_to_as_dovecot_writes_them() {
+    let server = Imipd::start(users, &[]);
+    let mut lmtp = server.connect();
+    // (envelope sender, recipient as given, Maildir user)
+    let cases = [
+        ("alice@example.org", "robert@example.org", "bob@example.org"),
+        ("", "Carol@Example.org", "carol@example.org"),
+    ];
+    for (from, to, user) in cases {
+        let (_, data) = lmtp.deliver(from, &[to], b"Subject: trace\r\n\r\nbody\r\n");
+        assert!(data[0].starts_with("250"), "{to}: {data:?}");
+        let got = messages(&server.maildir(user), "").pop().unwrap();
+        let expected = format!("Return-Path: <{from}>\r\nDelivered-To: {to}\r\n");
+        assert!(
+            got.starts_with(&expected),
+            "MAIL FROM:<{from}> RCPT TO:<{to}>: expected the copy to start with {expected:?}, got {got:?}"
+        );
+    }
+}
