@@ -220,7 +220,11 @@ impl Pipeline {
     fn drop_held(&self, user: &str, jobs: impl IntoIterator<Item = i64>) {
         for id in jobs {
             match self.store.drop_held_job(id) {
-                Ok(_) => info!(user, job = id, "calendar job dropped: the mail was not delivered"),
+                Ok(_) => info!(
+                    user,
+                    job = id,
+                    "calendar job dropped: the mail was not delivered"
+                ),
                 // Left held, it never runs; `imipd jobs list --state held` shows it.
                 Err(e) => warn!(user, job = id, "cannot drop held calendar job: {e}"),
             }

@@ -56,6 +56,21 @@ fn folders_are_created_as_maildir_plus_plus() {
         assert!(folder.join(sub).is_dir(), "{sub}/ missing");
     }
     assert!(folder.join("maildirfolder").is_file());
+    let subscribed = || fs::read_to_string(root.path().join("bob/Maildir/subscriptions")).ok();
+    assert_eq!(
+        subscribed().as_deref(),
+        Some("V\t2\n\nCalendar\tInvites\n"),
+        "a folder delivery creates is subscribed"
+    );
+    maildir.deliver("bob", None, &[], &[b"m"]).unwrap();
+    maildir
+        .deliver("bob", Some("Calendar.Invites"), &[], &[b"m"])
+        .unwrap();
+    assert_eq!(
+        subscribed().as_deref(),
+        Some("V\t2\n\nCalendar\tInvites\n"),
+        "INBOX and existing folders leave the list alone"
+    );
     assert!(maildir.folder_exists("bob", "Calendar/Invites"));
     assert!(maildir.folder_exists("bob", "Calendar.Invites"));
     assert!(!maildir.folder_exists("bob", "Calendar"));

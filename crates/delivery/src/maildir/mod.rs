@@ -1,9 +1,11 @@
 //! Delivery into Maildir (and Maildir++ folders), the layout Dovecot and other IMAP
 //! servers read: a message is written under tmp/, synced, then renamed into new/ (or cur/
 //! when it carries flags), so a reader never sees half a message and a 250 means the
-//! message is on disk.
+//! message is on disk. A folder delivery creates is subscribed, as an IMAP client creating
+//! it would have done.
 
 mod names;
+mod subscriptions;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -26,7 +28,7 @@ impl Maildir {
 
     /// Delivers to `<root>/<user>/Maildir` (folder `None` or INBOX) or to the Maildir++
     /// folder `<root>/<user>/Maildir/.<Name>/`, created if missing; "A/B" and "A.B" are
-    /// both `.A.B`. `pieces` are written one after the other, as given. With IMAP system
+    /// both `.A.B`, and subscribed (Maildir++ `subscriptions`) when created. `pieces` are written one after the other, as given. With IMAP system
     /// flags (\Seen \Answered \Flagged \Deleted \Draft) the message goes to cur/ with
     /// `:2,` and the flag letters; other keywords are ignored. Returns the path of the message file.
     pub fn deliver(
@@ -37,7 +39,20 @@ impl Maildir {
         pieces: &[&[u8]],
     ) -> io::Result<PathBuf> {
         let dir = self.folder_path(user, folder)?;
-        ensure_maildir(&dir, folder.is_some_and(|f| !names::is_inbox(f)))?;
+        let is_folder = folder.is_some_and(|f| !names::is_inbox(f));
+        if ensure_maildir(&dir, is_folder)?
+            && is_folder
+            && let (Some(inbox), Some(name)) = (dir.parent(), dir.file_name())
+            && let Err(e) = subscriptions::subscribe(inbox, &name.to_string_lossy())
+        {
+            // The folder and the message are there; only clients that list subscribed
+            // folders alone miss it until the user subscribes.
+            tracing::warn!(
+                user,
+                "cannot subscribe to the new folder {}: {e}",
+                dir.display()
+            );
+        }
         let size = pieces.iter().map(|p| p.len()).sum();
         let name = names::unique_name(&self.hostname, size);
         let tmp = dir.join("tmp").join(&name);
@@ -82,10 +97,10 @@ impl Maildir {
 }
 
 /// Creates cur/, new/ and tmp/ where missing, and the `maildirfolder` marker that
-/// Maildir++ puts in every folder.
-fn ensure_maildir(dir: &Path, is_folder: bool) -> io::Result<()> {
+/// Maildir++ puts in every folder. Returns whether anything was missing.
+fn ensure_maildir(dir: &Path, is_folder: bool) -> io::Result<bool> {
     if dir.join("tmp").is_dir() && dir.join("new").is_dir() && dir.join("cur").is_dir() {
-        return Ok(());
+        return Ok(false);
     }
     for sub in ["cur", "new", "tmp"] {
         let path = dir.join(sub);
@@ -103,7 +118,7 @@ fn ensure_maildir(dir: &Path, is_folder: bool) -> io::Result<()> {
     if let Some(parent) = dir.parent() {
         sync_dir(parent).map_err(|e| with_path(e, parent))?;
     }
-    Ok(())
+    Ok(true)
 }
 
 fn write_synced(path: &Path, pieces: &[&[u8]]) -> io::Result<()> {
