@@ -29,6 +29,10 @@ pub struct Scan {
     pub crlf: bool,
     /// Whether any calendar part was seen, usable or not.
     pub had_calendar_part: bool,
+    /// For an invitation: the sender's own `References` value (or its `In-Reply-To`
+    /// message ids when it has none), which the rendered `References` keeps in front of the
+    /// event's thread id. The sender's field is among the stripped lines.
+    pub references: Option<String>,
 }
 
 impl Scan {
@@ -42,10 +46,17 @@ impl Scan {
             if let Some(id) = exists {
                 out.push_str(&format!("{EXISTS_HEADER}: {}{eol}", one_line(id)));
             }
-            out.push_str(&format!(
-                "{MESSAGE_ID_HEADER}: {}{eol}",
-                thread_message_id(&inv.uid)
-            ));
+            let thread = thread_message_id(&inv.uid);
+            out.push_str(&format!("{MESSAGE_ID_HEADER}: {thread}{eol}"));
+            // Threading clients (and IMAP THREAD=REFERENCES) put every mail about the
+            // event under one parent, however its sender threads it.
+            match self.references.as_deref() {
+                Some(own) if own.contains(&thread) => {
+                    out.push_str(&format!("References:{own}{eol}"))
+                }
+                Some(own) => out.push_str(&format!("References:{own}{eol} {thread}{eol}")),
+                None => out.push_str(&format!("References: {thread}{eol}")),
+            }
         }
         if let Some(error) = &self.error {
             out.push_str(&format!("{ERROR_HEADER}: {}{eol}", one_line(error)));
@@ -69,7 +80,7 @@ impl Scan {
 
 /// Scans a message. Never fails: problems end up in `Scan::error`.
 pub fn scan(message: &[u8], config: &MimeLimits) -> Scan {
-    let (header_end, strip) = own_header_lines(message);
+    let (header_end, strip, threading) = own_header_lines(message);
     let crlf = message[..header_end.min(message.len())]
         .iter()
         .position(|&b| b == b'\n')
@@ -83,14 +94,56 @@ pub fn scan(message: &[u8], config: &MimeLimits) -> Scan {
         Ok(invitation) => result.invitation = invitation,
         Err(error) => result.error = Some(error),
     }
+    if result.invitation.is_some() {
+        result.references = threading.references(message);
+        result.strip.extend(threading.references);
+        result.strip.sort_by_key(|r| r.start);
+    }
     result
 }
 
-/// Finds the end of the top-level header section and the header fields we own.
-fn own_header_lines(message: &[u8]) -> (usize, Vec<Range<usize>>) {
+/// Where the sender's `References` and `In-Reply-To` fields are in the header section.
+#[derive(Default)]
+struct Threading {
+    references: Vec<Range<usize>>,
+    in_reply_to: Vec<Range<usize>>,
+}
+
+impl Threading {
+    /// The sender's `References` value, folding kept (several fields joined); without one,
+    /// the message ids of `In-Reply-To` (RFC 5322 section 3.6.4).
+    fn references(&self, message: &[u8]) -> Option<String> {
+        let value = |r: &Range<usize>| {
+            let field = String::from_utf8_lossy(&message[r.clone()]);
+            let value = field.split_once(':').map_or("", |(_, v)| v);
+            value.trim_end_matches(['\r', '\n']).to_string()
+        };
+        if !self.references.is_empty() {
+            return Some(self.references.iter().map(value).collect());
+        }
+        let ids: Vec<String> = self
+            .in_reply_to
+            .iter()
+            .map(value)
+            .flat_map(|v| {
+                v.split('<')
+                    .skip(1)
+                    .filter_map(|s| s.split_once('>'))
+                    .map(|(id, _)| format!(" <{}>", one_line(id.trim())))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        (!ids.is_empty()).then(|| ids.concat())
+    }
+}
+
+/// Finds the end of the top-level header section, the header fields we own and those that
+/// thread the message.
+fn own_header_lines(message: &[u8]) -> (usize, Vec<Range<usize>>, Threading) {
     let mut strip: Vec<Range<usize>> = Vec::new();
+    let mut threading = Threading::default();
     let mut at = 0;
-    let mut current_is_ours = false;
+    let mut current: Option<&mut Vec<Range<usize>>> = None;
     while at < message.len() {
         let end = message[at..]
             .iter()
@@ -98,24 +151,30 @@ fn own_header_lines(message: &[u8]) -> (usize, Vec<Range<usize>>) {
             .map_or(message.len(), |i| at + i + 1);
         let line = &message[at..end];
         if line == b"\r\n" || line == b"\n" {
-            return (at, strip);
+            return (at, strip, threading);
         }
         if matches!(line.first(), Some(b' ' | b'\t')) {
-            if current_is_ours && let Some(last) = strip.last_mut() {
+            if let Some(last) = current.as_mut().and_then(|fields| fields.last_mut()) {
                 last.end = end;
             }
         } else {
             let name_end = line.iter().position(|&b| b == b':').unwrap_or(0);
             let name = String::from_utf8_lossy(&line[..name_end]).to_ascii_lowercase();
             let name = name.trim();
-            current_is_ours = !name.is_empty() && OWN_PREFIXES.iter().any(|p| name.starts_with(p));
-            if current_is_ours {
-                strip.push(at..end);
+            current = match name {
+                "" => None,
+                "references" => Some(&mut threading.references),
+                "in-reply-to" => Some(&mut threading.in_reply_to),
+                _ if OWN_PREFIXES.iter().any(|p| name.starts_with(p)) => Some(&mut strip),
+                _ => None,
+            };
+            if let Some(fields) = current.as_mut() {
+                fields.push(at..end);
             }
         }
         at = end;
     }
-    (at, strip)
+    (at, strip, threading)
 }
 
 fn one_line(s: &str) -> String {
@@ -151,7 +210,7 @@ mod tests {
     #[test]
     fn forged_headers_are_found_with_their_continuations() {
         let msg = b"X-ME-Cal-Method: request\r\nSubject: hi\r\nx-imipd-cal-outcome: added;\r\n  reason=\"x\"\r\nX-ME-Message-Id: <a@b>\r\nFrom: a@b\r\n\r\nX-ME-Cal-UID: body\r\n";
-        let (end, strip) = own_header_lines(msg);
+        let (end, strip, _) = own_header_lines(msg);
         let kept: Vec<u8> = Scan {
             strip,
             ..Scan::default()
@@ -191,9 +250,68 @@ mod tests {
         assert_eq!(
             s.headers(Some("default")),
             format!(
-                "X-ME-Cal-Method: request\r\nX-ME-Cal-UID: u-1@example.org\r\nX-ME-Cal-Exists: default\r\nX-ME-Message-Id: {}\r\n",
+                "X-ME-Cal-Method: request\r\nX-ME-Cal-UID: u-1@example.org\r\nX-ME-Cal-Exists: default\r\nX-ME-Message-Id: {0}\r\nReferences: {0}\r\n",
                 thread_message_id("u-1@example.org")
             )
         );
+    }
+
+    #[test]
+    fn references_keep_the_senders_own_and_end_with_the_thread_id() {
+        let thread = thread_message_id("u-1@example.org");
+        let invitation = "Content-Type: text/calendar; method=REQUEST\r\n";
+        // (sender's threading fields, calendar part?, the References we render, what of
+        // the sender's fields stays in the message)
+        let cases: &[(&str, bool, Option<String>, &str)] = &[
+            ("", true, Some(format!("References: {thread}\r\n")), ""),
+            (
+                "References: <a@x>\r\n <b@x>\r\n",
+                true,
+                Some(format!("References: <a@x>\r\n <b@x>\r\n {thread}\r\n")),
+                "",
+            ),
+            (
+                "In-Reply-To: <a@x> (the last one)\r\n",
+                true,
+                Some(format!("References: <a@x>\r\n {thread}\r\n")),
+                "In-Reply-To: <a@x> (the last one)\r\n",
+            ),
+            (
+                "In-Reply-To: <a@x>\r\nReferences: <r@x>\r\n",
+                true,
+                Some(format!("References: <r@x>\r\n {thread}\r\n")),
+                "In-Reply-To: <a@x>\r\n",
+            ),
+            (
+                &format!("References: <a@x> {thread}\r\n"),
+                true,
+                Some(format!("References: <a@x> {thread}\r\n")),
+                "",
+            ),
+            (
+                "References: <a@x>\r\n",
+                false,
+                None,
+                "References: <a@x>\r\n",
+            ),
+        ];
+        for (fields, calendar, rendered, kept) in cases {
+            let content = if *calendar { invitation } else { "" };
+            let msg = format!("Subject: s\r\n{fields}{content}\r\n{ICS}");
+            let s = scan(msg.as_bytes(), &MimeLimits::default());
+            let headers = s.headers(None);
+            // References is the last header rendered here (no error header).
+            let got = headers
+                .find("References:")
+                .map(|at| headers[at..].to_string());
+            assert_eq!(&got, rendered, "{fields:?}: the References rendered");
+            let left = String::from_utf8(s.kept(msg.as_bytes()).concat()).unwrap();
+            let head = &left[..left.find("\r\n\r\n").unwrap() + 2];
+            let left: String = head
+                .split_inclusive("\r\n")
+                .filter(|l| !l.starts_with("Subject") && !l.starts_with("Content-Type"))
+                .collect();
+            assert_eq!(left, *kept, "{fields:?}: what stays of the sender's fields");
+        }
     }
 }
