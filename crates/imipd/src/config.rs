@@ -27,6 +27,7 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Lmtp {
+    #[serde(deserialize_with = "listen_address")]
     pub listen: SocketAddr,
     pub max_connections: usize,
     pub max_recipients: usize,
@@ -36,6 +37,7 @@ pub struct Lmtp {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Http {
+    #[serde(deserialize_with = "listen_address")]
     pub listen: SocketAddr,
 }
 
@@ -237,8 +239,7 @@ impl Config {
 
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<()> {
         let addr = |name: &str, v: String| -> Result<SocketAddr> {
-            v.parse()
-                .with_context(|| format!("{name}={v:?} is not an address like 127.0.0.1:2424"))
+            parse_listen(&v).map_err(|e| anyhow::anyhow!("{name}: {e}"))
         };
         if let Some(v) = env("IMIPD_DATA_DIR") {
             self.data_dir = v.into();
@@ -345,6 +346,28 @@ impl Config {
     }
 }
 
+/// A listening address: an IP address and a port. Host names are refused rather than
+/// resolved, so the listener is bound to exactly the address the setting names ("localhost"
+/// may mean ::1, 127.0.0.1 or both).
+pub fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    value.parse().map_err(|_| {
+        let port = value
+            .rsplit_once(':')
+            .map(|(_, p)| p)
+            .filter(|p| p.parse::<u16>().is_ok())
+            .unwrap_or("2424");
+        format!(
+            "{value:?} is not an IP address and port: use an IP address such as \
+             127.0.0.1:{port} or [::1]:{port} (host names are not resolved)"
+        )
+    })
+}
+
+fn listen_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let value = String::deserialize(d)?;
+    parse_listen(&value).map_err(serde::de::Error::custom)
+}
+
 fn system_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
@@ -402,6 +425,45 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("IMIPD_LMTP_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn listen_addresses_must_be_ip_addresses_and_say_so() {
+        // (setting in the file, expected listen address or words of the error)
+        let cases = [
+            ("127.0.0.1:12424", Ok("127.0.0.1:12424")),
+            ("[::1]:24", Ok("[::1]:24")),
+            (
+                "localhost:12424",
+                Err("use an IP address such as 127.0.0.1:12424"),
+            ),
+            (
+                "mx.example.org:24",
+                Err("use an IP address such as 127.0.0.1:24"),
+            ),
+            ("127.0.0.1", Err("use an IP address such as 127.0.0.1:2424")),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        for (value, expected) in cases {
+            std::fs::write(&path, format!("[lmtp]\nlisten = {value:?}\n")).unwrap();
+            let got = Config::load(Some(&path), no_env).map(|c| c.lmtp.listen.to_string());
+            match (expected, got) {
+                (Ok(want), Ok(got)) => assert_eq!(got, want, "{value}"),
+                (Err(words), Err(e)) => {
+                    let e = format!("{e:#}");
+                    assert!(e.contains(words) && e.contains("listen"), "{value}: {e}");
+                }
+                (expected, got) => panic!("{value}: expected {expected:?}, got {got:?}"),
+            }
+            let env = |k: &str| (k == "IMIPD_LMTP_LISTEN").then(|| value.to_string());
+            let from_env = Config::load(None, env).map(|c| c.lmtp.listen.to_string());
+            assert_eq!(
+                from_env.map_err(|e| e.to_string().contains("IMIPD_LMTP_LISTEN")),
+                expected.map(str::to_string).map_err(|_| true),
+                "IMIPD_LMTP_LISTEN={value}"
+            );
+        }
     }
 
     #[test]
