@@ -1,10 +1,28 @@
 use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// The environment variables, listed under the top-level help: they apply to every command
+/// (a command finds its database through IMIPD_DATA_DIR as `serve` does).
+const ENVIRONMENT: &str = "\
+Environment variables (each overrides the config file setting it names):
+  IMIPD_CONFIG                  the config file, as --config
+  IMIPD_DATA_DIR                data_dir: the database, the Maildirs and the spool
+  IMIPD_HOSTNAME                hostname
+  IMIPD_TRUSTED_AUTHSERV_IDS    trusted_authserv_ids, comma-separated
+  IMIPD_LMTP_LISTEN             lmtp.listen, an IP address and port
+  IMIPD_HTTP_LISTEN             http.listen, an IP address and port
+  IMIPD_SINK                    delivery.sink: maildir or lmtp
+  IMIPD_DOWNSTREAM              delivery.downstream
+  IMIPD_SMTP_HOST               smtp.host
+  IMIPD_SMTP_PORT               smtp.port
+  IMIPD_LOG                     log.level
+  IMIPD_MAX_PER_SENDER_PER_HOUR worker.max_per_sender_per_hour";
 
 /// Calendar invitations in email that just work: an LMTP stage between your MTA and your
 /// mail store that puts iMIP invitations, updates and replies into your users' calendars.
 #[derive(Debug, Parser)]
-#[command(name = "imipd", version, about)]
+#[command(name = "imipd", version, about, after_help = ENVIRONMENT)]
 pub struct Cli {
     /// Configuration file (TOML); without it imipd runs on its embedded defaults.
     #[arg(long, short, global = true, env = "IMIPD_CONFIG")]
@@ -16,14 +34,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the LMTP server, the update workers and the outbox.
-    ///
-    /// Environment overrides: IMIPD_DATA_DIR, IMIPD_HOSTNAME, IMIPD_TRUSTED_AUTHSERV_IDS,
-    /// IMIPD_LMTP_LISTEN, IMIPD_HTTP_LISTEN, IMIPD_SINK, IMIPD_DOWNSTREAM, IMIPD_SMTP_HOST,
-    /// IMIPD_SMTP_PORT, IMIPD_LOG, IMIPD_MAX_PER_SENDER_PER_HOUR.
+    #[command(after_help = ENVIRONMENT)]
     Serve,
     /// Manage users and their addresses.
     #[command(subcommand)]
     User(UserCmd),
+    /// Manage a user's calendars (the default one exists from the user's creation on).
+    #[command(subcommand)]
+    Calendars(CalendarsCmd),
     /// Run the calendar core by hand: why did (or didn't) an invitation apply?
     #[command(subcommand)]
     Itip(ItipCmd),
@@ -45,32 +63,71 @@ pub enum Command {
     /// Outgoing mail waiting for, or refused by, the relay.
     #[command(subcommand)]
     Mail(MailCmd),
+    /// Check users' passwords for other services (Dovecot).
+    #[command(subcommand)]
+    Auth(AuthCmd),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
-    /// Create a user; its address is its name. A default calendar is created with it.
+    /// Create a user; its address is its name. A default calendar is created with it. The
+    /// first `user add` creates the database.
     Add {
+        /// The user's primary address, e.g. bob@example.org (stored in lower case).
         email: String,
-        /// Password for CalDAV and the web page (stored as an Argon2 hash).
+        /// Password for IMAP (through `imipd auth check`), CalDAV and the web page, stored
+        /// as an Argon2id hash.
         #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
         /// Read the password from standard input instead (keeps it out of `ps`).
         #[arg(long)]
         password_stdin: bool,
         /// Another address that delivers to this user (repeatable).
-        #[arg(long = "alias")]
+        #[arg(long = "alias", value_name = "ADDRESS")]
         aliases: Vec<String>,
     },
     /// List users with their aliases.
     List,
     /// Delete a user with its calendars, preferences and script (mail stays on disk).
     #[command(alias = "delete")]
-    Del { email: String },
+    Del {
+        /// The user (its address or one of its aliases).
+        email: String,
+    },
     /// Add an alias address to a user.
-    AliasAdd { email: String, alias: String },
+    AliasAdd {
+        /// The user (its address or one of its aliases).
+        email: String,
+        /// The new address that delivers to the user.
+        alias: String,
+    },
     /// Remove an alias address from a user.
-    AliasDel { email: String, alias: String },
+    AliasDel {
+        /// The user (its address or one of its aliases).
+        email: String,
+        /// The alias to remove (not the user's primary address).
+        alias: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarsCmd {
+    /// List the user's calendars: id, name, and which one is the default.
+    List {
+        /// The user (its address or one of its aliases).
+        user: String,
+    },
+    /// Create a calendar, e.g. for `prefs set USER calendar=ID` or Sieve's
+    /// `notify :method "addcal" :options ["calendarId", "ID"]`.
+    Add {
+        /// The user (its address or one of its aliases).
+        user: String,
+        /// The calendar id: 1-64 characters of A-Z a-z 0-9 - _.
+        id: String,
+        /// The name clients show; defaults to the id.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,8 +137,10 @@ pub enum ItipCmd {
     Apply(ItipApply),
     /// Dry-run a whole email against a user's stored calendars; writes nothing.
     Explain {
-        /// The message (RFC 5322 file, e.g. from the user's Maildir).
+        /// The message (RFC 5322 file), e.g. one the Maildir sink stored:
+        /// <data_dir>/mail/<user>/Maildir/new/… (or cur/…).
         mail: PathBuf,
+        /// The recipient: the user's address, one of its aliases or a +tag of either.
         #[arg(long)]
         user: String,
     },
@@ -118,21 +177,37 @@ pub struct ItipApply {
 #[derive(Debug, Subcommand)]
 pub enum SieveCmd {
     /// Print the user's whole script (generated section and own rules).
-    Show { user: String },
+    Show {
+        /// The user (its address or one of its aliases).
+        user: String,
+    },
     /// Compile the user's script and report errors with line and column.
-    Check { user: String },
+    Check {
+        /// The user (its address or one of its aliases).
+        user: String,
+    },
     /// Replace the user's own rules with FILE (the generated section is kept).
-    Set { user: String, file: PathBuf },
+    Set {
+        /// The user (its address or one of its aliases).
+        user: String,
+        /// A Sieve script (RFC 5228) with the user's own rules.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PrefsCmd {
     /// Print the user's preferences.
-    Show { user: String },
+    Show {
+        /// The user (its address or one of its aliases).
+        user: String,
+    },
     /// Change preferences: add_invitations=contacts|everyone|never, apply_updates=on|off,
     /// file_into=FOLDER (empty: none), calendar=ID, delete_cancelled=on|off.
     Set {
+        /// The user (its address or one of its aliases).
         user: String,
+        /// One or more settings, e.g. add_invitations=everyone apply_updates=off.
         #[arg(required = true, value_name = "KEY=VALUE")]
         settings: Vec<String>,
     },
@@ -140,16 +215,25 @@ pub enum PrefsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ContactsCmd {
+    /// Make ADDRESS one of the user's contacts: by default only invitations from contacts
+    /// are added to the calendar.
     Add {
+        /// The user (its address or one of its aliases).
         user: String,
+        /// The sender's address, as in the From header of its invitations.
         address: String,
     },
+    /// List the user's contacts.
     List {
+        /// The user (its address or one of its aliases).
         user: String,
     },
+    /// Remove ADDRESS from the user's contacts.
     #[command(alias = "delete")]
     Del {
+        /// The user (its address or one of its aliases).
         user: String,
+        /// The contact's address.
         address: String,
     },
 }
@@ -158,18 +242,26 @@ pub enum ContactsCmd {
 pub enum JobsCmd {
     /// List jobs, newest first.
     List {
-        /// queued, running, done or dead.
+        /// held, queued, running, done or dead (held: waiting for its mail to be stored).
         #[arg(long)]
         state: Option<String>,
+        /// Only this user's jobs (its address or one of its aliases).
         #[arg(long)]
         user: Option<String>,
+        /// At most this many jobs.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
     /// Show one job with its last error and outcome.
-    Show { id: i64 },
+    Show {
+        /// The job's number, as `jobs list` shows it.
+        id: i64,
+    },
     /// Put a dead or deferred job back in the queue now.
-    Retry { id: i64 },
+    Retry {
+        /// The job's number, as `jobs list` shows it.
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,21 +271,30 @@ pub enum MailCmd {
         /// queued, running, done or dead.
         #[arg(long)]
         state: Option<String>,
+        /// At most this many mails.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
     /// Send a dead or deferred mail again now.
-    Retry { id: i64 },
+    Retry {
+        /// The mail's number, as `mail list` shows it.
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum EventsCmd {
     /// Every event in the user's calendars: calendar, UID, start, summary, status, attendees.
-    List { user: String },
+    List {
+        /// The user (its address or one of its aliases).
+        user: String,
+    },
     /// Answer an invitation as USER: updates their copy and queues an iMIP REPLY to the
     /// organizer (sent by `imipd serve` through smtp.host).
     Rsvp {
+        /// The user (its address or one of its aliases).
         user: String,
+        /// The event's UID, as `events list` shows it.
         uid: String,
         /// accepted, declined or tentative.
         answer: String,
@@ -206,13 +307,112 @@ pub enum EventsCmd {
     },
     /// Save an event USER organizes (a whole iCalendar object) and queue the REQUEST for
     /// its attendees; SEQUENCE goes up when time, place, recurrence or status change.
-    Save { user: String, file: PathBuf },
+    Save {
+        /// The user (its address or one of its aliases), the event's ORGANIZER.
+        user: String,
+        /// The iCalendar object (.ics).
+        file: PathBuf,
+    },
     /// Call off an event USER organizes and queue the CANCEL for its attendees.
     Cancel {
+        /// The user (its address or one of its aliases), the event's ORGANIZER.
         user: String,
+        /// The event's UID, as `events list` shows it.
         uid: String,
         /// Cancel one instance of a recurring event (its RECURRENCE-ID value).
         #[arg(long)]
         instance: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCmd {
+    /// Check a login as a Dovecot checkpassword program: reads "user\0password\0" from file
+    /// descriptor 3; on success runs PROGRAM (Dovecot's checkpassword-reply) with USER set
+    /// to the user's primary address, so that an alias or another case logs in to the same
+    /// mailbox. Exit 1: wrong user or password; 3: no such user (userdb lookup); 111: the
+    /// database could not be read. See contrib/dovecot/.
+    Check {
+        /// The program to run on success, with its arguments (Dovecot passes its own).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "PROGRAM"
+        )]
+        reply: Vec<OsString>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command, subcommand and argument says what it is, in `--help`.
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(format!("`{path}`"));
+                }
+                for arg in sub.get_arguments() {
+                    let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                    if !builtin && arg.get_help().is_none() {
+                        missing.push(format!("`{path}` argument {}", arg.get_id()));
+                    }
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "imipd", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:#?}");
+    }
+
+    /// The top-level help lists every environment variable the configuration reads.
+    #[test]
+    fn the_top_level_help_lists_every_environment_variable() {
+        let config = include_str!("config.rs");
+        let read: Vec<&str> = config
+            .split("env(\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(read.len() >= 10, "{read:?}");
+        let help = Cli::command().render_help().to_string();
+        for name in read.iter().chain(&["IMIPD_CONFIG"]) {
+            assert!(help.contains(name), "{name} missing from `imipd --help`");
+        }
+    }
+
+    /// The README names the states `jobs list` and `mail list` accept, as their help does.
+    #[test]
+    fn readme_and_help_agree_on_list_states() {
+        let readme = include_str!("../../../README.md");
+        for (group, states) in [
+            ("jobs", "held|queued|running|done|dead"),
+            ("mail", "queued|running|done|dead"),
+        ] {
+            let line = format!("imipd {group} list [--state {states}]");
+            assert!(readme.contains(&line), "README lacks {line:?}");
+            let mut cmd = Cli::command();
+            let help = cmd
+                .find_subcommand_mut(group)
+                .and_then(|c| c.find_subcommand_mut("list"))
+                .unwrap()
+                .render_help()
+                .to_string();
+            let words = states.replace('|', ", ");
+            let words = match words.rsplit_once(", ") {
+                Some((head, last)) => format!("{head} or {last}"),
+                None => words,
+            };
+            assert!(
+                help.contains(&words),
+                "`imipd {group} list --help` lacks {words:?}: {help}"
+            );
+        }
+    }
 }

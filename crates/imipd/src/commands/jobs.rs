@@ -1,3 +1,4 @@
+use super::require_user;
 use crate::cli::{JobsCmd, MailCmd};
 use anyhow::{Result, bail};
 use imipd_store::{Job, JobFilter, JobState, Store};
@@ -6,10 +7,18 @@ use std::process::ExitCode;
 pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
     match cmd {
         JobsCmd::List { state, user, limit } => {
-            let state = parse_state(state.as_deref())?;
-            let jobs = store.jobs(&JobFilter { state, user, limit })?;
+            let state = parse_state(state.as_deref(), JOB_STATES)?;
+            let user = user.map(|u| require_user(store, &u)).transpose()?;
+            let jobs = store.jobs(&JobFilter {
+                state,
+                user: user.clone(),
+                limit,
+            })?;
             if jobs.is_empty() {
-                println!("no jobs");
+                match &user {
+                    Some(user) => println!("no jobs for {user}"),
+                    None => println!("no jobs"),
+                }
             }
             for j in jobs {
                 println!(
@@ -61,13 +70,29 @@ fn summary(j: &Job) -> String {
     }
 }
 
-fn parse_state(state: Option<&str>) -> Result<Option<JobState>> {
-    match state {
-        None => Ok(None),
-        Some(s) => match JobState::parse(s) {
-            Some(s) => Ok(Some(s)),
-            None => bail!("unknown state {s:?}: use queued, running, done or dead"),
-        },
+/// The states a job can be in; outgoing mail is never held.
+const JOB_STATES: &[JobState] = &[
+    JobState::Held,
+    JobState::Queued,
+    JobState::Running,
+    JobState::Done,
+    JobState::Dead,
+];
+const MAIL_STATES: &[JobState] = &[
+    JobState::Queued,
+    JobState::Running,
+    JobState::Done,
+    JobState::Dead,
+];
+
+fn parse_state(state: Option<&str>, states: &[JobState]) -> Result<Option<JobState>> {
+    let Some(s) = state else { return Ok(None) };
+    match JobState::parse(s).filter(|parsed| states.contains(parsed)) {
+        Some(parsed) => Ok(Some(parsed)),
+        None => {
+            let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+            bail!("unknown state {s:?}: use {}", names.join(", "))
+        }
     }
 }
 
@@ -75,7 +100,7 @@ fn parse_state(state: Option<&str>) -> Result<Option<JobState>> {
 pub fn run_mail(store: &dyn Store, cmd: MailCmd) -> Result<ExitCode> {
     match cmd {
         MailCmd::List { state, limit } => {
-            let state = parse_state(state.as_deref())?;
+            let state = parse_state(state.as_deref(), MAIL_STATES)?;
             let mails = store.mails(&JobFilter {
                 state,
                 user: None,

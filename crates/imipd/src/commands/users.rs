@@ -1,3 +1,4 @@
+use super::require_user;
 use crate::cli::UserCmd;
 use anyhow::{Context, Result, bail};
 use imipd_store::{Store, hash_password};
@@ -65,16 +66,31 @@ pub fn run(store: &dyn Store, cmd: UserCmd) -> Result<ExitCode> {
             }
         }
         UserCmd::Del { email } => {
-            store.delete_user(&email)?;
-            println!("deleted {email}");
+            let user = require_user(store, &email)?;
+            store.delete_user(&user)?;
+            println!("deleted {user}");
         }
         UserCmd::AliasAdd { email, alias } => {
-            store.add_alias(&email, &alias)?;
-            println!("{alias} now delivers to {email}");
+            let user = require_user(store, &email)?;
+            store.add_alias(&user, &alias)?;
+            println!("{alias} now delivers to {user}");
         }
         UserCmd::AliasDel { email, alias } => {
-            store.remove_alias(&email, &alias)?;
-            println!("removed alias {alias} from {email}");
+            let user = require_user(store, &email)?;
+            let aliases = store.user(&user)?.map(|u| u.aliases).unwrap_or_default();
+            let alias_name = imipd_store::normalize_address(&alias);
+            if !aliases.contains(&alias_name) {
+                bail!(
+                    "{alias} is not an alias of {user} (its aliases: {}); nothing removed",
+                    if aliases.is_empty() {
+                        "none".to_string()
+                    } else {
+                        aliases.join(", ")
+                    }
+                );
+            }
+            store.remove_alias(&user, &alias_name)?;
+            println!("removed alias {alias_name} from {user}");
         }
     }
     Ok(ExitCode::SUCCESS)
