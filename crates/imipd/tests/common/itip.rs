@@ -9,6 +9,8 @@ pub struct Mail<'a> {
     pub auth: Option<(&'a str, &'a str)>,
     pub spam: bool,
     pub status: &'a str,
+    /// The Subject; `None`: "METHOD UID".
+    pub subject: Option<&'a str>,
 }
 
 impl<'a> Mail<'a> {
@@ -21,6 +23,7 @@ impl<'a> Mail<'a> {
             auth: Some(("mx.test", "pass")),
             spam: false,
             status: "CONFIRMED",
+            subject: None,
         }
     }
 
@@ -45,8 +48,11 @@ impl<'a> Mail<'a> {
         }
         let (uid, seq, from, method, status) =
             (self.uid, self.sequence, self.from, self.method, self.status);
+        let subject = self
+            .subject
+            .map_or_else(|| format!("{method} {uid}"), str::to_string);
         format!(
-            "{head}From: Organizer <{from}>\r\nTo: bob@example.org\r\nSubject: {method} {uid}\r\n\
+            "{head}From: Organizer <{from}>\r\nTo: bob@example.org\r\nSubject: {subject}\r\n\
              Message-ID: <{uid}.{seq}.{method}@example.org>\r\nMIME-Version: 1.0\r\n\
              Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n\
              --b\r\nContent-Type: text/plain\r\n\r\nSee the invitation.\r\n\

@@ -286,3 +286,4 @@ pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) ->
     }
 }
 pub mod itip;
+pub mod mta;
