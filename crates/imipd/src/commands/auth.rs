@@ -100,25 +100,22 @@ fn verify(
     password: &str,
     lookup_only: bool,
 ) -> imipd_store::Result<Option<String>> {
-    let Some(user) = store.resolve_address(login)? else {
-        if !lookup_only {
-            // As long as checking a real user's password: the answer's timing must not tell
-            // which addresses exist.
-            let _ = imipd_store::hash_password(password);
-        }
-        return Ok(None);
-    };
+    let user = store.resolve_address(login)?;
     if lookup_only {
-        return Ok(Some(user));
+        return Ok(user);
     }
-    let matches = match store.password_hash(&user)? {
-        Some(hash) => imipd_store::verify_password(&hash, password),
-        None => {
-            let _ = imipd_store::hash_password(password);
-            false
-        }
+    let hash = match &user {
+        Some(user) => store.password_hash(user)?,
+        None => None,
     };
-    Ok(matches.then_some(user))
+    // An unknown user, or one without a password, costs what a wrong password costs: the
+    // answer's timing does not tell which addresses exist.
+    let matches = imipd_store::verify_password_in(
+        &mut imipd_store::HashMemory::new(),
+        hash.as_deref().unwrap_or(imipd_store::dummy_hash()),
+        password,
+    ) && hash.is_some();
+    Ok(user.filter(|_| matches))
 }
 
 /// Everything on file descriptor 3, if it is open.
