@@ -183,6 +183,7 @@ pub fn uid_of(user: &str) -> u32 {
 /// A Dovecot instance in the foreground (`dovecot -F -c FILE`).
 pub struct Dovecot {
     child: Child,
+    port: u16,
     pub log: PathBuf,
 }
 
@@ -218,7 +219,7 @@ impl Dovecot {
             .stderr(std::fs::File::create(dir.join("dovecot.stderr")).unwrap())
             .spawn()
             .expect("start dovecot");
-        let dovecot = Dovecot { child, log };
+        let dovecot = Dovecot { child, port, log };
         let stderr = dir.join("dovecot.stderr");
         wait_until(
             20,
@@ -236,11 +237,16 @@ impl Dovecot {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Stops Dovecot and waits until its port refuses connections (its children, which
+    /// share the listening socket, follow the master within moments).
     pub fn stop(&mut self) {
-        // SIGTERM: the master takes its children down with it.
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
