@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The README's test command. Installs what the integration tests use (real Dovecot, swaks for
-# the quick start) when this machine can, then runs the whole suite and the README's quick
-# start verbatim. Plain `cargo test` installs nothing: tests whose tool is missing say so and
-# skip.
+# The README's test command. Installs what the integration tests use (real Postfix and
+# Dovecot, swaks for the quick start) when this machine can, then runs the whole suite and the
+# README's quick start verbatim. Plain `cargo test` installs nothing: tests whose tool is
+# missing say so and skip.
+#
+# The tests run their own Postfix and Dovecot instances (config, queue and sockets in a
+# temporary directory, loopback, ephemeral ports); the system-wide daemons the packages come
+# with are never started, so nothing listens on 25, 143 or 993 because of this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dovecot-lmtpd dovecot-sieve swaks)
+packages=(dovecot-lmtpd dovecot-sieve dovecot-imapd postfix swaks)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -16,9 +20,25 @@ if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "scripts/test.sh: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Postfix's installer would ask what kind of mail system this is: nothing, here.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    # Packages must not start their daemons (invoke-rc.d asks policy-rc.d; 101: not now).
+    own_policy=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
       { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
       echo "scripts/test.sh: could not install ${missing[*]}; the tests that need them will skip"
+    [[ -n $own_policy ]] && rm -f /usr/sbin/policy-rc.d
+    # Where a service manager started them anyway, stop them and keep them from booting.
+    if [[ -d /run/systemd/system ]]; then
+      for unit in postfix dovecot; do
+        systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      done
+    fi
   else
     echo "scripts/test.sh: not root (or no apt-get): ${missing[*]} not installed; the tests that need them will skip"
   fi
