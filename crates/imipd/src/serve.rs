@@ -33,6 +33,7 @@ pub fn run(config: Config) -> Result<ExitCode> {
 }
 
 async fn serve_all(config: Config) -> Result<()> {
+    check_writable(&config)?;
     let store: Arc<dyn Store> = Arc::new(open_store(&config)?);
     for dir in [config.maildir_root(), config.spool_dir()] {
         std::fs::create_dir_all(&dir)
@@ -121,6 +122,40 @@ async fn serve_all(config: Config) -> Result<()> {
         let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
     }
     info!("stopped");
+    Ok(())
+}
+
+/// Refuses to serve on a database this user cannot write (typically created by root with
+/// `imipd user add` before the first start as the service user): otherwise every delivery
+/// would log "readonly database" and answer with an error outcome. SQLite needs the file,
+/// its -wal and -shm files and the directory (it creates them) writable.
+fn check_writable(config: &Config) -> Result<()> {
+    let db = config.database_path();
+    let mut paths = vec![config.data_dir.clone(), db.clone()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.clone().into_os_string();
+        name.push(suffix);
+        paths.push(name.into());
+    }
+    for path in paths.iter().filter(|p| p.exists()) {
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+            .context("a data path contains a NUL byte")?;
+        // SAFETY: access(2) reads the NUL-terminated path and nothing else.
+        if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } != 0 {
+            let error = std::io::Error::last_os_error();
+            // SAFETY: geteuid has no preconditions.
+            let uid = unsafe { libc::geteuid() };
+            bail!(
+                "{} is not writable by this process (uid {uid}): {error}. The database and \
+                 everything in {} must belong to the user imipd runs as: \
+                 `chown -R <that user>: {}`, and run imipd's commands as that user \
+                 (e.g. `runuser -u imipd -- imipd …`)",
+                path.display(),
+                config.data_dir.display(),
+                config.data_dir.display()
+            );
+        }
+    }
     Ok(())
 }
 

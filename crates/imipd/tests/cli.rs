@@ -144,6 +144,44 @@ fn refusals_exit_1_and_say_what_is_wrong() {
 }
 
 #[test]
+fn serve_refuses_a_database_it_cannot_write_and_says_how_to_fix_it() {
+    let dir = tempfile::tempdir().unwrap();
+    bob(dir.path());
+    let db = dir.path().join("imipd.sqlite3");
+    let mut serve = Command::new(bin());
+    serve
+        .arg("serve")
+        .env("IMIPD_DATA_DIR", dir.path())
+        .env("IMIPD_LMTP_LISTEN", "127.0.0.1:0")
+        .env("IMIPD_HTTP_LISTEN", "127.0.0.1:0")
+        .env_remove("IMIPD_CONFIG");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // As root created it with `imipd user add`, served as the unprivileged user.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        serve.uid(65534).gid(65534);
+    } else {
+        std::fs::set_permissions(&db, std::os::unix::fs::PermissionsExt::from_mode(0o444)).unwrap();
+    }
+    let out = serve.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    for words in [
+        "is not writable by this process".to_string(),
+        format!("chown -R <that user>: {}", dir.path().display()),
+    ] {
+        assert!(
+            out.status.code() == Some(1) && err.contains(&words),
+            "expected exit 1 and {words:?}, got {:?}: {err}",
+            out.status.code()
+        );
+    }
+}
+
+#[test]
 fn calendars_are_listed_and_added() {
     let dir = tempfile::tempdir().unwrap();
     bob(dir.path());
