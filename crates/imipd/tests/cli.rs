@@ -279,7 +279,8 @@ fn auth_check_speaks_checkpassword_and_logs_aliases_in_as_the_user() {
     bob(dir.path());
     let ok = "USER=bob@example.org AUTHORIZED=";
     // (fd 3, environment, exit code, what the reply program saw)
-    let cases: &[(&[u8], &[(&str, &str)], i32, &str)] = &[
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(&[u8], Env, i32, &str)] = &[
         (b"bob@example.org\0s3cret\0", &[], 0, ok),
         (b"BOB@Example.ORG\0s3cret\0", &[], 0, ok),
         (b"robert@example.org\0s3cret\0", &[], 0, ok),
