@@ -15,6 +15,7 @@ mod expand;
 mod instance;
 mod itip;
 mod limits;
+mod message;
 mod model;
 mod object;
 mod organize;
@@ -32,14 +33,22 @@ pub use answer::set_partstat;
 pub use build::{build_cancel, build_reply, build_request};
 pub use decision::{Change, Decision, Facts, Policy};
 pub use error::ItipError;
-pub use itip::apply;
+pub use itip::{apply, apply_message};
 pub use limits::Limits;
+pub use message::ItipMessage;
 pub use organize::{OrganizerChange, organizer_cancel, organizer_update};
 pub use outcome::{Outcome, OutcomeKind};
 pub use partstat::PartStat;
 pub use peek::{Method, Peek, PeekError, peek};
 pub use summary::{EventSummary, summarize};
 pub use timerange::{ComponentType, Instance, Instances, TimeRange, instances_between, time_range};
+
+/// How many calendar objects (messages and stored copies) this process has parsed, with
+/// the `parse-counts` feature: tests count the parses a delivery costs.
+#[cfg(feature = "parse-counts")]
+pub fn parses() -> usize {
+    model::PARSES.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// PRODID of the objects and messages this crate writes.
 pub(crate) const PRODID: &str = "-//imipd//imipd-calendar//EN";

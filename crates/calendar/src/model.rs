@@ -65,8 +65,13 @@ impl Comp {
     }
 }
 
+#[cfg(feature = "parse-counts")]
+pub(crate) static PARSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Reads a VCALENDAR object, refusing anything over `limits` before or after parsing.
 pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Comp, ItipError> {
+    #[cfg(feature = "parse-counts")]
+    PARSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     check_text(text, limits)?;
     let ical =
         ICalendar::parse(text).map_err(|e| ItipError::Unparsable(describe_parse_error(&e)))?;

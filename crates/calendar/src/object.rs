@@ -11,7 +11,7 @@ use crate::{ItipError, Limits};
 use calcard::icalendar::{ICalendarComponentType, ICalendarProperty};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Object {
     /// The VCALENDAR with every child that is not one of `comps`.
     pub root: Comp,

@@ -1,8 +1,8 @@
 //! The cheap first look at a calendar part that detection needs: METHOD and UID.
 
+use crate::message::Read;
 use crate::model::{self, Comp};
-use crate::object::Object;
-use crate::{ItipError, Limits, values};
+use crate::{ItipError, Limits};
 use calcard::icalendar::{ICalendarMethod, ICalendarProperty, ICalendarValue};
 use std::fmt;
 
@@ -215,48 +215,9 @@ pub(crate) fn method_of(root: &Comp) -> Result<Option<Method>, PeekError> {
 /// Reads METHOD and UID from a calendar part, within `limits`, by the same rules as
 /// [`crate::apply`]: one METHOD, and the one UID of the calendar's components.
 pub fn peek(data: &[u8], limits: &Limits) -> Result<Peek, PeekError> {
-    if data.len() > limits.max_part_bytes {
-        return Err(PeekError::TooLarge {
-            size: data.len(),
-            limit: limits.max_part_bytes,
-        });
-    }
-    let text = std::str::from_utf8(data).map_err(|_| PeekError::NotUtf8)?;
-    let root = model::parse(text, limits)?;
-    let method = method_of(&root)?;
-    let object = match (Object::from_root(root), method) {
-        (Ok(object), _) => object,
-        // Not an invitation: no stage acts on its UID.
-        (Err(_), None) => {
-            return Ok(Peek {
-                method: None,
-                uid: None,
-                sequence: None,
-                dtstamp: None,
-                recurrence_id: None,
-            });
-        }
-        (Err(ItipError::NoComponent | ItipError::MissingUid), Some(_)) => {
-            return Err(PeekError::MissingUid);
-        }
-        (Err(e), Some(_)) => return Err(e.into()),
-    };
-    let first = object.comps.first();
-    let written = |name: ICalendarProperty| {
-        first
-            .and_then(|c| c.property(&name))
-            .map(values::value_string)
-            .filter(|v| !v.is_empty())
-    };
-    Ok(Peek {
-        method,
-        sequence: first
-            .and_then(|c| c.property(&ICalendarProperty::Sequence))
-            .and_then(|e| e.values.first())
-            .and_then(ICalendarValue::as_integer),
-        dtstamp: written(ICalendarProperty::Dtstamp),
-        recurrence_id: written(ICalendarProperty::RecurrenceId),
-        uid: Some(object.uid),
+    Ok(match crate::message::read(data, limits)? {
+        Read::Itip(message) => message.peek,
+        Read::NotItip(peek) => peek,
     })
 }
 

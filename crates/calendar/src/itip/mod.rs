@@ -11,14 +11,16 @@ mod request;
 
 use crate::object::Object;
 use crate::{
-    Decision, Facts, Limits, Method, Outcome, Policy, model, peek, recur, safety, sanitize, values,
+    Decision, Facts, ItipMessage, Limits, Method, Outcome, Policy, model, peek, recur, safety,
+    sanitize, values,
 };
 use calcard::icalendar::ICalendarComponentType;
 use context::Ctx;
 
 /// Decides what `message` does to `stored` (the user's copy of the same UID, if any).
 ///
-/// In order: the message must parse within `limits`, carry exactly one METHOD, hold
+/// In order: the message must parse within `limits` (every line a content line, every
+/// component ENDed, real dates: see [`ItipMessage`]), carry exactly one METHOD, hold
 /// components that share one UID (the rule [`crate::peek`] applies too) and sane recurrence
 /// rules (else error / no_action); spam or an unauthenticated sender is never applied; then
 /// per method (RFC 5546 section 3.2):
@@ -48,7 +50,16 @@ pub fn apply(
     policy: &Policy,
     limits: &Limits,
 ) -> Decision {
-    let root = match model::parse(message, limits) {
+    // The rules [`ItipMessage::parse`] reads an arriving message by, so that detection and
+    // the core agree on what is broken.
+    let root = match crate::message::check_syntax(message)
+        .map_err(|e| e.to_string())
+        .and_then(|()| model::parse(message, limits).map_err(|e| e.to_string()))
+        .and_then(|root| {
+            crate::message::check_dates(&root)
+                .map(|()| root)
+                .map_err(|e| e.to_string())
+        }) {
         Ok(root) => root,
         Err(e) => return Decision::new(Outcome::error(format!("message: {e}")), None, None),
     };
@@ -63,12 +74,40 @@ pub fn apply(
         }
         Err(e) => return Decision::new(Outcome::error(format!("message: {e}")), None, None),
     };
-    let mut msg = match Object::from_root(root) {
-        Ok(msg) => msg,
-        Err(e) => {
-            return Decision::new(Outcome::error(format!("message: {e}")), Some(method), None);
-        }
-    };
+    match Object::from_root(root) {
+        Ok(msg) => decide(stored, method, msg, facts, policy, limits),
+        Err(e) => Decision::new(Outcome::error(format!("message: {e}")), Some(method), None),
+    }
+}
+
+/// [`apply`] for a message already parsed by [`ItipMessage::parse`]: the same rules, without
+/// reading the message again (a mail to N recipients is decided N times, parsed once).
+pub fn apply_message(
+    stored: Option<&str>,
+    message: &ItipMessage,
+    facts: &Facts,
+    policy: &Policy,
+    limits: &Limits,
+) -> Decision {
+    decide(
+        stored,
+        message.method,
+        message.object.clone(),
+        facts,
+        policy,
+        limits,
+    )
+}
+
+/// The rules of [`apply`] after the message is read.
+fn decide(
+    stored: Option<&str>,
+    method: Method,
+    mut msg: Object,
+    facts: &Facts,
+    policy: &Policy,
+    limits: &Limits,
+) -> Decision {
     if !matches!(
         msg.kind(),
         ICalendarComponentType::VEvent | ICalendarComponentType::VTodo
