@@ -2,11 +2,10 @@
 //! delivery on what the recipient's calendar holds now, for the outcome header, Sieve's
 //! `processcalendar` and `imipd itip explain`.
 
-use crate::detect::Scan;
+use crate::detect::MessageView;
 use crate::pipeline::Pipeline;
-use imipd_calendar::{Change, Decision, Facts, Outcome, apply};
+use imipd_calendar::{Change, Decision, Facts, Outcome, apply_message};
 use imipd_lmtp::Recipient;
-use imipd_message::MessageInfo;
 use imipd_scheduling::Action;
 use imipd_sieve::CalendarJob;
 use imipd_store::CalendarObject;
@@ -17,27 +16,41 @@ impl Pipeline {
     pub(crate) fn decide(
         &self,
         action: &Action,
-        scan: &Scan,
-        info: &MessageInfo,
+        view: &MessageView<'_>,
         rcpt: &Recipient,
         stored: &Result<Option<CalendarObject>, String>,
     ) -> Outcome {
-        self.decide_full(action, scan, info, rcpt, stored).outcome
+        self.decide_full(action, view, rcpt, stored).outcome
     }
 
     /// [`Self::decide`] with the whole decision, for `imipd itip explain`. `stored` is what
-    /// [`Pipeline::recipient_view`] found under the invitation's UID.
+    /// [`Pipeline::recipient_view`] found under the invitation's UID. The calendar part is
+    /// the one detection parsed: it is not read again, however many recipients there are.
     pub fn decide_full(
         &self,
         action: &Action,
-        scan: &Scan,
-        info: &MessageInfo,
+        view: &MessageView<'_>,
         rcpt: &Recipient,
         stored: &Result<Option<CalendarObject>, String>,
     ) -> Decision {
-        let Some(inv) = &scan.invitation else {
+        let Some(inv) = &view.calendar.invitation else {
             return refused(Outcome::no_action("no calendar part"));
         };
+        let info = &view.facts;
+        // The core would refuse too, without the message layer's reason (which From
+        // rule or which Authentication-Results failed).
+        if !info.spam
+            && let Some(why) = &info.unauthenticated
+        {
+            return Decision {
+                method: Some(inv.method),
+                uid: Some(inv.uid.clone()),
+                ..refused(Outcome::no_action(format!(
+                    "sender not authenticated ({why}); {} not applied to the calendar",
+                    inv.method
+                )))
+            };
+        }
         let stored = match stored {
             Ok(found) => found,
             Err(e) => return refused(Outcome::error(e.clone())),
@@ -61,9 +74,9 @@ impl Pipeline {
             authenticated: info.authenticated,
             spam: info.spam,
         };
-        let decision = apply(
+        let decision = apply_message(
             stored.as_ref().map(|o| o.ics.as_str()),
-            &inv.calendar,
+            &inv.itip,
             &facts,
             &policy,
             &self.limits,

@@ -1,12 +1,12 @@
-//! Stage 1, detection: find the calendar part of a message, read its METHOD and UID, and
-//! produce the headers that let the filter stage (and the user) see what it is.
+//! Stage 1, detection: the message parsed once ([`scan`], an `imipd-message` view that
+//! every later stage borrows), and the headers that let the filter stage (and the user)
+//! see what it is.
 //!
 //! Detection is fail-open: whatever goes wrong, the message is delivered; a part that
-//! cannot be used only earns an `X-Imipd-Cal-Error` header that says why.
+//! cannot be used only earns an `X-Imipd-Cal-Error` header that says why, never the
+//! `X-ME-Cal-*` headers.
 
-use imipd_message::find_invitation;
-pub use imipd_message::{Invitation, MimeLimits};
-use std::ops::Range;
+pub use imipd_message::{Invitation, MessageView, MimeLimits};
 
 pub const METHOD_HEADER: &str = "X-ME-Cal-Method";
 pub const UID_HEADER: &str = "X-ME-Cal-UID";
@@ -14,174 +14,109 @@ pub const EXISTS_HEADER: &str = "X-ME-Cal-Exists";
 pub const MESSAGE_ID_HEADER: &str = "X-ME-Message-Id";
 pub const ERROR_HEADER: &str = "X-Imipd-Cal-Error";
 
-/// Header prefixes only imipd may write: inbound copies are forged and removed.
-const OWN_PREFIXES: [&str; 3] = ["x-me-cal-", "x-me-message-id", "x-imipd-"];
+/// RFC 5322 section 2.1.1: a line is at most 998 octets without its CRLF.
+const MAX_LINE: usize = 998;
 
-/// What detection found in one message; shared by all its recipients.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scan {
-    pub invitation: Option<Invitation>,
-    /// Why a calendar part (or the message) could not be used.
-    pub error: Option<String>,
-    /// Byte ranges of the top-level header section to drop: forged copies of our headers.
-    pub strip: Vec<Range<usize>>,
-    /// Whether the message uses CRLF line endings (added headers follow suit).
-    pub crlf: bool,
-    /// Whether any calendar part was seen, usable or not.
-    pub had_calendar_part: bool,
-    /// For an invitation: the sender's own `References` value (or its `In-Reply-To`
-    /// message ids when it has none), which the rendered `References` keeps in front of the
-    /// event's thread id. The sender's field is among the stripped lines.
-    pub references: Option<String>,
+/// Parses a message once for the whole delivery. `message` is what
+/// [`imipd_message::normalize`] made of the bytes received. Never fails: problems end up in
+/// the view's `calendar.error`.
+pub fn scan<'m>(
+    message: &'m [u8],
+    mail_from: &str,
+    mime: &MimeLimits,
+    trusted_authserv_ids: &[String],
+) -> MessageView<'m> {
+    let mut view = MessageView::parse(message, mail_from, mime, trusted_authserv_ids);
+    if view.calendar.invitation.is_some() {
+        // The sender's References is rendered again by [`headers`], the thread id last.
+        view.strip.extend(view.fields("References"));
+        view.strip.sort_by_key(|r| r.start);
+    }
+    view
 }
 
-impl Scan {
-    /// The headers to add for one recipient; `exists` is the calendar holding the UID, if any.
-    pub fn headers(&self, exists: Option<&str>) -> String {
-        let eol = if self.crlf { "\r\n" } else { "\n" };
-        let mut out = String::new();
-        if let Some(inv) = &self.invitation {
-            out.push_str(&format!("{METHOD_HEADER}: {}{eol}", inv.method.as_lower()));
-            out.push_str(&format!("{UID_HEADER}: {}{eol}", inv.uid));
-            if let Some(id) = exists {
-                out.push_str(&format!("{EXISTS_HEADER}: {}{eol}", one_line(id)));
-            }
-            let thread = thread_message_id(&inv.uid);
-            out.push_str(&format!("{MESSAGE_ID_HEADER}: {thread}{eol}"));
-            // Threading clients (and IMAP THREAD=REFERENCES) put every mail about the
-            // event under one parent, however its sender threads it.
-            match self.references.as_deref() {
-                Some(own) if own.contains(&thread) => {
-                    out.push_str(&format!("References:{own}{eol}"))
-                }
-                Some(own) => out.push_str(&format!("References:{own}{eol} {thread}{eol}")),
-                None => out.push_str(&format!("References: {thread}{eol}")),
-            }
-        }
-        if let Some(error) = &self.error {
-            out.push_str(&format!("{ERROR_HEADER}: {}{eol}", one_line(error)));
-        }
-        out
-    }
-
-    /// The original message without the stripped header lines, as borrowed pieces.
-    pub fn kept<'m>(&self, message: &'m [u8]) -> Vec<&'m [u8]> {
-        let mut pieces = Vec::with_capacity(self.strip.len() + 1);
-        let mut at = 0;
-        for range in &self.strip {
-            pieces.push(&message[at..range.start]);
-            at = range.end;
-        }
-        pieces.push(&message[at..]);
-        pieces.retain(|p| !p.is_empty());
-        pieces
-    }
-}
-
-/// Scans a message. Never fails: problems end up in `Scan::error`.
-pub fn scan(message: &[u8], config: &MimeLimits) -> Scan {
-    let (header_end, strip, threading) = own_header_lines(message);
-    let crlf = message[..header_end.min(message.len())]
-        .iter()
-        .position(|&b| b == b'\n')
-        .is_none_or(|i| i > 0 && message[i - 1] == b'\r');
-    let mut result = Scan {
-        strip,
-        crlf,
-        ..Scan::default()
+/// For an invitation: the sender's own `References` value, folding kept (several fields
+/// joined); without one, the message ids of `In-Reply-To` (RFC 5322 section 3.6.4). The
+/// rendered `References` keeps it in front of the event's thread id.
+fn sender_references(view: &MessageView<'_>) -> Option<String> {
+    let value = |r: &std::ops::Range<usize>| {
+        let field = String::from_utf8_lossy(&view.raw()[r.clone()]);
+        let value = field.split_once(':').map_or("", |(_, v)| v);
+        value.trim_end_matches(['\r', '\n']).to_string()
     };
-    match find_invitation(message, config, &mut result.had_calendar_part) {
-        Ok(invitation) => result.invitation = invitation,
-        Err(error) => result.error = Some(error),
+    let references = view.fields("References");
+    if !references.is_empty() {
+        return Some(references.iter().map(value).collect());
     }
-    if result.invitation.is_some() {
-        result.references = threading.references(message);
-        result.strip.extend(threading.references);
-        result.strip.sort_by_key(|r| r.start);
-    }
-    result
+    let ids: Vec<String> = view
+        .fields("In-Reply-To")
+        .iter()
+        .map(value)
+        .flat_map(|v| {
+            v.split('<')
+                .skip(1)
+                .filter_map(|s| s.split_once('>'))
+                .map(|(id, _)| format!(" <{}>", one_line_value(id.trim())))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    (!ids.is_empty()).then(|| ids.concat())
 }
 
-/// Where the sender's `References` and `In-Reply-To` fields are in the header section.
-#[derive(Default)]
-struct Threading {
-    references: Vec<Range<usize>>,
-    in_reply_to: Vec<Range<usize>>,
-}
-
-impl Threading {
-    /// The sender's `References` value, folding kept (several fields joined); without one,
-    /// the message ids of `In-Reply-To` (RFC 5322 section 3.6.4).
-    fn references(&self, message: &[u8]) -> Option<String> {
-        let value = |r: &Range<usize>| {
-            let field = String::from_utf8_lossy(&message[r.clone()]);
-            let value = field.split_once(':').map_or("", |(_, v)| v);
-            value.trim_end_matches(['\r', '\n']).to_string()
-        };
-        if !self.references.is_empty() {
-            return Some(self.references.iter().map(value).collect());
+/// The headers to add for one recipient: `exists` is the calendar holding the UID, if any;
+/// `error` replaces detection's own (a store that could not be asked).
+pub fn headers(view: &MessageView<'_>, exists: Option<&str>, error: Option<&str>) -> String {
+    let eol = if view.crlf { "\r\n" } else { "\n" };
+    let mut out = String::new();
+    let field = |out: &mut String, name: &str, value: &str| {
+        out.push_str(&one_line(name, value));
+        out.push_str(eol);
+    };
+    if let Some(inv) = &view.calendar.invitation {
+        field(&mut out, METHOD_HEADER, inv.method.as_lower());
+        field(&mut out, UID_HEADER, &inv.uid);
+        if let Some(id) = exists {
+            field(&mut out, EXISTS_HEADER, id);
         }
-        let ids: Vec<String> = self
-            .in_reply_to
-            .iter()
-            .map(value)
-            .flat_map(|v| {
-                v.split('<')
-                    .skip(1)
-                    .filter_map(|s| s.split_once('>'))
-                    .map(|(id, _)| format!(" <{}>", one_line(id.trim())))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        (!ids.is_empty()).then(|| ids.concat())
-    }
-}
-
-/// Finds the end of the top-level header section, the header fields we own and those that
-/// thread the message.
-fn own_header_lines(message: &[u8]) -> (usize, Vec<Range<usize>>, Threading) {
-    let mut strip: Vec<Range<usize>> = Vec::new();
-    let mut threading = Threading::default();
-    let mut at = 0;
-    let mut current: Option<&mut Vec<Range<usize>>> = None;
-    while at < message.len() {
-        let end = message[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(message.len(), |i| at + i + 1);
-        let line = &message[at..end];
-        if line == b"\r\n" || line == b"\n" {
-            return (at, strip, threading);
-        }
-        if matches!(line.first(), Some(b' ' | b'\t')) {
-            if let Some(last) = current.as_mut().and_then(|fields| fields.last_mut()) {
-                last.end = end;
+        let thread = thread_message_id(&inv.uid);
+        field(&mut out, MESSAGE_ID_HEADER, &thread);
+        // Threading clients (and IMAP THREAD=REFERENCES) put every mail about the event
+        // under one parent, however its sender threads it.
+        match sender_references(view) {
+            Some(own) if own.contains(&thread) => {
+                out.push_str(&format!("References:{own}{eol}"));
             }
-        } else {
-            let name_end = line.iter().position(|&b| b == b':').unwrap_or(0);
-            let name = String::from_utf8_lossy(&line[..name_end]).to_ascii_lowercase();
-            let name = name.trim();
-            current = match name {
-                "" => None,
-                "references" => Some(&mut threading.references),
-                "in-reply-to" => Some(&mut threading.in_reply_to),
-                _ if OWN_PREFIXES.iter().any(|p| name.starts_with(p)) => Some(&mut strip),
-                _ => None,
-            };
-            if let Some(fields) = current.as_mut() {
-                fields.push(at..end);
-            }
+            Some(own) => out.push_str(&format!("References:{own}{eol} {thread}{eol}")),
+            None => out.push_str(&format!("References: {thread}{eol}")),
         }
-        at = end;
     }
-    (at, strip, threading)
+    if let Some(error) = error.or(view.calendar.error.as_deref()) {
+        field(&mut out, ERROR_HEADER, error);
+    }
+    out
 }
 
-fn one_line(s: &str) -> String {
-    s.chars()
+/// A value with control characters replaced by spaces.
+fn one_line_value(value: &str) -> String {
+    value
+        .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(512)
         .collect()
+}
+
+/// `Name: value` on one line of at most [`MAX_LINE`] octets: control characters become
+/// spaces and the value is cut at a character boundary. (The UID never needs cutting:
+/// detection refuses UIDs that would not fit.)
+fn one_line(name: &str, value: &str) -> String {
+    let mut line = format!("{name}: ");
+    for c in value.chars() {
+        let c = if c.is_control() { ' ' } else { c };
+        if line.len() + c.len_utf8() > MAX_LINE {
+            break;
+        }
+        line.push(c);
+    }
+    line
 }
 
 /// A Message-Id that depends only on the UID, so every mail about one event threads together.
@@ -207,21 +142,18 @@ mod tests {
 
     const ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:u-1@example.org\r\nDTSTART:20261201T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
+    fn view(message: &[u8]) -> MessageView<'_> {
+        scan(message, "", &MimeLimits::default(), &[])
+    }
+
     #[test]
     fn forged_headers_are_found_with_their_continuations() {
         let msg = b"X-ME-Cal-Method: request\r\nSubject: hi\r\nx-imipd-cal-outcome: added;\r\n  reason=\"x\"\r\nX-ME-Message-Id: <a@b>\r\nFrom: a@b\r\n\r\nX-ME-Cal-UID: body\r\n";
-        let (end, strip, _) = own_header_lines(msg);
-        let kept: Vec<u8> = Scan {
-            strip,
-            ..Scan::default()
-        }
-        .kept(msg)
-        .concat();
+        let kept: Vec<u8> = view(msg).kept().concat();
         assert_eq!(
             String::from_utf8(kept).unwrap(),
             "Subject: hi\r\nFrom: a@b\r\n\r\nX-ME-Cal-UID: body\r\n"
         );
-        assert_eq!(&msg[end..end + 2], b"\r\n");
     }
 
     #[test]
@@ -240,15 +172,15 @@ mod tests {
         let msg = format!(
             "From: a@example.org\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n{ICS}"
         );
-        let s = scan(msg.as_bytes(), &MimeLimits::default());
-        let inv = s.invitation.clone().unwrap();
+        let s = view(msg.as_bytes());
+        let inv = s.calendar.invitation.clone().unwrap();
         assert_eq!(
             (inv.method, inv.uid.as_str()),
             (Method::Request, "u-1@example.org")
         );
         assert!(s.crlf);
         assert_eq!(
-            s.headers(Some("default")),
+            headers(&s, Some("default"), None),
             format!(
                 "X-ME-Cal-Method: request\r\nX-ME-Cal-UID: u-1@example.org\r\nX-ME-Cal-Exists: default\r\nX-ME-Message-Id: {0}\r\nReferences: {0}\r\n",
                 thread_message_id("u-1@example.org")
@@ -298,14 +230,12 @@ mod tests {
         for (fields, calendar, rendered, kept) in cases {
             let content = if *calendar { invitation } else { "" };
             let msg = format!("Subject: s\r\n{fields}{content}\r\n{ICS}");
-            let s = scan(msg.as_bytes(), &MimeLimits::default());
-            let headers = s.headers(None);
+            let s = view(msg.as_bytes());
+            let added = headers(&s, None, None);
             // References is the last header rendered here (no error header).
-            let got = headers
-                .find("References:")
-                .map(|at| headers[at..].to_string());
+            let got = added.find("References:").map(|at| added[at..].to_string());
             assert_eq!(&got, rendered, "{fields:?}: the References rendered");
-            let left = String::from_utf8(s.kept(msg.as_bytes()).concat()).unwrap();
+            let left = String::from_utf8(s.kept().concat()).unwrap();
             let head = &left[..left.find("\r\n\r\n").unwrap() + 2];
             let left: String = head
                 .split_inclusive("\r\n")
@@ -313,5 +243,14 @@ mod tests {
                 .collect();
             assert_eq!(left, *kept, "{fields:?}: what stays of the sender's fields");
         }
+    }
+
+    #[test]
+    fn every_added_line_fits_in_998_octets() {
+        let long = "é".repeat(2000);
+        let line = one_line(ERROR_HEADER, &long);
+        assert!(line.len() <= MAX_LINE, "{} octets", line.len());
+        assert!(line.ends_with('é'), "cut at a character boundary");
+        assert_eq!(one_line("X", "a\r\nb"), "X: a  b");
     }
 }

@@ -8,16 +8,16 @@
 //! that said 550, or was down). Holding first, rather than queueing after the copy is
 //! stored, keeps a database that cannot take the job from costing the mail: the copy still
 //! goes out, its outcome header saying the invitation was not queued. Redirects are queued
-//! here too, before the copy is stored.
+//! here too, before the copy is stored. Each job carries the calendar part detection chose.
 
 use crate::decide::action_for;
-use crate::detect::Scan;
+use crate::detect::MessageView;
 use crate::pipeline::{Pipeline, Plan, RecipientView};
 use crate::redirect::redirect_mail;
 use imipd_calendar::Outcome;
 use imipd_lmtp::{Recipient, Reply};
-use imipd_message::MessageInfo;
-use imipd_scheduling::{Action, JobSpec, job_for_message};
+use imipd_message::{HeaderFacts, SieveView};
+use imipd_scheduling::{Action, JobSpec, job_for_invitation};
 use imipd_sieve::{CalendarJob, CalendarRequest, Delivery, Envelope, FilterResult, Host};
 use imipd_store::CalendarObject;
 use tracing::{info, warn};
@@ -35,8 +35,8 @@ impl Pipeline {
     /// Runs the user's script on the message; reads the store, writes nothing.
     pub fn evaluate(
         &self,
-        scan: &Scan,
-        info: &MessageInfo,
+        view: &MessageView<'_>,
+        sieve: &mut SieveView<'_>,
         seen: &RecipientView,
         rcpt: &Recipient,
     ) -> Result<FilterResult, String> {
@@ -49,25 +49,31 @@ impl Pipeline {
         let script = self.scripts.get(user, &source);
         let host = StoreHost {
             pipeline: self,
-            scan,
-            info,
+            view,
             rcpt,
             stored: &seen.stored,
         };
+        let info = &view.facts;
         let facts = imipd_sieve::Facts {
             spam: info.spam,
             spam_score: info.spam_score,
             authenticated: info.authenticated,
             sender: info.from.clone(),
+            organizer: view
+                .calendar
+                .invitation
+                .as_ref()
+                .and_then(|i| i.itip.organizer()),
         };
         let envelope = Envelope {
             from: &info.mail_from,
             to: &rcpt.address,
             user,
         };
-        Ok(imipd_sieve::run(
+        Ok(imipd_sieve::run_view(
             script.as_deref(),
-            &seen.view,
+            sieve,
+            &seen.headers,
             &envelope,
             &facts,
             &host,
@@ -76,28 +82,31 @@ impl Pipeline {
 
     pub(crate) fn filter(
         &self,
-        scan: &Scan,
-        info: &MessageInfo,
+        view: &MessageView<'_>,
+        sieve: &mut SieveView<'_>,
         seen: &RecipientView,
-        message: &[u8],
         rcpt: &Recipient,
     ) -> Filtered {
         let user = rcpt.user.as_str();
-        let result = match self.evaluate(scan, info, seen, rcpt) {
+        let result = match self.evaluate(view, sieve, seen, rcpt) {
             Ok(result) => result,
             Err(e) => {
                 warn!(user, "{e}; delivering to INBOX");
-                return Filtered::inbox(scan, "calendar store unavailable");
+                return Filtered::inbox(view, "calendar store unavailable");
             }
         };
         for e in &result.errors {
             warn!(user, "Sieve: {e}");
         }
+        if let Some(e) = &result.unavailable {
+            warn!(user, "Sieve: {e}; delivering to INBOX, nothing queued");
+            return Filtered::inbox(view, "calendar store unavailable");
+        }
         let mut outcome = result.outcome.clone();
         let mut held_jobs = Vec::new();
-        if scan.invitation.is_some() {
-            let queued =
-                self.hold_calendar_jobs(&result, scan, info, seen, message, rcpt, &mut held_jobs);
+        let calendar = &view.calendar;
+        if calendar.invitation.is_some() {
+            let queued = self.hold_calendar_jobs(&result, view, seen, rcpt, &mut held_jobs);
             if queued.is_err() {
                 // The outcome header will say nothing was queued: nothing may run.
                 self.drop_held(user, std::mem::take(&mut held_jobs));
@@ -106,14 +115,14 @@ impl Pipeline {
                 (_, Err(reason)) => Some(Outcome::error(reason)),
                 (Some(o), Ok(_)) => Some(o),
                 (None, Ok(Some(o))) => Some(o),
-                (None, Ok(None)) => Some(Outcome::no_action(unprocessed_reason(info))),
+                (None, Ok(None)) => Some(Outcome::no_action(unprocessed_reason(&view.facts))),
             };
-        } else if scan.had_calendar_part {
-            outcome = Some(Outcome::no_action(scan.error.clone().unwrap_or_else(
+        } else if calendar.had_calendar_part {
+            outcome = Some(Outcome::no_action(calendar.error.clone().unwrap_or_else(
                 || "calendar part has no METHOD: not an invitation".into(),
             )));
         }
-        self.queue_redirects(&result, message, user);
+        self.queue_redirects(&result, view.raw(), user);
         Filtered {
             deliveries: result.deliveries,
             held_jobs,
@@ -127,25 +136,23 @@ impl Pipeline {
     /// Writes the script's calendar jobs to the queue, held, and adds their ids to `held`.
     /// Returns the outcome of the first notify-style job when the script did not record
     /// one itself (processcalendar did its deciding while the script ran).
-    #[allow(clippy::too_many_arguments)]
     fn hold_calendar_jobs(
         &self,
         result: &FilterResult,
-        scan: &Scan,
-        info: &MessageInfo,
+        view: &MessageView<'_>,
         seen: &RecipientView,
-        message: &[u8],
         rcpt: &Recipient,
         held: &mut Vec<i64>,
     ) -> Result<Option<Outcome>, String> {
-        let Some(inv) = &scan.invitation else {
+        let Some(inv) = &view.calendar.invitation else {
             return Ok(None);
         };
+        let info = &view.facts;
         let mut first_outcome = None;
         for job in &result.calendar_jobs {
             let action = action_for(job);
             if first_outcome.is_none() && result.outcome.is_none() {
-                first_outcome = Some(self.decide(&action, scan, info, rcpt, &seen.stored));
+                first_outcome = Some(self.decide(&action, view, rcpt, &seen.stored));
             }
             let known = matches!(seen.stored, Ok(Some(_)));
             if matches!(action, Action::UpdateCal) && !known {
@@ -158,15 +165,7 @@ impl Pipeline {
                 spam: info.spam,
             };
             let sender = info.from.clone().unwrap_or_default();
-            let new = job_for_message(
-                &rcpt.user,
-                &sender,
-                &spec,
-                &inv.calendar,
-                &job_copy(message, &inv.calendar),
-                &self.limits,
-            )
-            .map_err(|e| format!("not queued: {e}"))?;
+            let new = job_for_invitation(&rcpt.user, &sender, &spec, &inv.itip, &inv.calendar);
             match self.store.hold_job(&new) {
                 Ok(Some(id)) => held.push(id),
                 Ok(None) => info!(
@@ -247,35 +246,25 @@ impl Pipeline {
     }
 }
 
-/// Mail over this size is queued as its calendar part alone: the worker needs nothing
-/// else, and a 50 MB attachment is not copied into the database once per recipient.
-const MAX_JOB_MESSAGE: usize = 1024 * 1024;
-
-/// The mail a job keeps for the worker to read again.
-fn job_copy<'m>(message: &'m [u8], calendar: &str) -> std::borrow::Cow<'m, [u8]> {
-    if message.len() <= MAX_JOB_MESSAGE {
-        return message.into();
-    }
-    format!("MIME-Version: 1.0\r\nContent-Type: text/calendar; charset=utf-8\r\n\r\n{calendar}")
-        .into_bytes()
-        .into()
-}
-
 /// Why nothing processed an invitation, in the words a user can act on.
-fn unprocessed_reason(info: &MessageInfo) -> &'static str {
+pub fn unprocessed_reason(info: &HeaderFacts) -> String {
     if info.spam {
-        "marked as spam: calendar data is never processed"
+        "marked as spam: calendar data is never processed".into()
     } else if !info.authenticated {
-        "sender not authenticated (no DMARC pass from a trusted Authentication-Results \
-         header): calendar data not processed"
+        format!(
+            "sender not authenticated ({}): calendar data not processed",
+            info.unauthenticated
+                .as_deref()
+                .unwrap_or("no DMARC pass from a trusted Authentication-Results header")
+        )
     } else {
-        "no Sieve rule asked for calendar processing (see `imipd prefs show`)"
+        "no Sieve rule asked for calendar processing (see `imipd prefs show`)".into()
     }
 }
 
 impl Filtered {
-    fn inbox(scan: &Scan, reason: &str) -> Self {
-        let headers = if scan.invitation.is_some() {
+    fn inbox(view: &MessageView<'_>, reason: &str) -> Self {
+        let headers = if view.calendar.invitation.is_some() {
             imipd_sieve::outcome_header(&Outcome::error(reason))
         } else {
             String::new()
@@ -291,18 +280,17 @@ impl Filtered {
 /// What Sieve may ask of the store while it runs.
 struct StoreHost<'a> {
     pipeline: &'a Pipeline,
-    scan: &'a Scan,
-    info: &'a MessageInfo,
+    view: &'a MessageView<'a>,
     rcpt: &'a Recipient,
     stored: &'a Result<Option<CalendarObject>, String>,
 }
 
 impl Host for StoreHost<'_> {
-    fn is_contact(&self, address: &str) -> bool {
+    fn is_contact(&self, address: &str) -> Result<bool, String> {
         self.pipeline
             .store
             .is_contact(&self.rcpt.user, address)
-            .unwrap_or(false)
+            .map_err(|e| format!("contacts unavailable: {e}"))
     }
 
     fn calendar_exists(&self, id: &str) -> bool {
@@ -316,6 +304,6 @@ impl Host for StoreHost<'_> {
     fn decide(&self, request: &CalendarRequest) -> Outcome {
         let action = action_for(&CalendarJob::Process(request.clone()));
         self.pipeline
-            .decide(&action, self.scan, self.info, self.rcpt, self.stored)
+            .decide(&action, self.view, self.rcpt, self.stored)
     }
 }

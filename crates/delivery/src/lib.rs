@@ -1,10 +1,10 @@
 //! Stages 1 and 2 of the pipeline, behind the LMTP server's [`imipd_lmtp::Backend`]:
 //! detect → filter → sink, one reply per recipient.
 //!
-//! - [`pipeline`]: [`Pipeline`], the backend: recipients resolved, each message detected
-//!   once, filtered per recipient, stored, and answered.
-//! - [`detect`]: the header side of detection: the `X-ME-Cal-*` headers and the removal of
-//!   forged copies (the calendar part itself is found by `imipd-message`).
+//! - [`pipeline`]: [`Pipeline`], the backend: recipients resolved, each message parsed and
+//!   detected once, filtered per user on that parse, stored, and answered.
+//! - [`detect`]: the one parse (`imipd-message`'s view: forged headers, header facts, the
+//!   calendar part) and the `X-ME-Cal-*` headers it earns each recipient.
 //! - [`filter`], [`decide`], [`scripts`]: the recipient's Sieve script run on the mail,
 //!   the calendar decision for the outcome header, and the jobs queued for the update stage.
 //! - [`redirect`]: a Sieve redirect as an outbox entry.

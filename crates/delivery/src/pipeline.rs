@@ -2,32 +2,31 @@
 //!
 //! ```text
 //!   RCPT  → resolve the address to a user (550 if unknown)
-//!   DATA  → detect (once per message)
-//!         → for each recipient: look up the UID → filter (Sieve) → hold calendar jobs
-//!         → sink (Maildir or downstream LMTP) → release the jobs if it said 250, else
-//!           drop them → one reply per recipient
+//!   DATA  → detect: the message parsed once (MIME, header facts, the calendar part)
+//!         → for each user: look up the UID → filter (Sieve, on the same parse)
+//!           → hold calendar jobs (the calendar part) → sink (Maildir or downstream LMTP)
+//!           → release the jobs if it said 250, else drop them
+//!         → one reply per recipient
 //! ```
 //!
-//! Calendar trouble never costs mail: a panic or a store error in detection or filtering
-//! degrades to delivering the message unchanged to the inbox.
+//! A user named by several RCPTs (aliases, repeats) gets one copy; each of those RCPTs
+//! gets that copy's reply. Calendar trouble never costs mail: a panic or a store error in
+//! detection or filtering degrades to delivering the message unchanged to the inbox.
 
 use crate::config::DeliveryConfig;
-use crate::detect::{self, MimeLimits, Scan};
+use crate::detect::{self, MessageView, MimeLimits};
 use crate::scripts::ScriptCache;
 use crate::sink::Sink;
 use imipd_calendar::Limits;
 use imipd_lmtp::{Backend, RcptCheck, Recipient, Reply, Transaction};
-use imipd_message::MessageInfo;
+use imipd_message::{SieveView, header, normalize};
 use imipd_sieve::Delivery;
 use imipd_store::{CalendarObject, Store};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tracing::{info, warn};
-
-/// Sieve sees at most this much of a message: the header section and the start of the
-/// body are what scripts test; a 50 MB attachment is not copied once per recipient.
-const SIEVE_VIEW_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct Pipeline {
     pub store: Arc<dyn Store>,
@@ -77,23 +76,51 @@ impl Backend for Pipeline {
     }
 
     async fn deliver(&self, txn: Transaction<'_>) -> Vec<Reply> {
-        let scan = tokio::task::block_in_place(|| {
-            guarded("detection", || detect::scan(txn.message, &self.detect))
-        })
-        .unwrap_or_default();
-        let info = tokio::task::block_in_place(|| {
-            guarded("header parsing", || {
-                MessageInfo::read(txn.message, txn.mail_from, &self.trusted_authserv_ids)
+        let message = normalize(txn.message);
+        let view = tokio::task::block_in_place(|| {
+            guarded("detection", || {
+                detect::scan(
+                    &message,
+                    txn.mail_from,
+                    &self.detect,
+                    &self.trusted_authserv_ids,
+                )
             })
-        })
-        .unwrap_or_else(|| MessageInfo::unknown(txn.mail_from));
+        });
+        let mut sieve = view
+            .as_ref()
+            .and_then(|v| guarded("the Sieve view", || SieveView::new(v)));
+        let pieces = match &view {
+            Some(view) => view.kept(),
+            None => vec![&message[..]],
+        };
+        let invitation = view.as_ref().and_then(|v| v.calendar.invitation.as_ref());
+        let crlf = view
+            .as_ref()
+            .map_or_else(|| header::crlf(&message), |v| v.crlf);
         let mut replies = Vec::with_capacity(txn.recipients.len());
+        // One copy per user: a user named again gets the reply of the first copy.
+        let mut done: HashMap<&str, Reply> = HashMap::new();
         for rcpt in txn.recipients {
-            let plan = tokio::task::block_in_place(|| {
-                guarded("calendar processing", || {
-                    self.plan(&scan, &info, txn.message, rcpt)
-                })
-            })
+            if let Some(first) = done.get(rcpt.user.as_str()) {
+                info!(
+                    rcpt = rcpt.address,
+                    user = rcpt.user,
+                    "same user as an earlier recipient: one copy"
+                );
+                replies.push(Reply::new(
+                    first.code,
+                    first.status,
+                    format!("<{}> same user, one copy: {}", rcpt.address, first.text),
+                ));
+                continue;
+            }
+            let plan = match (&view, &mut sieve) {
+                (Some(view), Some(sieve)) => tokio::task::block_in_place(|| {
+                    guarded("calendar processing", || self.plan(view, sieve, rcpt))
+                }),
+                _ => None,
+            }
             .unwrap_or_else(|| Plan {
                 user: rcpt.user.clone(),
                 headers: String::new(),
@@ -102,7 +129,7 @@ impl Backend for Pipeline {
             });
             let reply = self
                 .sink
-                .deliver(&plan, &scan, txn.mail_from, rcpt, txn.message)
+                .deliver(&plan, crlf, txn.mail_from, rcpt, &pieces)
                 .await;
             let reply = tokio::task::block_in_place(|| self.settle(&plan, reply));
             info!(
@@ -110,12 +137,13 @@ impl Backend for Pipeline {
                 rcpt = rcpt.address,
                 user = plan.user,
                 size = txn.message.len(),
-                method = scan.invitation.as_ref().map(|i| i.method.as_lower()),
-                uid = scan.invitation.as_ref().map(|i| i.uid.as_str()),
+                method = invitation.map(|i| i.method.as_lower()),
+                uid = invitation.map(|i| i.uid.as_str()),
                 code = reply.code,
                 "{}",
                 reply.text
             );
+            done.insert(rcpt.user.as_str(), reply.clone());
             replies.push(reply);
         }
         replies
@@ -128,10 +156,8 @@ pub struct RecipientView {
     /// the `X-ME-Cal-Exists` header and every calendar decision after it; `Err` when the
     /// store could not say.
     pub stored: Result<Option<CalendarObject>, String>,
-    /// Detection's header lines for this recipient.
+    /// Detection's header lines for this recipient: what Sieve sees on top of the message.
     pub headers: String,
-    /// What Sieve reads: those headers on top of the message, up to [`SIEVE_VIEW_BYTES`].
-    pub view: Vec<u8>,
 }
 
 impl Pipeline {
@@ -157,39 +183,31 @@ impl Pipeline {
     }
 
     /// Detection's per-recipient half: the UID lookup in that recipient's calendars.
-    pub fn recipient_view(&self, scan: &Scan, message: &[u8], rcpt: &Recipient) -> RecipientView {
-        let mut scan_for_user = scan.clone();
-        let stored = match &scan.invitation {
+    pub fn recipient_view(&self, view: &MessageView<'_>, rcpt: &Recipient) -> RecipientView {
+        let stored = match &view.calendar.invitation {
             Some(inv) => self.store.find_object(&rcpt.user, &inv.uid).map_err(|e| {
                 warn!(user = rcpt.user, "calendar lookup failed: {e}");
-                scan_for_user.error = Some("calendar store unavailable".into());
                 format!("calendar store unavailable: {e}")
             }),
             None => Ok(None),
         };
-        let exists = match &stored {
-            Ok(Some(object)) => Some(object.calendar_id.as_str()),
-            _ => None,
+        let (exists, error) = match &stored {
+            Ok(Some(object)) => (Some(object.calendar_id.as_str()), None),
+            Ok(None) => (None, None),
+            Err(_) => (None, Some("calendar store unavailable")),
         };
-        let headers = scan_for_user.headers(exists);
-        let mut view = headers.clone().into_bytes();
-        for piece in scan.kept(message) {
-            let room = SIEVE_VIEW_BYTES.saturating_sub(view.len());
-            view.extend_from_slice(&piece[..piece.len().min(room)]);
-        }
         RecipientView {
+            headers: detect::headers(view, exists, error),
             stored,
-            headers,
-            view,
         }
     }
 
     /// Detection for the recipient, then the filter stage.
-    fn plan(&self, scan: &Scan, info: &MessageInfo, message: &[u8], rcpt: &Recipient) -> Plan {
-        let seen = self.recipient_view(scan, message, rcpt);
-        let filtered = self.filter(scan, info, &seen, message, rcpt);
+    fn plan(&self, view: &MessageView<'_>, sieve: &mut SieveView<'_>, rcpt: &Recipient) -> Plan {
+        let seen = self.recipient_view(view, rcpt);
+        let filtered = self.filter(view, sieve, &seen, rcpt);
         // Added headers follow the message's own line endings.
-        let added = if scan.crlf {
+        let added = if view.crlf {
             filtered.headers
         } else {
             filtered.headers.replace("\r\n", "\n")

@@ -1,6 +1,5 @@
 //! The last step: store the recipient's copy and say so only once it is durable.
 
-use crate::detect::Scan;
 use crate::downstream::LmtpClient;
 use crate::maildir::Maildir;
 use crate::pipeline::Plan;
@@ -25,15 +24,17 @@ impl Sink {
         }
     }
 
+    /// Stores `message` (as borrowed pieces: the message without its forged headers) with
+    /// the plan's headers on top.
     pub async fn deliver(
         &self,
         plan: &Plan,
-        scan: &Scan,
+        crlf: bool,
         mail_from: &str,
         rcpt: &Recipient,
-        message: &[u8],
+        message: &[&[u8]],
     ) -> Reply {
-        let eol = if scan.crlf { "\r\n" } else { "\n" };
+        let eol = if crlf { "\r\n" } else { "\n" };
         let trace = match self {
             Sink::Maildir(_) => delivery_trace(mail_from, &rcpt.address, eol),
             // The downstream store adds its own trace for the address it is given, the
@@ -44,7 +45,7 @@ impl Sink {
             Sink::Lmtp(_) => String::new(),
         };
         let mut pieces: Vec<&[u8]> = vec![trace.as_bytes(), plan.headers.as_bytes()];
-        pieces.extend(scan.kept(message));
+        pieces.extend_from_slice(message);
         pieces.retain(|p| !p.is_empty());
         if plan.deliveries.is_empty() {
             return Reply::new(

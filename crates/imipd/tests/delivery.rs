@@ -72,7 +72,7 @@ fn detection_headers_for_real_world_messages() {
         Case {
             fixture: "broken.eml",
             method: None,
-            error: Some("calendar part has a METHOD but no UID"),
+            error: Some("unparsable calendar part: BEGIN:VEVENT without END"),
         },
     ];
     let server = Imipd::start(users, &[]);
@@ -213,8 +213,29 @@ fn multi_recipient_transaction_with_an_unknown_recipient() {
             "in order: {data:?}"
         );
     }
-    assert_eq!(messages(&server.maildir("bob@example.org"), "").len(), 2);
+    // Issue 14 item 10: robert is one of Bob's addresses: one copy for Bob, and robert's
+    // reply is that copy's.
+    assert!(
+        data[1].contains("same user, one copy: <Bob+calendar@Example.org> delivered"),
+        "{data:?}"
+    );
+    assert_eq!(messages(&server.maildir("bob@example.org"), "").len(), 1);
     assert_eq!(messages(&server.maildir("carol@example.org"), "").len(), 1);
+
+    // The same address three times: three replies, one copy.
+    let (rcpt, data) = lmtp.deliver(
+        "alice@example.org",
+        &[
+            "carol@example.org",
+            "carol@example.org",
+            "Carol@Example.org",
+        ],
+        &fixture("plain.eml"),
+    );
+    assert!(rcpt.iter().all(|r| r.starts_with("250")), "{rcpt:?}");
+    assert_eq!(data.len(), 3, "{data:?}");
+    assert!(data.iter().all(|r| r.starts_with("250 2.0.0")), "{data:?}");
+    assert_eq!(messages(&server.maildir("carol@example.org"), "").len(), 2);
 }
 
 #[test]

@@ -1,25 +1,32 @@
 //! Parse once: what imipd reads from a mail, in one place every stage borrows from.
 //!
-//! - [`part`]: THE calendar-part rule ([`is_calendar_part`]), shared by detection, the
-//!   Sieve `:organizers` scan and the worker's re-read of a queued mail.
-//! - [`invitation`]: the iTIP invitation in a mail, within the MIME limits.
-//! - [`extract`]: the iTIP part of a queued mail, matched to the job's UID.
-//! - [`info`]: header facts: the From address, the spam verdict, and whether a trusted
-//!   `Authentication-Results` header ([`auth`]) says the sender passed DMARC.
-//! - [`organizer`]: the ORGANIZER address of the calendar part.
+//! - [`view`]: [`MessageView`], the one MIME parse of a message per delivery, with what
+//!   every stage needs from it: the forged headers to strip, the header facts, the
+//!   invitation.
+//! - [`header`]: where the header section ends (and [`normalize`], so every reader agrees).
+//! - [`facts`]: [`HeaderFacts`]: the author ([`author`]), whether a trusted
+//!   `Authentication-Results` header ([`authres`], RFC 8601) vouches for it, the spam verdict.
+//! - [`part`]: THE calendar-part rule ([`is_calendar_part`]); [`calendar`] applies it
+//!   within the MIME limits and parses the chosen part once ([`Invitation`]).
+//! - [`sieve_view`]: [`SieveView`], the parsed message lent to each recipient's script.
+//! - [`counts`]: parse counters for tests (`parse-counts` feature).
 //!
 //! No I/O: bytes in, values out.
 
-pub mod auth;
-pub mod extract;
-pub mod info;
-pub mod invitation;
-pub mod organizer;
+pub mod author;
+pub mod authres;
+pub mod calendar;
+pub mod counts;
+pub mod facts;
+pub mod header;
 pub mod part;
+pub mod sieve_view;
+pub mod view;
 
-pub use auth::sender_auth;
-pub use extract::{ExtractError, ItipPart, itip_part};
-pub use info::MessageInfo;
-pub use invitation::{Invitation, MimeLimits, find_invitation};
-pub use organizer::organizer;
+pub use author::author;
+pub use calendar::{CalendarScan, Invitation, MAX_UID_BYTES, MimeLimits, find_invitation};
+pub use facts::HeaderFacts;
+pub use header::normalize;
 pub use part::{calendar_by_headers, is_calendar_part, part_depths};
+pub use sieve_view::{SIEVE_VIEW_BYTES, SieveView};
+pub use view::MessageView;

@@ -1,5 +1,5 @@
-//! THE calendar-part rule: which MIME parts of a mail hold calendar data. Detection, the
-//! Sieve `:organizers` scan and the worker's re-read all use it, so they pick the same part.
+//! THE calendar-part rule: which MIME parts of a mail hold calendar data. Only
+//! [`crate::calendar`] applies it, once per delivery; every stage reads what it chose.
 
 use mail_parser::{MessagePart, MimeHeaders, PartType};
 

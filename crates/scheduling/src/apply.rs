@@ -4,7 +4,9 @@
 //! message has one meaning.
 
 use crate::change::CalendarChanged;
-use imipd_calendar::{Change, Decision, Facts, Limits, Outcome, Policy, apply, peek};
+use imipd_calendar::{
+    Change, Decision, Facts, ItipMessage, Limits, Outcome, Policy, apply, apply_message,
+};
 use imipd_store::{Completion, ObjectWrite, Store};
 
 /// A failure worth another attempt: the store is unavailable or busy. Anything wrong with
@@ -36,7 +38,8 @@ impl Applied {
 }
 
 /// Applies one iTIP message to `user`'s calendars. A known event changes where it is
-/// stored; a new one goes into `calendar_id`, or the default calendar.
+/// stored; a new one goes into `calendar_id`, or the default calendar. The message is
+/// parsed once, here.
 pub fn apply_itip(
     store: &dyn Store,
     user: &str,
@@ -46,14 +49,35 @@ pub fn apply_itip(
     calendar_id: Option<&str>,
     limits: &Limits,
 ) -> Result<(Decision, Applied), JobError> {
-    let peeked_uid = peek(itip_text.as_bytes(), limits).ok().and_then(|p| p.uid);
-    let stored = match &peeked_uid {
-        Some(uid) => store.find_object(user, uid)?,
-        None => None,
-    };
-    let decision = apply(
+    match ItipMessage::parse(itip_text.as_bytes(), limits) {
+        Ok(Some(message)) => {
+            apply_parsed(store, user, &message, facts, policy, calendar_id, limits)
+        }
+        // Broken, or no METHOD: the calendar core says why in its own words, and nothing
+        // stored is read.
+        _ => {
+            let decision = apply(None, itip_text, facts, policy, limits);
+            let applied = Applied::outcome(&decision.outcome);
+            Ok((decision, applied))
+        }
+    }
+}
+
+/// [`apply_itip`] for a message already parsed.
+pub fn apply_parsed(
+    store: &dyn Store,
+    user: &str,
+    message: &ItipMessage,
+    facts: &Facts,
+    policy: &Policy,
+    calendar_id: Option<&str>,
+    limits: &Limits,
+) -> Result<(Decision, Applied), JobError> {
+    let peeked_uid = Some(message.uid().to_string());
+    let stored = store.find_object(user, message.uid())?;
+    let decision = apply_message(
         stored.as_ref().map(|o| o.ics.as_str()),
-        itip_text,
+        message,
         facts,
         policy,
         limits,

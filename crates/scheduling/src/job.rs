@@ -1,10 +1,10 @@
-//! A queued job from the filter stage, executed: the mail read again, its iTIP part
-//! applied under the job's action, the per-sender rate limit enforced.
+//! A queued job from the filter stage, executed: its calendar part (chosen at delivery)
+//! applied under the job's action, the per-sender rate limit enforced. No MIME is parsed
+//! here: the job carries the calendar part, not the mail.
 
 use crate::apply::{Applied, JobError, apply_itip};
 use crate::spec::JobSpec;
 use imipd_calendar::{Facts, Limits, Outcome};
-use imipd_message::itip_part;
 use imipd_store::{Job, Store};
 
 /// The rules a job is executed under.
@@ -24,8 +24,8 @@ impl Default for ApplyConfig {
     }
 }
 
-/// Processes one queued job: reads the mail again, applies its iTIP part under the job's
-/// action, and enforces the per-sender rate limit. Never sends mail: processing incoming
+/// Processes one queued job: applies its calendar part under the job's action, and
+/// enforces the per-sender rate limit. Never sends mail: processing incoming
 /// mail must not cause outgoing mail (no backscatter).
 pub fn process_job(
     store: &dyn Store,
@@ -43,9 +43,9 @@ pub fn process_job(
             job.user
         ))));
     };
-    let part = match itip_part(&job.message, &job.uid, &cfg.limits) {
-        Ok(part) => part,
-        Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
+    let calendar = match calendar_part(&job.message) {
+        Ok(text) => text,
+        Err(why) => return Ok(Applied::outcome(&Outcome::error(why))),
     };
     let (policy, explicit) = spec.action.policy(now);
     let user_addresses = explicit.clone().unwrap_or_else(|| user.addresses());
@@ -65,7 +65,7 @@ pub fn process_job(
     let (decision, mut applied) = apply_itip(
         store,
         &user.name,
-        &part.text,
+        calendar,
         &facts,
         &policy,
         calendar_id.as_deref(),
@@ -89,4 +89,19 @@ pub fn process_job(
         }
     }
     Ok(applied)
+}
+
+/// The job's calendar part as text.
+fn calendar_part(message: &[u8]) -> Result<&str, String> {
+    let text = std::str::from_utf8(message)
+        .map_err(|_| "the job's calendar part is not UTF-8".to_string())?;
+    let starts = text.trim_start().get(..15);
+    if !starts.is_some_and(|s| s.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
+        return Err(
+            "the job holds no calendar part (a whole mail, queued by an older imipd: \
+                    deliver the mail again)"
+                .into(),
+        );
+    }
+    Ok(text)
 }

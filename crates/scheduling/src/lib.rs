@@ -3,7 +3,7 @@
 //!
 //! - [`spec`]: the job the filter stage queues, and its idempotency key.
 //! - [`apply`]: one iTIP message applied to a user's calendars ([`apply_itip`]).
-//! - [`job`]: a queued job executed: the mail read again, applied, rate-limited.
+//! - [`job`]: a queued job executed: its calendar part applied, rate-limited.
 //! - [`refresh`]: the answer to an attendee's REFRESH.
 //! - [`rsvp`]: an attendee's answer: their copy changes, a REPLY goes to the organizer.
 //! - [`organize`]: the organizer's changes: their copy written, REQUEST/CANCEL queued.
@@ -22,7 +22,9 @@ pub mod refresh;
 pub mod rsvp;
 pub mod spec;
 
-pub use apply::{Applied, JobError, apply_itip};
+pub use apply::{Applied, JobError, apply_itip, apply_parsed};
 pub use change::CalendarChanged;
 pub use job::{ApplyConfig, process_job};
-pub use spec::{Action, ItipKey, JobSpec, SpecError, idem_key, job_for_message};
+pub use spec::{
+    Action, ItipKey, JobSpec, SpecError, idem_key, job_for_invitation, job_for_message,
+};

@@ -2,8 +2,8 @@
 //! stage to do with one message. It travels as JSON in `NewJob::spec`; the store does not
 //! read it.
 
-use calcard::icalendar::{ICalendar, ICalendarComponentType, ICalendarEntry, ICalendarProperty};
-use imipd_calendar::{Limits, Method, Policy, peek};
+use calcard::icalendar::ICalendarProperty;
+use imipd_calendar::{ItipMessage, Limits, Method, Policy};
 use imipd_store::NewJob;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -152,60 +152,24 @@ pub struct ItipKey {
 impl ItipKey {
     /// Reads the key fields of an iTIP message, within `limits`.
     pub fn from_calendar(calendar: &str, limits: &Limits) -> Result<Self, SpecError> {
-        let found =
-            peek(calendar.as_bytes(), limits).map_err(|e| SpecError::Calendar(e.to_string()))?;
-        let (Some(method), Some(uid)) = (found.method, found.uid) else {
-            return Err(SpecError::NotItip);
-        };
-        let ical = ICalendar::parse(calendar)
-            .map_err(|_| SpecError::Calendar("unparsable calendar part".into()))?;
-        let mut fields = [Vec::new(), Vec::new(), Vec::new()];
-        for component in ical.components.iter().filter(|c| {
-            matches!(
-                c.component_type,
-                ICalendarComponentType::VEvent
-                    | ICalendarComponentType::VTodo
-                    | ICalendarComponentType::VJournal
-            ) && c.uid() == Some(uid.as_str())
-        }) {
-            let props = [
-                ICalendarProperty::RecurrenceId,
-                ICalendarProperty::Sequence,
-                ICalendarProperty::Dtstamp,
-            ];
-            for (field, prop) in fields.iter_mut().zip(props) {
-                field.push(
-                    component
-                        .property(&prop)
-                        .map(value_text)
-                        .unwrap_or_default(),
-                );
-            }
+        match ItipMessage::parse(calendar.as_bytes(), limits) {
+            Ok(Some(message)) => Ok(Self::of(&message)),
+            Ok(None) => Err(SpecError::NotItip),
+            Err(e) => Err(SpecError::Calendar(e.to_string())),
         }
-        let [recurrence_id, sequence, dtstamp] = fields.map(|f| f.join(","));
-        Ok(ItipKey {
-            method,
-            uid,
-            recurrence_id,
-            sequence,
-            dtstamp,
-        })
     }
-}
 
-/// A property as written by the iCalendar writer, without its name: parameters and value,
-/// so `TZID=…` counts as part of a RECURRENCE-ID.
-fn value_text(entry: &ICalendarEntry) -> String {
-    let mut out = String::new();
-    if entry.write_to(&mut out).is_err() {
-        return String::new();
+    /// The key fields of a message already parsed.
+    pub fn of(message: &ItipMessage) -> Self {
+        let joined = |name: ICalendarProperty| message.written(&name).join(",");
+        ItipKey {
+            method: message.method(),
+            uid: message.uid().to_string(),
+            recurrence_id: joined(ICalendarProperty::RecurrenceId),
+            sequence: joined(ICalendarProperty::Sequence),
+            dtstamp: joined(ICalendarProperty::Dtstamp),
+        }
     }
-    let unfolded = out.replace("\r\n ", "");
-    let line = unfolded.trim_end_matches(['\r', '\n']);
-    line.get(entry.name.as_str().len()..)
-        .unwrap_or_default()
-        .trim_start_matches(':')
-        .to_string()
 }
 
 /// The idempotency key of a job: user + action + method + UID + RECURRENCE-ID + SEQUENCE +
@@ -238,18 +202,18 @@ pub fn idem_key(
 /// Builds the job the filter stage enqueues for one recipient of a message.
 ///
 /// `sender` is the message's From address (what authentication vouches for, and what rate
-/// limits count); `calendar` is the calendar part detection found; `message` is the whole
-/// mail, kept so the worker can read it again.
-pub fn job_for_message(
+/// limits count); `itip` is the calendar part detection chose, parsed, and `calendar` its
+/// text: all the update stage reads (the facts are in `spec`), so the job carries the
+/// calendar part, never the mail.
+pub fn job_for_invitation(
     user: &str,
     sender: &str,
     spec: &JobSpec,
+    itip: &ItipMessage,
     calendar: &str,
-    message: &[u8],
-    limits: &Limits,
-) -> Result<NewJob, SpecError> {
-    let key = ItipKey::from_calendar(calendar, limits)?;
-    Ok(NewJob {
+) -> NewJob {
+    let key = ItipKey::of(itip);
+    NewJob {
         user: user.to_string(),
         spec: spec.to_json(),
         idem_key: idem_key(
@@ -263,8 +227,23 @@ pub fn job_for_message(
         ),
         uid: key.uid,
         sender: sender.to_string(),
-        message: message.to_vec(),
-    })
+        message: calendar.as_bytes().to_vec(),
+    }
+}
+
+/// [`job_for_invitation`] for a calendar part given as text (the CLI, tests): parsed here.
+pub fn job_for_message(
+    user: &str,
+    sender: &str,
+    spec: &JobSpec,
+    calendar: &str,
+    limits: &Limits,
+) -> Result<NewJob, SpecError> {
+    match ItipMessage::parse(calendar.as_bytes(), limits) {
+        Ok(Some(itip)) => Ok(job_for_invitation(user, sender, spec, &itip, calendar)),
+        Ok(None) => Err(SpecError::NotItip),
+        Err(e) => Err(SpecError::Calendar(e.to_string())),
+    }
 }
 
 #[cfg(test)]
@@ -346,9 +325,14 @@ mod tests {
             authenticated: false,
             spam: false,
         };
-        let got = job_for_message("bob@x", "a@y", &spec, &no_method, b"", &Limits::default());
+        let got = job_for_message("bob@x", "a@y", &spec, &no_method, &Limits::default());
         assert_eq!(got, Err(SpecError::NotItip));
-        let job = job_for_message("Bob@X", "a@y", &spec, INVITE, b"m", &Limits::default()).unwrap();
+        let job = job_for_message("Bob@X", "a@y", &spec, INVITE, &Limits::default()).unwrap();
+        assert_eq!(
+            job.message,
+            INVITE.as_bytes(),
+            "the job carries the calendar part"
+        );
         assert_eq!(job.uid, "u1@example.com");
         assert!(job.idem_key.contains(";5:bob@x;"), "{}", job.idem_key);
     }

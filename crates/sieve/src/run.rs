@@ -4,10 +4,10 @@ use crate::compile::Script;
 use crate::prepass::{Call, FN_OUTCOME, FN_REASON, MARKER};
 use crate::types::{CalendarJob, CalendarRequest, Delivery, Envelope, Facts, FilterResult, Host};
 use imipd_calendar::Outcome;
-use imipd_message::organizer;
+use imipd_message::{MessageView, MimeLimits, SieveView};
 use sieve::compiler::grammar::Capability;
 use sieve::runtime::Variable;
-use sieve::{Event, Input, Mailbox, Recipient, Runtime, SpamStatus};
+use sieve::{Context, Event, Input, Mailbox, Recipient, Runtime, SpamStatus};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 use tracing::info;
@@ -69,7 +69,10 @@ fn runtime() -> &'static Runtime {
     })
 }
 
-/// Filters one message. `None` is the implicit keep. Never panics.
+/// Filters one message given as bytes, parsed here: for a message filtered alone (the
+/// CLI, tests). The message is read as written — detection headers already on top — and
+/// the organizer, when `facts` names none, is its invitation's. `None` is the implicit
+/// keep. Never panics.
 pub fn run(
     script: Option<&Script>,
     message: &[u8],
@@ -77,36 +80,64 @@ pub fn run(
     facts: &Facts,
     host: &dyn Host,
 ) -> FilterResult {
+    let view = MessageView::parse(message, envelope.from, &MimeLimits::default(), &[]);
+    let mut facts = facts.clone();
+    if facts.organizer.is_none() {
+        facts.organizer = view
+            .calendar
+            .invitation
+            .as_ref()
+            .and_then(|i| i.itip.organizer());
+    }
+    let mut sieve = SieveView::as_written(&view);
+    run_view(script, &mut sieve, "", envelope, &facts, host)
+}
+
+/// Filters the message of `view` (parsed once per delivery) for one recipient, with
+/// `headers` (that recipient's detection headers) on top. `None` is the implicit keep.
+/// Never panics.
+pub fn run_view(
+    script: Option<&Script>,
+    view: &mut SieveView<'_>,
+    headers: &str,
+    envelope: &Envelope,
+    facts: &Facts,
+    host: &dyn Host,
+) -> FilterResult {
     let Some(script) = script else {
         return FilterResult::implicit_keep();
     };
-    catch_unwind(AssertUnwindSafe(|| {
-        execute(script, message, envelope, facts, host)
-    }))
-    .unwrap_or_else(|_| {
-        let mut result = FilterResult::implicit_keep();
-        result
-            .errors
-            .push("the Sieve interpreter failed on this message; kept in INBOX".into());
-        result
+    view.lend(headers, |message| {
+        let mut ctx = runtime().filter_parsed(message);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            execute(script, &mut ctx, envelope, facts, host)
+        }))
+        .unwrap_or_else(|_| {
+            let mut result = FilterResult::implicit_keep();
+            result
+                .errors
+                .push("the Sieve interpreter failed on this message; kept in INBOX".into());
+            result
+        });
+        (result, ctx.take_message())
     })
 }
 
 struct Run<'a> {
     script: &'a Script,
     host: &'a dyn Host,
+    facts: &'a Facts,
     result: FilterResult,
     failed: bool,
 }
 
 fn execute(
     script: &Script,
-    message: &[u8],
+    ctx: &mut Context<'_>,
     envelope: &Envelope,
     facts: &Facts,
     host: &dyn Host,
 ) -> FilterResult {
-    let mut ctx = runtime().filter(message);
     ctx.set_envelope(sieve::Envelope::From, envelope.from.to_string());
     ctx.set_envelope(sieve::Envelope::To, envelope.to.to_string());
     ctx.set_user_address(envelope.to.to_string());
@@ -132,6 +163,7 @@ fn execute(
     let mut run = Run {
         script,
         host,
+        facts,
         result: FilterResult::default(),
         failed: false,
     };
@@ -145,11 +177,14 @@ fn execute(
             ));
             break;
         }
+        if run.result.unavailable.is_some() {
+            break;
+        }
         input = match next {
             Ok(Event::MailboxExists {
                 mailboxes,
                 special_use,
-            }) => run.mailbox_exists(&mailboxes, &special_use, ctx.message()),
+            }) => run.mailbox_exists(&mailboxes, &special_use),
             Ok(event) => run.event(event),
             Err(e) => {
                 run.fail(e.to_string());
@@ -158,7 +193,7 @@ fn execute(
         };
     }
     let mut result = run.result;
-    if run.failed {
+    if run.failed || result.unavailable.is_some() {
         result.deliveries = vec![Delivery::inbox()];
         result.redirects.clear();
     }
@@ -246,11 +281,24 @@ impl Run<'_> {
         }
     }
 
-    fn list_contains(&self, lists: &[String], values: &[String]) -> Input {
+    /// Asks the host; a host that cannot tell stops the run (see [`Host::is_contact`]).
+    fn is_contact(&mut self, address: &str) -> bool {
+        match self.host.is_contact(address) {
+            Ok(known) => known,
+            Err(e) => {
+                self.result.unavailable.get_or_insert(e);
+                false
+            }
+        }
+    }
+
+    fn list_contains(&mut self, lists: &[String], values: &[String]) -> Input {
         let mut found = false;
         for list in lists {
             if contacts_list(list).is_some() {
-                found |= values.iter().any(|v| self.host.is_contact(v));
+                for value in values {
+                    found = found || self.is_contact(value);
+                }
             } else {
                 info!(list, "Sieve :list names an unknown list; treated as empty");
             }
@@ -258,12 +306,7 @@ impl Run<'_> {
         found.into()
     }
 
-    fn mailbox_exists(
-        &mut self,
-        mailboxes: &[Mailbox],
-        special_use: &[String],
-        message: &mail_parser::Message<'_>,
-    ) -> Input {
+    fn mailbox_exists(&mut self, mailboxes: &[Mailbox], special_use: &[String]) -> Input {
         if let Some(Mailbox::Name(first)) = mailboxes.first()
             && let Some(call) = first
                 .strip_prefix(MARKER)
@@ -276,7 +319,7 @@ impl Run<'_> {
                     Mailbox::Name(v) | Mailbox::Id(v) => v.clone(),
                 })
                 .collect();
-            self.call(call, values, message);
+            self.call(call, values);
             return Input::True;
         }
         let exists = special_use.is_empty()
@@ -289,7 +332,7 @@ impl Run<'_> {
         exists.into()
     }
 
-    fn call(&mut self, call: &Call, values: Vec<String>, message: &mail_parser::Message<'_>) {
+    fn call(&mut self, call: &Call, values: Vec<String>) {
         match call {
             Call::ProcessCalendar {
                 allow_public,
@@ -321,12 +364,16 @@ impl Run<'_> {
                         return;
                     }
                     request.organizers_from_contacts = true;
+                    let organizer = self.facts.organizer.clone();
                     request.organizers = Some(
-                        organizer(message)
-                            .filter(|o| self.host.is_contact(o))
+                        organizer
+                            .filter(|o| self.is_contact(o))
                             .into_iter()
                             .collect(),
                     );
+                    if self.result.unavailable.is_some() {
+                        return;
+                    }
                 }
                 self.result.outcome = Some(self.host.decide(&request));
                 self.result

@@ -21,12 +21,15 @@ pub struct Facts {
     pub authenticated: bool,
     /// The From address.
     pub sender: Option<String>,
+    /// The ORGANIZER of the message's invitation, for `processcalendar :organizers`.
+    pub organizer: Option<String>,
 }
 
-/// What a script may ask of the host while it runs. Answers must be quick and must not
-/// fail: a host that cannot tell answers `false` (or an error outcome).
+/// What a script may ask of the host while it runs. Answers must be quick. A host that
+/// cannot tell whether an address is a contact says why (`Err`): the run then stops and
+/// keeps the message in INBOX, and [`FilterResult::unavailable`] carries the reason.
 pub trait Host {
-    fn is_contact(&self, address: &str) -> bool;
+    fn is_contact(&self, address: &str) -> Result<bool, String>;
     fn calendar_exists(&self, id: &str) -> bool;
     fn folder_exists(&self, name: &str) -> bool;
     /// Runs the calendar core synchronously for processcalendar: returns what the write
@@ -94,6 +97,9 @@ pub struct FilterResult {
     /// and no redirect is made. Calendar jobs already decided are kept, so the header
     /// stays true to what the calendar will do.
     pub errors: Vec<String>,
+    /// The host could not answer a question the script asked (the contacts are
+    /// unavailable): the script's decisions cannot be trusted, and none are acted on.
+    pub unavailable: Option<String>,
 }
 
 impl FilterResult {

@@ -335,3 +335,34 @@ fn errors_inside_copied_values_point_into_them() {
     assert_eq!(e.line, 3, "{e}");
     assert!(e.column >= 17, "{e}");
 }
+
+/// Issue 14 item 16: a contacts lookup that fails is an error the filter sees, not "not a
+/// contact".
+#[test]
+fn a_contacts_outage_stops_the_run_and_says_so() {
+    let host = FakeHost {
+        contacts_unavailable: true,
+        ..FakeHost::default()
+    };
+    let scripts = [
+        "require [\"processcalendar\", \"extlists\"];\n\
+         if address :all :list \"From\" \":addrbook:Default\" { processcalendar; }",
+        "require [\"processcalendar\", \"extlists\"];\nprocesscalendar :organizers \":addrbook:Default\";",
+    ];
+    for source in scripts {
+        let r = run_with(
+            source,
+            &invitation("friend@example.org", ""),
+            &facts(),
+            &host,
+        );
+        assert_eq!(
+            r.unavailable.as_deref(),
+            Some("contacts unavailable"),
+            "script {source:?}: {r:?}"
+        );
+        assert!(r.calendar_jobs.is_empty(), "script {source:?}: {r:?}");
+        assert_eq!(folders(&r), ["INBOX"], "script {source:?}");
+        assert!(host.asked.borrow().is_empty(), "script {source:?}");
+    }
+}

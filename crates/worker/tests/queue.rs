@@ -34,16 +34,6 @@ fn itip(method: &str, uid: &str, sequence: u32, status: &str) -> String {
     )
 }
 
-fn mail(calendar: &str, method: &str) -> Vec<u8> {
-    format!(
-        "From: Alice <{ALICE}>\r\nTo: {BOB}\r\nSubject: Invitation\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
-         You are invited.\r\n--b\r\nContent-Type: text/calendar; charset=utf-8; method={method}\r\n\r\n\
-         {calendar}\r\n--b--\r\n"
-    )
-    .into_bytes()
-}
-
 fn spec(action: Action) -> JobSpec {
     JobSpec {
         action,
@@ -95,15 +85,7 @@ fn enqueue(
     status: &str,
 ) -> Option<i64> {
     let calendar = itip(method, uid, seq, status);
-    let job = job_for_message(
-        BOB,
-        ALICE,
-        &spec(action),
-        &calendar,
-        &mail(&calendar, method),
-        &Default::default(),
-    )
-    .unwrap();
+    let job = job_for_message(BOB, ALICE, &spec(action), &calendar, &Default::default()).unwrap();
     store.enqueue_job(&job).unwrap()
 }
 
@@ -405,15 +387,8 @@ async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
     let (_dir, store) = open_store();
     let events = events::channel();
     let calendar = itip("REQUEST", "plan-6", 0, "CONFIRMED");
-    let good = job_for_message(
-        BOB,
-        ALICE,
-        &spec(process()),
-        &calendar,
-        &mail(&calendar, "REQUEST"),
-        &Default::default(),
-    )
-    .unwrap();
+    let good =
+        job_for_message(BOB, ALICE, &spec(process()), &calendar, &Default::default()).unwrap();
     let cases = [
         (
             "spec that is not JSON",
@@ -425,7 +400,7 @@ async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
             "job spec is not valid",
         ),
         (
-            "mail without a calendar",
+            "a whole mail instead of its calendar part",
             imipd_store::NewJob {
                 message: b"Subject: hi\r\n\r\nhello\r\n".to_vec(),
                 idem_key: "k2".into(),
@@ -468,15 +443,7 @@ async fn spam_is_never_applied() {
         spam: true,
         ..spec(process())
     };
-    let new_job = job_for_message(
-        BOB,
-        ALICE,
-        &spam,
-        &calendar,
-        &mail(&calendar, "REQUEST"),
-        &Default::default(),
-    )
-    .unwrap();
+    let new_job = job_for_message(BOB, ALICE, &spam, &calendar, &Default::default()).unwrap();
     let id = store.enqueue_job(&new_job).unwrap().unwrap();
     drain(&store, &cfg(), &events).await;
     assert!(job(&store, id).outcome.unwrap().starts_with("no_action"));
@@ -584,15 +551,7 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
          BEGIN:VEVENT\r\nUID:own-1\r\nDTSTAMP:20300102T090000Z\r\n\
          ORGANIZER:mailto:{BOB}\r\nATTENDEE:mailto:{ALICE}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     );
-    let job = job_for_message(
-        BOB,
-        ALICE,
-        &spec(process()),
-        &refresh,
-        &mail(&refresh, "REFRESH"),
-        &Default::default(),
-    )
-    .unwrap();
+    let job = job_for_message(BOB, ALICE, &spec(process()), &refresh, &Default::default()).unwrap();
     let id = store.enqueue_job(&job).unwrap().expect("queued");
     assert_eq!(
         store.enqueue_job(&job).unwrap(),
@@ -613,15 +572,7 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
 
     // Answers count against the sender's hourly limit: REFRESH cannot make imipd a mailer.
     let again = refresh.replace("DTSTAMP:20300102T090000Z", "DTSTAMP:20300102T100000Z");
-    let job = job_for_message(
-        BOB,
-        ALICE,
-        &spec(process()),
-        &again,
-        &mail(&again, "REFRESH"),
-        &Default::default(),
-    )
-    .unwrap();
+    let job = job_for_message(BOB, ALICE, &spec(process()), &again, &Default::default()).unwrap();
     let id = store.enqueue_job(&job).unwrap().expect("a new REFRESH");
     let limited = WorkerConfig {
         apply: ApplyConfig {

@@ -4,12 +4,12 @@
 
 use crate::config::Config;
 use anyhow::{Context, Result};
-use imipd_calendar::Change;
+use imipd_calendar::{Change, Outcome};
 use imipd_delivery::detect;
+use imipd_delivery::filter::unprocessed_reason;
 use imipd_delivery::maildir::Maildir;
 use imipd_delivery::{Pipeline, Sink, action_for};
 use imipd_lmtp::Recipient;
-use imipd_message::MessageInfo;
 use imipd_sieve::CalendarJob;
 use imipd_store::Store;
 use std::path::Path;
@@ -32,16 +32,22 @@ pub fn explain(
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
     );
-    let scan = detect::scan(&message, &pipeline.detect);
-    let info = MessageInfo::read(&message, "", &config.trusted_authserv_ids);
+    let message = imipd_message::normalize(&message);
+    let view = detect::scan(&message, "", &pipeline.detect, &config.trusted_authserv_ids);
+    let mut sieve = imipd_message::SieveView::new(&view);
     let rcpt = Recipient {
         address: user.to_string(),
         user: canonical,
     };
-    let seen = pipeline.recipient_view(&scan, &message, &rcpt);
+    let seen = pipeline.recipient_view(&view, &rcpt);
 
     eprintln!("detection:");
-    match (&scan.invitation, &scan.error, scan.had_calendar_part) {
+    let calendar = &view.calendar;
+    match (
+        &calendar.invitation,
+        &calendar.error,
+        calendar.had_calendar_part,
+    ) {
         (Some(inv), _, _) => eprintln!("  METHOD:{} UID {}", inv.method, inv.uid),
         (None, Some(e), _) => eprintln!("  calendar part not usable: {e}"),
         (None, None, true) => eprintln!("  calendar part without METHOD: not an invitation"),
@@ -50,17 +56,20 @@ pub fn explain(
     for line in seen.headers.lines() {
         eprintln!("  {line}");
     }
+    let info = &view.facts;
     eprintln!("facts:");
     eprintln!("  from: {}", info.from.as_deref().unwrap_or("(none)"));
-    eprintln!(
-        "  authenticated: {} (DMARC pass from trusted authserv-id {:?})",
-        if info.authenticated { "yes" } else { "no" },
-        config.trusted_authserv_ids
-    );
+    match &info.unauthenticated {
+        None => eprintln!(
+            "  authenticated: yes (DMARC pass for the From domain from trusted authserv-id {:?})",
+            config.trusted_authserv_ids
+        ),
+        Some(why) => eprintln!("  authenticated: no ({why})"),
+    }
     eprintln!("  spam: {}", if info.spam { "yes" } else { "no" });
 
     let result = pipeline
-        .evaluate(&scan, &info, &seen, &rcpt)
+        .evaluate(&view, &mut sieve, &seen, &rcpt)
         .map_err(anyhow::Error::msg)?;
     eprintln!("sieve:");
     for e in &result.errors {
@@ -83,9 +92,14 @@ pub fn explain(
     for to in &result.redirects {
         eprintln!("  redirect to {to}");
     }
+    if let Some(e) = &result.unavailable {
+        eprintln!("  error: {e}");
+    }
     if result.calendar_jobs.is_empty() {
         eprintln!("  no calendar action");
-        if let Some(o) = &result.outcome {
+        let unprocessed = (view.calendar.invitation.is_some() && result.outcome.is_none())
+            .then(|| Outcome::no_action(unprocessed_reason(info)));
+        if let Some(o) = result.outcome.as_ref().or(unprocessed.as_ref()) {
             eprintln!("outcome: {}", o.kind);
             eprintln!("reason: {}", o.reason);
         }
@@ -93,7 +107,7 @@ pub fn explain(
     for job in &result.calendar_jobs {
         let action = action_for(job);
         eprintln!("  calendar action: {}", describe(job));
-        let decision = pipeline.decide_full(&action, &scan, &info, &rcpt, &seen.stored);
+        let decision = pipeline.decide_full(&action, &view, &rcpt, &seen.stored);
         eprintln!("outcome: {}", decision.outcome.kind);
         eprintln!("reason: {}", decision.outcome.reason);
         match decision.change {

@@ -13,6 +13,8 @@ pub struct FakeHost {
     pub folders: Vec<String>,
     pub answer: Outcome,
     pub asked: RefCell<Vec<CalendarRequest>>,
+    /// `is_contact` answers an error, as a store that is down does.
+    pub contacts_unavailable: bool,
 }
 
 impl Default for FakeHost {
@@ -23,15 +25,20 @@ impl Default for FakeHost {
             folders: vec!["Archive".into()],
             answer: Outcome::new(OutcomeKind::Added, "event \"Lunch\" added"),
             asked: RefCell::new(Vec::new()),
+            contacts_unavailable: false,
         }
     }
 }
 
 impl Host for FakeHost {
-    fn is_contact(&self, address: &str) -> bool {
-        self.contacts
+    fn is_contact(&self, address: &str) -> Result<bool, String> {
+        if self.contacts_unavailable {
+            return Err("contacts unavailable".into());
+        }
+        Ok(self
+            .contacts
             .iter()
-            .any(|c| c.eq_ignore_ascii_case(address))
+            .any(|c| c.eq_ignore_ascii_case(address)))
     }
     fn calendar_exists(&self, id: &str) -> bool {
         self.calendars.iter().any(|c| c == id)
@@ -75,6 +82,7 @@ pub fn facts() -> Facts {
         spam_score: None,
         authenticated: true,
         sender: Some("friend@example.org".into()),
+        organizer: None,
     }
 }
 
