@@ -7,7 +7,7 @@
 use imipd_calendar::Limits;
 use imipd_delivery::maildir::Maildir;
 use imipd_delivery::{DeliveryConfig, Pipeline, Sink};
-use imipd_lmtp::{Backend, Recipient, Transaction};
+use imipd_lmtp::{Backend, QueueId, Recipient, Transaction};
 use imipd_message::MimeLimits;
 use imipd_message::counts::{Counts, snapshot};
 use imipd_scheduling::{ApplyConfig, process_job};
@@ -73,6 +73,7 @@ async fn an_invitation_to_three_users_is_parsed_once() {
     let before = snapshot();
     let replies = pipeline
         .deliver(Transaction {
+            queue_id: QueueId::generate(),
             peer: "127.0.0.1:25".parse().unwrap(),
             helo: "mx.test",
             mail_from: "alice@example.org",
