@@ -46,14 +46,6 @@ fn wait_for_event(server: &Imipd, uid: &str) -> String {
     })
 }
 
-/// Waits until no job is queued or running, then returns `jobs list`.
-fn settled(server: &Imipd) -> String {
-    eventually(20, "the queue to drain", || {
-        let jobs = must(server.data(), &["jobs", "list"]);
-        (!jobs.contains("queued") && !jobs.contains("running")).then_some(jobs)
-    })
-}
-
 #[test]
 fn defaults_add_invitations_from_contacts_and_apply_updates() {
     let server = Imipd::start(bob_knows_alice, &[]);

@@ -40,13 +40,6 @@ fn one(message: &str, name: &str) -> String {
     header_values(message, name).join(" | ")
 }
 
-fn settled(server: &Imipd) -> String {
-    eventually(20, "the queue to drain", || {
-        let jobs = must(server.data(), &["jobs", "list"]);
-        (!jobs.contains("queued") && !jobs.contains("running")).then_some(jobs)
-    })
-}
-
 #[test]
 fn forged_identity_is_not_authenticated_and_says_why() {
     let server = Imipd::start(bob_knows_alice, &[]);

@@ -274,6 +274,14 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
+/// Waits until no job is queued or running, then returns `jobs list`.
+pub fn settled(server: &Imipd) -> String {
+    eventually(20, "the queue to drain", || {
+        let jobs = must(server.data(), &["jobs", "list"]);
+        (!jobs.contains("queued") && !jobs.contains("running")).then_some(jobs)
+    })
+}
+
 /// Polls `f` until it returns Some or `secs` pass.
 pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
