@@ -60,7 +60,11 @@ impl Backend for Pipeline {
     async fn check_recipient(&self, address: &str) -> RcptCheck {
         let store = self.store.clone();
         let address = address.to_string();
-        let result = tokio::task::spawn_blocking(move || store.resolve_address(&address)).await;
+        let result = tokio::task::spawn_blocking(move || {
+            store.check()?;
+            store.resolve_address(&address)
+        })
+        .await;
         match result {
             Ok(Ok(Some(user))) => RcptCheck::Accept { user },
             Ok(Ok(None)) => RcptCheck::Unknown,

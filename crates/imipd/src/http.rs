@@ -178,7 +178,11 @@ async fn route(
 
 /// 200 with queue depths when the store answers, 503 when it does not.
 async fn health(store: Arc<dyn Store>) -> Response<Body> {
-    match tokio::task::spawn_blocking(move || store.queue_counts()).await {
+    let counts = move || {
+        store.check()?;
+        store.queue_counts()
+    };
+    match tokio::task::spawn_blocking(counts).await {
         Ok(Ok(c)) => json(
             StatusCode::OK,
             format!(

@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod config;
+mod data_lock;
 mod http;
 mod logging;
 mod serve;

@@ -2,6 +2,7 @@
 
 use crate::commands::open_store;
 use crate::config::{Config, SinkKind, TlsMode};
+use crate::data_lock::DataDirLock;
 use anyhow::{Context, Result, bail};
 use imipd_delivery::downstream::LmtpClient;
 use imipd_delivery::maildir::Maildir;
@@ -34,6 +35,9 @@ pub fn run(config: Config) -> Result<ExitCode> {
 
 async fn serve_all(config: Config) -> Result<()> {
     check_writable(&config)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let _lock = DataDirLock::acquire(&config.data_dir)?;
     let store: Arc<dyn Store> = Arc::new(open_store(&config)?);
     for dir in [config.maildir_root(), config.spool_dir()] {
         std::fs::create_dir_all(&dir)

@@ -208,11 +208,9 @@ fn header_values_that_used_to_panic_are_read_as_text() {
     assert!(err.contains("authenticated: yes"), "{err}");
 }
 
-/// The message side keeps `\u{212A}ate` as written (see `facts.rs` in imipd-message); the
-/// job's sender is then folded by the store's `normalize_address`, which the store
-/// reshape makes ASCII-only.
+/// A CANCEL from `\u{212A}ate` (Kelvin sign) is not kate's: addresses compare ASCII letters
+/// case-insensitively and everything else byte for byte, at every stage.
 #[test]
-#[ignore = "fails until the store's normalize_address stops Unicode case folding (store branch)"]
 fn a_kelvin_sign_is_not_a_k() {
     let server = Imipd::start(
         |dir| {

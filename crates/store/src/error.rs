@@ -25,6 +25,19 @@ pub enum Error {
     CalendarExists(String),
     #[error("job {0} is no longer leased by this worker (another worker took it over)")]
     LeaseLost(i64),
+    #[error(
+        "database {path} {what} since imipd opened it; nothing is accepted until imipd is \
+         restarted on the right file (restore it from a backup, or fix data_dir)"
+    )]
+    Replaced { path: PathBuf, what: &'static str },
+    #[error(
+        "database {path} is not writable by this process: {source} (it and its directory \
+         must belong to the user imipd runs as)"
+    )]
+    NotWritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("password hashing failed: {0}")]
     Password(String),
 }

@@ -131,6 +131,11 @@ pub trait Store: Send + Sync {
     /// them), never apply them twice.
     fn release_leases(&self, worker: &str) -> Result<u64>;
 
+    /// Whether the database is still the one opened at start-up and writable. Deliveries
+    /// and `/healthz` ask, so a deleted, swapped or read-only database is refused with 4xx
+    /// instead of acknowledged into a file nobody will read again.
+    fn check(&self) -> Result<()>;
+
     /// A number that grows whenever any calendar changes (push and sync tokens).
     fn calendar_changes(&self) -> Result<i64>;
 }

@@ -10,6 +10,7 @@ mod users;
 
 use crate::{Error, Result};
 use rusqlite::Connection;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -22,6 +23,9 @@ pub struct SqliteStore {
     /// put 100 ms spikes into LMTP replies under load). Other processes still meet the
     /// busy timeout.
     writer: Mutex<()>,
+    /// Device and inode of the file opened: a file deleted or swapped underneath a running
+    /// server would otherwise take acknowledged mail into an unlinked inode.
+    identity: (u64, u64),
 }
 
 impl SqliteStore {
@@ -31,11 +35,39 @@ impl SqliteStore {
             path: path.as_ref().to_path_buf(),
             idle: Mutex::new(Vec::new()),
             writer: Mutex::new(()),
+            identity: (0, 0),
         };
         let mut conn = store.connect()?;
         schema::migrate(&mut conn)?;
+        let meta = std::fs::metadata(&store.path).map_err(|_| Error::Replaced {
+            path: store.path.clone(),
+            what: "disappeared while it was being opened",
+        })?;
         store.put_back(conn);
-        Ok(store)
+        Ok(SqliteStore {
+            identity: (meta.dev(), meta.ino()),
+            ..store
+        })
+    }
+
+    /// Whether the file at the path is still the one opened, and writable.
+    pub(crate) fn check_file(&self) -> Result<()> {
+        let replaced = |what| Error::Replaced {
+            path: self.path.clone(),
+            what,
+        };
+        let meta = std::fs::metadata(&self.path).map_err(|_| replaced("was deleted"))?;
+        if (meta.dev(), meta.ino()) != self.identity {
+            return Err(replaced("was replaced by another file"));
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(|source| Error::NotWritable {
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

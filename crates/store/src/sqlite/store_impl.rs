@@ -390,6 +390,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn check(&self) -> Result<()> {
+        self.check_file()
+    }
+
     fn calendar_changes(&self) -> Result<i64> {
         self.with(|conn| {
             Ok(conn.query_row(
