@@ -55,7 +55,24 @@ pub fn redirect_mail(
         rcpt_to: vec![to.to_string()],
         data,
         purpose: "redirect".into(),
+        idem_key: Some(idem_key(user, to, original)),
     })
+}
+
+/// The same message redirected by the same user to the same address is one mail, however
+/// often the MTA retries the delivery that queued it. A digest, not the Message-ID, which
+/// a sender could reuse to suppress the redirect of another message.
+fn idem_key(user: &str, to: &str, original: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(user.as_bytes())
+        .chain_update([0])
+        .chain_update(to.as_bytes())
+        .chain_update([0])
+        .chain_update(original)
+        .finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("redirect:{hex}")
 }
 
 /// SMTP wants CRLF line ends; a message stored with bare LF (or CR) gets them.

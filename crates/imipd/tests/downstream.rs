@@ -149,3 +149,56 @@ fn downstream_down_means_tempfail_never_250() {
         "downstream down must be 4xx: {data:?}"
     );
 }
+
+/// Issue 14 item 16: Sieve queues a redirect while the message is being delivered; when the
+/// downstream then tempfails, the MTA delivers the same message again, and again. The
+/// redirect goes out once.
+#[test]
+fn a_redirect_is_queued_once_however_often_the_mta_retries() {
+    let (addr, _) = downstream();
+    let server = Imipd::start(
+        |dir| {
+            users(dir);
+            let script = dir.join("redirect.sieve");
+            std::fs::write(
+                &script,
+                "require \"copy\";\nredirect :copy \"carol@example.net\";\n",
+            )
+            .unwrap();
+            must(
+                dir,
+                &["sieve", "set", "busy@example.org", script.to_str().unwrap()],
+            );
+        },
+        &[
+            ("IMIPD_SINK", "lmtp"),
+            ("IMIPD_DOWNSTREAM", &addr.to_string()),
+        ],
+    );
+    for attempt in 0..3 {
+        let (_, data) = server.connect().deliver(
+            "alice@example.org",
+            &["busy@example.org"],
+            &fixture("plain.eml"),
+        );
+        assert!(data[0].starts_with("452"), "attempt {attempt}: {data:?}");
+    }
+    let outbox = must(server.data(), &["mail", "list"]);
+    let redirects = outbox
+        .lines()
+        .filter(|l| l.contains("carol@example.net"))
+        .count();
+    assert_eq!(redirects, 1, "{outbox}");
+    // Another message is another redirect.
+    server.connect().deliver(
+        "alice@example.org",
+        &["busy@example.org"],
+        &fixture("outlook-request-base64.eml"),
+    );
+    let outbox = must(server.data(), &["mail", "list"]);
+    let redirects = outbox
+        .lines()
+        .filter(|l| l.contains("carol@example.net"))
+        .count();
+    assert_eq!(redirects, 2, "{outbox}");
+}

@@ -143,6 +143,10 @@ pub struct NewMail {
     pub data: Vec<u8>,
     /// Why it is sent (`reply`, `request`, `cancel`, `refresh`, `redirect`), for logs.
     pub purpose: String,
+    /// Mail queued outside a job's lease (a Sieve redirect, queued while the message is
+    /// being delivered) is queued once per key: the MTA's retry of a delivery that failed
+    /// after the redirect was queued does not send it twice.
+    pub idem_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -360,6 +360,7 @@ fn a_users_action_commits_its_write_and_its_mail_together() {
         rcpt_to: vec!["alice@example.org".into()],
         data: b"Subject: Accepted\r\n\r\n".to_vec(),
         purpose: "reply".into(),
+        idem_key: None,
     };
     let all = JobFilter {
         limit: 10,
@@ -429,6 +430,7 @@ fn outbox_mail_is_claimed_sent_and_failed() {
         rcpt_to: vec!["alice@example.org".into()],
         data: b"Subject: Accepted\r\n\r\n".to_vec(),
         purpose: "reply".into(),
+        idem_key: None,
     };
     let id = s.queue_mail(&mail).unwrap();
     let claimed = s.claim_mail("w", 60, 5).unwrap();
@@ -462,6 +464,7 @@ fn completion_queues_mail_atomically() {
             rcpt_to: vec!["alice@example.org".into()],
             data: b"x".to_vec(),
             purpose: "refresh".into(),
+            idem_key: None,
         }],
         outcome: "updated".into(),
         applied: true,

@@ -135,6 +135,7 @@ async fn a_redirect_goes_out_as_it_came_in() {
             rcpt_to: vec!["bob@elsewhere.example".into()],
             data: original.to_vec(),
             purpose: "redirect".into(),
+            idem_key: None,
         })
         .unwrap();
     let dkim = Dkim::load(&fixture("dkim-ed25519.pem"), "sel", "example.org").unwrap();

@@ -18,5 +18,6 @@ pub fn outgoing(user: &str, purpose: &str, composed: Composed) -> NewMail {
         rcpt_to: composed.rcpt_to,
         data: composed.data,
         purpose: purpose.to_string(),
+        idem_key: None,
     }
 }

@@ -23,14 +23,23 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMail> {
     })
 }
 
+/// Queues `mail`; with an idempotency key already queued, returns that mail's id instead.
 pub fn queue(conn: &Connection, mail: &NewMail) -> Result<i64> {
     let t = now();
     let rcpts = serde_json::to_string(&mail.rcpt_to).unwrap_or_else(|_| "[]".into());
-    conn.execute(
-        "INSERT INTO outbox (user, mail_from, rcpt_to, data, purpose, state, not_before, created, updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?6)",
-        params![mail.user, mail.mail_from, rcpts, mail.data, mail.purpose, t],
+    let inserted = conn.execute(
+        "INSERT INTO outbox (user, mail_from, rcpt_to, data, purpose, state, not_before, created, updated, idem_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?6, ?7)
+         ON CONFLICT (idem_key) WHERE idem_key IS NOT NULL DO NOTHING",
+        params![mail.user, mail.mail_from, rcpts, mail.data, mail.purpose, t, mail.idem_key],
     )?;
+    if inserted == 0 {
+        return Ok(conn.query_row(
+            "SELECT id FROM outbox WHERE idem_key = ?1",
+            [&mail.idem_key],
+            |r| r.get(0),
+        )?);
+    }
     Ok(conn.last_insert_rowid())
 }
 

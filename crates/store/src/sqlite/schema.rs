@@ -2,7 +2,8 @@ use crate::Result;
 use rusqlite::Connection;
 
 /// Each entry moves the schema one version up; never edit a released entry.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     name          TEXT PRIMARY KEY,
     password_hash TEXT,
@@ -91,7 +92,12 @@ CREATE TABLE counters (
     value INTEGER NOT NULL
 );
 INSERT INTO counters VALUES ('calendar_changes', 0);
-"#];
+"#,
+    r#"
+ALTER TABLE outbox ADD COLUMN idem_key TEXT;
+CREATE UNIQUE INDEX outbox_idem ON outbox(idem_key) WHERE idem_key IS NOT NULL;
+"#,
+];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     loop {

@@ -133,6 +133,7 @@ async fn record(
                         mail_from: mail.mail_from,
                         data: mail.data,
                         purpose: mail.purpose,
+                        idem_key: None,
                     })?;
                 }
                 s.mail_sent(id, &worker)
