@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use imipd_store::{ObjectWrite, SqliteStore, Store};
+use imipd_store::{Batch, ObjectWrite, SqliteStore, Store};
 
 const UID: &str = "evt-1@example.org";
 
@@ -130,14 +130,15 @@ fn exists_header_only_for_the_recipient_whose_calendar_has_the_uid() {
         .create_calendar("carol@example.org", "work", "Work")
         .unwrap();
     store
-        .write_object(
-            "carol@example.org",
-            &ObjectWrite::Put {
-                calendar_id: "work".into(),
-                uid: UID.into(),
-                ics: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".into(),
-            },
-        )
+        .commit(&Batch {
+            user: "carol@example.org".into(),
+            writes: vec![ObjectWrite::new_event(
+                "work",
+                UID,
+                "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+            )],
+            ..Batch::default()
+        })
         .unwrap();
     let server = Imipd::start_in(dir, &[]);
     let mut lmtp = server.connect();

@@ -7,7 +7,7 @@ use crate::change::CalendarChanged;
 use imipd_calendar::{
     Change, Decision, Facts, ItipMessage, Limits, Outcome, Policy, apply, apply_message,
 };
-use imipd_store::{Completion, ObjectWrite, Store};
+use imipd_store::{Batch, Conflict, Expect, JobDone, NewMail, ObjectWrite, Store};
 
 /// A failure worth another attempt: the store is unavailable or busy. Anything wrong with
 /// the message itself is not an error but an outcome (`error; reason=…`).
@@ -20,7 +20,13 @@ pub enum JobError {
 /// What applying a message commits, and what to announce once it is committed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Applied {
-    pub completion: Completion,
+    /// The calendar writes, each expecting the store as it was read when planned.
+    pub writes: Vec<ObjectWrite>,
+    pub mails: Vec<NewMail>,
+    /// The outcome to record (`added; reason="…"`).
+    pub outcome: String,
+    /// Whether this changed the calendar (counts toward per-sender rate limits).
+    pub applied: bool,
     pub changes: Vec<CalendarChanged>,
 }
 
@@ -28,11 +34,46 @@ impl Applied {
     /// A result that changes nothing.
     pub fn outcome(outcome: &Outcome) -> Self {
         Applied {
-            completion: Completion {
-                outcome: outcome.header_value(),
-                ..Completion::default()
-            },
-            changes: Vec::new(),
+            outcome: outcome.header_value(),
+            ..Applied::default()
+        }
+    }
+
+    /// The batch that commits this result as the completion of job `job_id` of `user`,
+    /// leased by `worker`.
+    pub fn completing(&self, user: &str, job_id: i64, worker: &str) -> Batch {
+        Batch {
+            user: user.to_string(),
+            writes: self.writes.clone(),
+            mails: self.mails.clone(),
+            job: Some(JobDone {
+                job_id,
+                worker: worker.to_string(),
+                outcome: self.outcome.clone(),
+                applied: self.applied,
+            }),
+        }
+    }
+
+    /// What a job ends with when its commit met `conflict`, if that settles it. A new
+    /// event's write is insert-only: if the event was stored by another path while the job
+    /// waited, the job changes nothing and says so (`None`: the object changed after it
+    /// was read; plan again).
+    pub fn after_conflict(conflict: &Conflict) -> Option<Self> {
+        match conflict.expected {
+            Expect::UidUnused | Expect::MustNotExist => {
+                Some(Applied::outcome(&Outcome::no_action(format!(
+                    "{} was stored in calendar {:?} by another change while this message waited; \
+                     a new event never replaces one already there (deliver the message again \
+                     to apply it as an update)",
+                    conflict.uid,
+                    match &conflict.found {
+                        imipd_store::Found::Uid { calendar_id, .. } => calendar_id.as_str(),
+                        _ => conflict.calendar_id.as_str(),
+                    }
+                ))))
+            }
+            Expect::Modseq(_) => None,
         }
     }
 }
@@ -73,8 +114,8 @@ pub fn apply_parsed(
     calendar_id: Option<&str>,
     limits: &Limits,
 ) -> Result<(Decision, Applied), JobError> {
-    let peeked_uid = Some(message.uid().to_string());
-    let stored = store.find_object(user, message.uid())?;
+    let uid = message.uid();
+    let stored = store.find_object(user, uid)?;
     let decision = apply_message(
         stored.as_ref().map(|o| o.ics.as_str()),
         message,
@@ -82,61 +123,39 @@ pub fn apply_parsed(
         policy,
         limits,
     );
-    // Where a new event goes; a known one stays in its calendar.
-    let new_home = match (&decision.change, &stored) {
-        (Change::Put(_), None) => match calendar_id {
-            Some(wanted) if !store.calendars(user)?.iter().any(|c| c.id == wanted) => {
-                let refused = Outcome::error(format!(
-                    "no calendar {wanted:?} for {user} (create it, or fix :calendarid)"
-                ));
-                return Ok((decision, Applied::outcome(&refused)));
-            }
-            Some(wanted) => Some(wanted.to_string()),
-            None => Some(store.default_calendar(user)?.id),
-        },
-        _ => None,
-    };
-    let uid = decision.uid.clone().or(peeked_uid);
-    let write = match (&decision.change, uid, &stored) {
-        (Change::Put(ics), Some(uid), _) => {
-            let calendar_id = stored
-                .as_ref()
-                .map(|o| o.calendar_id.clone())
-                .or(new_home)
-                .unwrap_or_default();
-            Some((
-                ObjectWrite::Put {
-                    calendar_id: calendar_id.clone(),
-                    uid: uid.clone(),
-                    ics: ics.clone(),
-                },
-                calendar_id,
-                uid,
-            ))
+    let write = match (&decision.change, &stored) {
+        (Change::Put(ics), Some(object)) => ObjectWrite::replace(object, ics),
+        // A new event goes where the action says, or to the default calendar.
+        (Change::Put(ics), None) => {
+            let home = match calendar_id {
+                Some(wanted) if !store.calendars(user)?.iter().any(|c| c.id == wanted) => {
+                    let refused = Outcome::error(format!(
+                        "no calendar {wanted:?} for {user} (create it, or fix :calendarid)"
+                    ));
+                    return Ok((decision, Applied::outcome(&refused)));
+                }
+                Some(wanted) => wanted.to_string(),
+                None => store.default_calendar(user)?.id,
+            };
+            ObjectWrite::new_event(&home, uid, ics)
         }
-        (Change::Delete, Some(uid), Some(object)) => Some((
-            ObjectWrite::Delete { uid: uid.clone() },
-            object.calendar_id.clone(),
-            uid,
-        )),
+        (Change::Delete, Some(object)) => ObjectWrite::delete(object),
         // No change, or nothing stored to delete.
-        _ => None,
+        _ => {
+            let applied = Applied::outcome(&decision.outcome);
+            return Ok((decision, applied));
+        }
     };
-    let Some((write, calendar_id, uid)) = write else {
-        let applied = Applied::outcome(&decision.outcome);
-        return Ok((decision, applied));
-    };
+    let calendar_id = write.calendar_id().to_string();
     let applied = Applied {
-        completion: Completion {
-            writes: vec![write],
-            mails: Vec::new(),
-            outcome: decision.outcome.header_value(),
-            applied: true,
-        },
+        writes: vec![write],
+        mails: Vec::new(),
+        outcome: decision.outcome.header_value(),
+        applied: true,
         changes: vec![CalendarChanged {
             user: user.to_string(),
             calendar_id,
-            uid,
+            uid: uid.to_string(),
         }],
     };
     Ok((decision, applied))

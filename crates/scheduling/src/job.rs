@@ -76,10 +76,10 @@ pub fn process_job(
     // to make imipd send mail in bulk.
     if let Some(mail) = crate::refresh::answer(&decision, &user.name, &job.sender, &cfg.limits, now)
     {
-        applied.completion.mails.push(mail);
-        applied.completion.applied = true;
+        applied.mails.push(mail);
+        applied.applied = true;
     }
-    if applied.completion.applied && cfg.max_per_sender_per_hour > 0 {
+    if applied.applied && cfg.max_per_sender_per_hour > 0 {
         let recent = store.applied_since(&user.name, &job.sender, now - 3600)?;
         if recent >= cfg.max_per_sender_per_hour {
             return Ok(Applied::outcome(&Outcome::no_action(format!(

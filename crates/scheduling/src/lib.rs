@@ -7,6 +7,7 @@
 //! - [`refresh`]: the answer to an attendee's REFRESH.
 //! - [`rsvp`]: an attendee's answer: their copy changes, a REPLY goes to the organizer.
 //! - [`organize`]: the organizer's changes: their copy written, REQUEST/CANCEL queued.
+//! - [`retry`]: a user's action planned again when the event changed under it.
 //! - [`imip`]: the iMIP mail those actions send, composed for the outbox.
 //! - [`change`]: what a committed write announces.
 //!
@@ -19,6 +20,7 @@ pub mod imip;
 pub mod job;
 pub mod organize;
 pub mod refresh;
+pub mod retry;
 pub mod rsvp;
 pub mod spec;
 

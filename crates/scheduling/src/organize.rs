@@ -7,7 +7,7 @@ use crate::imip::{ComposeError, Composed, EventText, Mailbox, compose_itip, outg
 use imipd_calendar::{
     ItipError, Limits, Method, OrganizerChange, organizer_cancel, organizer_update, peek, summarize,
 };
-use imipd_store::{ObjectWrite, Store};
+use imipd_store::{Batch, ObjectWrite, Store};
 
 /// What the organizer does.
 #[derive(Debug, Clone)]
@@ -31,6 +31,11 @@ pub enum OrganizeError {
     Calendar(#[from] ItipError),
     #[error("cannot compose the message to the attendees: {0}")]
     Compose(#[from] ComposeError),
+    #[error(
+        "{uid} kept changing while it was saved ({} attempts); try again",
+        crate::retry::ATTEMPTS
+    )]
+    KeptChanging { uid: String },
     #[error("calendar store: {0}")]
     Store(#[from] imipd_store::Error),
 }
@@ -44,6 +49,9 @@ pub struct Organized {
     pub change: CalendarChanged,
 }
 
+/// Saves or cancels: the organizer's copy and the message to the attendees committed
+/// together. If the event changes between reading and writing it, the action is made again
+/// on the new version, a few times, before giving up.
 pub fn organize(
     store: &dyn Store,
     user: &str,
@@ -51,14 +59,43 @@ pub fn organize(
     limits: &Limits,
     now: i64,
 ) -> Result<Organized, OrganizeError> {
+    let uid = match action {
+        Organize::Save { ics } => peek(ics.as_bytes(), limits).ok().and_then(|p| p.uid),
+        Organize::Cancel { uid, .. } => Some(uid.to_string()),
+    }
+    .ok_or(OrganizeError::NoUid)?;
+    let (committed, planned) = crate::retry::commit(
+        store,
+        || plan(store, user, &uid, action, limits, now),
+        || OrganizeError::KeptChanging { uid: uid.clone() },
+    )?;
+    Ok(Organized {
+        mail_id: committed.mail_ids.first().copied(),
+        attendees: planned.attendees,
+        change: planned.change,
+    })
+}
+
+/// An organizer's action made on the event as stored now.
+pub struct Planned {
+    pub attendees: Vec<String>,
+    pub change: CalendarChanged,
+}
+
+/// The action made on the event `uid` as stored now: the batch that commits it, expecting
+/// that version (or no such event yet), and what it does.
+pub fn plan(
+    store: &dyn Store,
+    user: &str,
+    uid: &str,
+    action: &Organize<'_>,
+    limits: &Limits,
+    now: i64,
+) -> Result<(Batch, Planned), OrganizeError> {
     let own = store.addresses(user)?;
-    let (change, calendar_id, method) = match action {
+    let previous = store.find_object(user, uid)?;
+    let (change, method) = match action {
         Organize::Save { ics } => {
-            let uid = peek(ics.as_bytes(), limits)
-                .ok()
-                .and_then(|p| p.uid)
-                .ok_or(OrganizeError::NoUid)?;
-            let previous = store.find_object(user, &uid)?;
             let change = organizer_update(
                 previous.as_ref().map(|o| o.ics.as_str()),
                 ics,
@@ -66,50 +103,46 @@ pub fn organize(
                 limits,
                 now,
             )?;
-            let calendar_id = match previous {
-                Some(o) => o.calendar_id,
-                None => store.default_calendar(user)?.id,
-            };
-            (change, calendar_id, Method::Request)
+            (change, Method::Request)
         }
-        Organize::Cancel { uid, recurrence_id } => {
-            let stored = store
-                .find_object(user, uid)?
-                .ok_or_else(|| OrganizeError::NoEvent {
-                    user: user.to_string(),
-                    uid: uid.to_string(),
-                })?;
+        Organize::Cancel { recurrence_id, .. } => {
+            let stored = previous.as_ref().ok_or_else(|| OrganizeError::NoEvent {
+                user: user.to_string(),
+                uid: uid.to_string(),
+            })?;
             let change = organizer_cancel(&stored.ics, *recurrence_id, &own, limits, now)?;
-            (change, stored.calendar_id, Method::Cancel)
+            (change, Method::Cancel)
         }
     };
-    let mail = if change.attendees.is_empty() {
-        None
+    let write = match &previous {
+        Some(object) => ObjectWrite::replace(object, &change.stored),
+        None => ObjectWrite::new_event(&store.default_calendar(user)?.id, uid, &change.stored),
+    };
+    let calendar_id = write.calendar_id().to_string();
+    let mails = if change.attendees.is_empty() {
+        Vec::new()
     } else {
-        Some(outgoing(
+        vec![outgoing(
             user,
             method.as_lower(),
             compose(&change, method, limits, now)?,
-        ))
+        )]
     };
-    let mail_id = store.write_and_queue(
-        user,
-        &ObjectWrite::Put {
-            calendar_id: calendar_id.clone(),
-            uid: change.uid.clone(),
-            ics: change.stored.clone(),
-        },
-        mail.as_ref(),
-    )?;
-    Ok(Organized {
-        mail_id,
-        attendees: change.attendees,
+    let batch = Batch {
+        user: user.to_string(),
+        writes: vec![write],
+        mails,
+        job: None,
+    };
+    let planned = Planned {
         change: CalendarChanged {
             user: user.to_string(),
             calendar_id,
-            uid: change.uid,
+            uid: change.uid.clone(),
         },
-    })
+        attendees: change.attendees,
+    };
+    Ok((batch, planned))
 }
 
 fn compose(

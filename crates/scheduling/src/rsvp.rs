@@ -5,7 +5,7 @@
 use crate::change::CalendarChanged;
 use crate::imip::{ComposeError, EventText, Mailbox, compose_itip, outgoing};
 use imipd_calendar::{ItipError, Limits, Method, PartStat, build_reply, set_partstat, summarize};
-use imipd_store::{ObjectWrite, Store};
+use imipd_store::{Batch, ObjectWrite, Store};
 
 #[derive(Debug, Clone)]
 pub struct Rsvp<'a> {
@@ -29,6 +29,11 @@ pub enum RsvpError {
     Calendar { uid: String, source: ItipError },
     #[error("cannot compose the reply: {0}")]
     Compose(#[from] ComposeError),
+    #[error(
+        "{uid} kept changing while the answer was saved ({} attempts); try again",
+        crate::retry::ATTEMPTS
+    )]
+    KeptChanging { uid: String },
     #[error("calendar store: {0}")]
     Store(#[from] imipd_store::Error),
 }
@@ -40,12 +45,36 @@ pub struct Answered {
     pub change: CalendarChanged,
 }
 
+/// Answers: the attendee's copy and the REPLY committed together. If the event changes
+/// between reading and writing it (a job, another answer, a CalDAV client), the answer is
+/// made again on the new version, a few times, before giving up.
 pub fn rsvp(
     store: &dyn Store,
     answer: &Rsvp<'_>,
     limits: &Limits,
     now: i64,
 ) -> Result<Answered, RsvpError> {
+    let (committed, change) = crate::retry::commit(
+        store,
+        || plan(store, answer, limits, now),
+        || RsvpError::KeptChanging {
+            uid: answer.uid.to_string(),
+        },
+    )?;
+    Ok(Answered {
+        mail_id: committed.mail_ids.first().copied().unwrap_or_default(),
+        change,
+    })
+}
+
+/// The answer made on the event as stored now: the batch that commits it, expecting that
+/// version, and the change it makes.
+pub fn plan(
+    store: &dyn Store,
+    answer: &Rsvp<'_>,
+    limits: &Limits,
+    now: i64,
+) -> Result<(Batch, CalendarChanged), RsvpError> {
     let (user, uid) = (answer.user, answer.uid);
     let calendar = |source| RsvpError::Calendar {
         uid: uid.to_string(),
@@ -120,25 +149,18 @@ pub fn rsvp(
         now,
     )?;
     let mail = outgoing(user, "reply", composed);
-    let mail_id = store
-        .write_and_queue(
-            user,
-            &ObjectWrite::Put {
-                calendar_id: object.calendar_id.clone(),
-                uid: uid.to_string(),
-                ics: updated,
-            },
-            Some(&mail),
-        )?
-        .unwrap_or_default();
-    Ok(Answered {
-        mail_id,
-        change: CalendarChanged {
-            user: user.to_string(),
-            calendar_id: object.calendar_id,
-            uid: uid.to_string(),
-        },
-    })
+    let batch = Batch {
+        user: user.to_string(),
+        writes: vec![ObjectWrite::replace(&object, &updated)],
+        mails: vec![mail],
+        job: None,
+    };
+    let change = CalendarChanged {
+        user: user.to_string(),
+        calendar_id: object.calendar_id,
+        uid: uid.to_string(),
+    };
+    Ok((batch, change))
 }
 
 fn verb(partstat: PartStat) -> &'static str {

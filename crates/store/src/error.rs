@@ -23,6 +23,9 @@ pub enum Error {
     NoSuchCalendar(String),
     #[error("calendar {0:?} exists already")]
     CalendarExists(String),
+    /// A write whose precondition no longer holds; nothing in its batch was committed.
+    #[error("{0}")]
+    Conflict(Box<crate::Conflict>),
     #[error("job {0} is no longer leased by this worker (another worker took it over)")]
     LeaseLost(i64),
     #[error(

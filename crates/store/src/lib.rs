@@ -6,12 +6,14 @@
 
 mod address;
 mod error;
+mod href;
 mod password;
 mod sqlite;
 mod types;
 
 pub use address::{canonical_address, normalize_address};
 pub use error::{Error, Result};
+pub use href::href_for_uid;
 pub use password::{HashMemory, dummy_hash, hash_password, verify_password_in};
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -43,19 +45,24 @@ pub trait Store: Send + Sync {
     /// The user's default calendar, created on first use.
     fn default_calendar(&self, user: &str) -> Result<Calendar>;
     fn create_calendar(&self, user: &str, id: &str, name: &str) -> Result<Calendar>;
-    /// Where (if anywhere) this UID is stored among the user's calendars.
+    /// The scheduling copy of a UID: the object with this UID in the default calendar,
+    /// else in the first calendar (by id) that has one. A UID may live in several of a
+    /// user's calendars; mail and the organizer's actions work on this copy.
     fn find_object(&self, user: &str, uid: &str) -> Result<Option<CalendarObject>>;
-    fn objects(&self, user: &str) -> Result<Vec<CalendarObject>>;
-    /// Writes (or deletes) one calendar object outside the queue (admin tools, tests).
-    fn write_object(&self, user: &str, write: &ObjectWrite) -> Result<()>;
-    /// A user's own action in one transaction: their calendar changes and the mail that
-    /// tells the others (an RSVP's REPLY, an organizer's REQUEST) are committed together.
-    fn write_and_queue(
+    /// The object at `href` of one calendar.
+    fn object_at(
         &self,
         user: &str,
-        write: &ObjectWrite,
-        mail: Option<&NewMail>,
-    ) -> Result<Option<i64>>;
+        calendar_id: &str,
+        href: &str,
+    ) -> Result<Option<CalendarObject>>;
+    fn objects(&self, user: &str) -> Result<Vec<CalendarObject>>;
+    /// The one write path: commits the batch's calendar writes, its mail and its job's
+    /// completion in one transaction, or nothing. A write whose [`Expect`] no longer holds
+    /// fails the batch with [`Error::Conflict`]: the caller reads again and retries, or
+    /// reports. A job's completion is refused with [`Error::LeaseLost`] (before any write is
+    /// looked at) when its worker no longer holds the lease.
+    fn commit(&self, batch: &Batch) -> Result<Committed>;
 
     // --- preferences, Sieve and contacts -------------------------------------------------
     fn prefs(&self, user: &str) -> Result<Vec<(String, String)>>;
@@ -92,9 +99,6 @@ pub trait Store: Send + Sync {
     /// Claims up to `max` due jobs for `lease_secs`; expired leases are claimable again,
     /// so a worker killed mid-job loses nothing.
     fn claim_jobs(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<Job>>;
-    /// Finishes a job: the calendar writes, any outgoing mail and the job's new state
-    /// commit in one transaction, and only if this worker still holds the lease.
-    fn complete_job(&self, job_id: i64, worker: &str, completion: &Completion) -> Result<()>;
     /// Records a failure: retried at `retry_at`, or dead-lettered when `None`.
     fn fail_job(&self, job_id: i64, worker: &str, error: &str, retry_at: Option<i64>)
     -> Result<()>;

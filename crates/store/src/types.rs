@@ -28,23 +28,202 @@ pub struct Calendar {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CalendarObject {
     pub calendar_id: String,
+    /// The object's resource name in its calendar: [`crate::href_for_uid`] for objects
+    /// imipd files itself; CalDAV clients choose their own.
+    pub href: String,
     pub uid: String,
     pub ics: String,
     /// Bumped on every write: the object's ETag and the base of sync tokens.
     pub modseq: i64,
 }
 
-/// One change to a calendar object.
+impl CalendarObject {
+    /// The strong ETag of this version, quoted as HTTP sends it.
+    pub fn etag(&self) -> String {
+        etag(self.modseq)
+    }
+}
+
+/// The strong ETag of the version with modification sequence `modseq`.
+pub fn etag(modseq: i64) -> String {
+    format!("\"{modseq}\"")
+}
+
+/// What a write expects to find: a write whose expectation no longer holds fails with
+/// [`crate::Error::Conflict`] and changes nothing, so no writer overwrites a change it
+/// has not seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expect {
+    /// Nothing at the href and no object with this UID in the calendar (CalDAV's
+    /// `If-None-Match: *`).
+    MustNotExist,
+    /// Nothing at the href and no object with this UID in any of the user's calendars: a
+    /// new event from scheduling (mail, an organizer's new event), which must neither
+    /// replace nor shadow a copy held elsewhere.
+    UidUnused,
+    /// The object exists and is still the version that was read: its modification
+    /// sequence (the number in its ETag).
+    Modseq(i64),
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::MustNotExist => f.write_str("no such object in the calendar"),
+            Expect::UidUnused => f.write_str("no object with this UID in any calendar"),
+            Expect::Modseq(n) => write!(f, "version {n}"),
+        }
+    }
+}
+
+/// What a conflicting write found instead of what it expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Found {
+    /// No object at the href.
+    Nothing,
+    /// The object, at this version.
+    Version(i64),
+    /// An object with the UID, at `href` of `calendar_id`.
+    Uid { calendar_id: String, href: String },
+    /// The href holds an object with another UID.
+    OtherUid(String),
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::Nothing => f.write_str("none"),
+            Found::Version(n) => write!(f, "version {n}"),
+            Found::Uid { calendar_id, href } => {
+                write!(f, "the UID already stored at {calendar_id}/{href}")
+            }
+            Found::OtherUid(uid) => write!(f, "an object with UID {uid:?} at that name"),
+        }
+    }
+}
+
+/// A write refused because the object is not as the writer expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub user: String,
+    pub calendar_id: String,
+    pub href: String,
+    pub uid: String,
+    pub expected: Expect,
+    pub found: Found,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "write to {}/{} of {} (UID {:?}) refused: expected {}, found {} (read it again and retry)",
+            self.calendar_id, self.href, self.user, self.uid, self.expected, self.found
+        )
+    }
+}
+
+/// One change to a calendar object, with what it expects to find.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ObjectWrite {
+    /// Creates or replaces the object at `href` of `calendar_id`.
     Put {
         calendar_id: String,
+        href: String,
         uid: String,
         ics: String,
+        expect: Expect,
     },
+    /// Deletes the object at `href`, if it is still at version `modseq`.
     Delete {
-        uid: String,
+        calendar_id: String,
+        href: String,
+        modseq: i64,
     },
+}
+
+impl ObjectWrite {
+    /// A new event filed by imipd (mail, the command line): named after its UID, and
+    /// refused if the user has that UID anywhere.
+    pub fn new_event(calendar_id: &str, uid: &str, ics: &str) -> Self {
+        ObjectWrite::Put {
+            calendar_id: calendar_id.to_string(),
+            href: crate::href_for_uid(uid),
+            uid: uid.to_string(),
+            ics: ics.to_string(),
+            expect: Expect::UidUnused,
+        }
+    }
+
+    /// `object` changed to `ics`, if it is still the version read.
+    pub fn replace(object: &CalendarObject, ics: &str) -> Self {
+        ObjectWrite::Put {
+            calendar_id: object.calendar_id.clone(),
+            href: object.href.clone(),
+            uid: object.uid.clone(),
+            ics: ics.to_string(),
+            expect: Expect::Modseq(object.modseq),
+        }
+    }
+
+    /// The calendar written.
+    pub fn calendar_id(&self) -> &str {
+        match self {
+            ObjectWrite::Put { calendar_id, .. } | ObjectWrite::Delete { calendar_id, .. } => {
+                calendar_id
+            }
+        }
+    }
+
+    /// `object` deleted, if it is still the version read.
+    pub fn delete(object: &CalendarObject) -> Self {
+        ObjectWrite::Delete {
+            calendar_id: object.calendar_id.clone(),
+            href: object.href.clone(),
+            modseq: object.modseq,
+        }
+    }
+}
+
+/// Everything one action changes, committed together or not at all: calendar writes (each
+/// with its precondition), the mail that tells others, and, for a queued job, its
+/// completion. An RSVP's new PARTSTAT and its REPLY, or a job's writes and its `done`
+/// state, can never be half there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// Whose calendars `writes` change.
+    pub user: String,
+    pub writes: Vec<ObjectWrite>,
+    pub mails: Vec<NewMail>,
+    pub job: Option<JobDone>,
+}
+
+/// A job finished by the batch that carries it, only if `worker` still holds its lease.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobDone {
+    pub job_id: i64,
+    pub worker: String,
+    /// The outcome recorded (`added; reason="…"`).
+    pub outcome: String,
+    /// Whether this job changed the calendar (counts toward per-sender rate limits).
+    pub applied: bool,
+}
+
+/// What a committed batch wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Each write's object with its new version (`None`: deleted), in batch order.
+    pub objects: Vec<Written>,
+    /// The outbox ids of the batch's mails, in batch order.
+    pub mail_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub calendar_id: String,
+    pub href: String,
+    pub uid: String,
+    pub modseq: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,16 +294,6 @@ pub struct Job {
     pub outcome: Option<String>,
     pub created: i64,
     pub updated: i64,
-}
-
-/// What a finished job commits together.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Completion {
-    pub writes: Vec<ObjectWrite>,
-    pub mails: Vec<NewMail>,
-    pub outcome: String,
-    /// Whether this job changed the calendar (counts toward per-sender rate limits).
-    pub applied: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! The `Store` contract, run against a real SQLite file. A second backend runs the same cases.
 
 use imipd_store::{
-    Completion, Error, JobFilter, JobState, NewJob, NewMail, ObjectWrite, SqliteStore, Store,
+    Batch, Conflict, Error, Expect, Found, JobDone, JobFilter, JobState, NewJob, NewMail,
+    ObjectWrite, SqliteStore, Store,
 };
 
 fn open() -> (tempfile::TempDir, SqliteStore) {
@@ -21,11 +22,47 @@ fn job(user: &str, uid: &str, key: &str) -> NewJob {
     }
 }
 
+fn ics(uid: &str) -> String {
+    format!("BEGIN:VCALENDAR\r\nUID:{uid}\r\nEND:VCALENDAR\r\n")
+}
+
 fn put(uid: &str) -> ObjectWrite {
-    ObjectWrite::Put {
-        calendar_id: "default".into(),
-        uid: uid.into(),
-        ics: format!("BEGIN:VCALENDAR\r\nUID:{uid}\r\nEND:VCALENDAR\r\n"),
+    ObjectWrite::new_event("default", uid, &ics(uid))
+}
+
+fn put_in(calendar_id: &str, uid: &str) -> ObjectWrite {
+    ObjectWrite::new_event(calendar_id, uid, &ics(uid))
+}
+
+/// Bob's writes, committed on their own.
+fn write(s: &SqliteStore, writes: Vec<ObjectWrite>) -> imipd_store::Result<()> {
+    s.commit(&Batch {
+        user: "bob@example.org".into(),
+        writes,
+        ..Batch::default()
+    })
+    .map(|_| ())
+}
+
+/// A job's completion by `worker`, with its writes and mail.
+fn done(job_id: i64, worker: &str, writes: Vec<ObjectWrite>, mails: Vec<NewMail>) -> Batch {
+    Batch {
+        user: "bob@example.org".into(),
+        writes,
+        mails,
+        job: Some(JobDone {
+            job_id,
+            worker: worker.into(),
+            outcome: "added; reason=\"x\"".into(),
+            applied: true,
+        }),
+    }
+}
+
+fn conflict(result: imipd_store::Result<()>) -> Conflict {
+    match result {
+        Err(Error::Conflict(c)) => *c,
+        other => panic!("expected a conflict, got {other:?}"),
     }
 }
 
@@ -80,7 +117,7 @@ fn deleting_a_user_frees_its_addresses_and_data() {
     let (_d, s) = open();
     s.create_user("bob@example.org", None).unwrap();
     s.add_alias("bob@example.org", "b@example.org").unwrap();
-    s.write_object("bob@example.org", &put("u1")).unwrap();
+    write(&s, vec![put("u1")]).unwrap();
     s.delete_user("BOB@example.org").unwrap();
     assert_eq!(s.resolve_address("b@example.org").unwrap(), None);
     assert!(s.list_users().unwrap().is_empty());
@@ -107,39 +144,140 @@ fn default_calendar_exists_and_objects_are_found_by_uid() {
     ));
     assert!(s.create_calendar("bob@example.org", "../x", "X").is_err());
     let before = s.calendar_changes().unwrap();
-    s.write_object("bob@example.org", &put("u1")).unwrap();
-    s.write_object(
-        "bob@example.org",
-        &ObjectWrite::Put {
-            calendar_id: "work".into(),
-            uid: "u2".into(),
-            ics: "X".into(),
-        },
-    )
-    .unwrap();
+    write(&s, vec![put("u1")]).unwrap();
+    write(&s, vec![put_in("work", "u2")]).unwrap();
     assert_eq!(s.calendar_changes().unwrap(), before + 2);
+    let u2 = s.find_object("bob@example.org", "u2").unwrap().unwrap();
     assert_eq!(
-        s.find_object("bob@example.org", "u2")
-            .unwrap()
-            .unwrap()
-            .calendar_id,
-        "work"
+        (u2.calendar_id.as_str(), u2.href.as_str()),
+        ("work", "u2.ics")
+    );
+    assert_eq!(
+        s.object_at("bob@example.org", "work", "u2.ics").unwrap(),
+        Some(u2)
     );
     assert!(s.find_object("bob@example.org", "nope").unwrap().is_none());
     assert!(matches!(
-        s.write_object(
-            "bob@example.org",
-            &ObjectWrite::Put {
-                calendar_id: "missing".into(),
-                uid: "u3".into(),
-                ics: "X".into()
-            }
-        ),
+        write(&s, vec![put_in("missing", "u3")]),
         Err(Error::NoSuchCalendar(_))
     ));
-    s.write_object("bob@example.org", &ObjectWrite::Delete { uid: "u1".into() })
-        .unwrap();
+    let u1 = s.find_object("bob@example.org", "u1").unwrap().unwrap();
+    write(&s, vec![ObjectWrite::delete(&u1)]).unwrap();
     assert_eq!(s.objects("bob@example.org").unwrap().len(), 1);
+}
+
+#[test]
+fn every_write_names_what_it_expects_and_a_stale_one_changes_nothing() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    s.create_calendar("bob@example.org", "work", "Work")
+        .unwrap();
+    write(&s, vec![put("u1")]).unwrap();
+    let read = s.find_object("bob@example.org", "u1").unwrap().unwrap();
+    assert_eq!(read.etag(), format!("\"{}\"", read.modseq));
+    // Someone else changes u1 after it was read.
+    write(&s, vec![ObjectWrite::replace(&read, "theirs")]).unwrap();
+    let theirs = s.find_object("bob@example.org", "u1").unwrap().unwrap();
+    assert!(theirs.modseq > read.modseq);
+    let new_at = |href: &str, uid: &str| ObjectWrite::Put {
+        calendar_id: "default".into(),
+        href: href.into(),
+        uid: uid.into(),
+        ics: "mine".into(),
+        expect: Expect::MustNotExist,
+    };
+    // (write, what the conflict reports as expected and found)
+    let cases = [
+        (
+            ObjectWrite::replace(&read, "mine"),
+            Expect::Modseq(read.modseq),
+            Found::Version(theirs.modseq),
+        ),
+        (
+            ObjectWrite::delete(&read),
+            Expect::Modseq(read.modseq),
+            Found::Version(theirs.modseq),
+        ),
+        (put("u1"), Expect::UidUnused, Found::Version(theirs.modseq)),
+        (
+            new_at("other-name.ics", "u1"),
+            Expect::MustNotExist,
+            Found::Uid {
+                calendar_id: "default".into(),
+                href: "u1.ics".into(),
+            },
+        ),
+        (
+            new_at("u1.ics", "u9"),
+            Expect::MustNotExist,
+            Found::OtherUid("u1".into()),
+        ),
+        (
+            ObjectWrite::replace(
+                &imipd_store::CalendarObject {
+                    href: "gone.ics".into(),
+                    ..read.clone()
+                },
+                "mine",
+            ),
+            Expect::Modseq(read.modseq),
+            Found::Nothing,
+        ),
+        (
+            put_in("work", "u1"),
+            Expect::UidUnused,
+            Found::Uid {
+                calendar_id: "default".into(),
+                href: "u1.ics".into(),
+            },
+        ),
+    ];
+    for (n, (stale, expected, found)) in cases.into_iter().enumerate() {
+        // Each stale write rides with a good one: the whole batch is refused.
+        let c = conflict(write(&s, vec![put(&format!("fresh-{n}")), stale]));
+        assert_eq!((c.expected, &c.found), (expected, &found), "case {n}: {c}");
+        assert_eq!(c.user, "bob@example.org");
+        let text = c.to_string();
+        assert!(
+            text.contains(&expected.to_string()) && text.contains("read it again"),
+            "case {n}: {text}"
+        );
+        assert!(
+            s.find_object("bob@example.org", &format!("fresh-{n}"))
+                .unwrap()
+                .is_none(),
+            "case {n}: a refused batch writes nothing"
+        );
+        assert_eq!(
+            s.find_object("bob@example.org", "u1").unwrap().as_ref(),
+            Some(&theirs),
+            "case {n}"
+        );
+    }
+    // The same UID may live in a second calendar when written as such (CalDAV); the
+    // default calendar's copy stays the scheduling copy.
+    write(
+        &s,
+        vec![ObjectWrite::Put {
+            calendar_id: "work".into(),
+            href: "copy.ics".into(),
+            uid: "u1".into(),
+            ics: "copy".into(),
+            expect: Expect::MustNotExist,
+        }],
+    )
+    .unwrap();
+    assert_eq!(
+        s.find_object("bob@example.org", "u1").unwrap(),
+        Some(theirs)
+    );
+    assert_eq!(
+        s.object_at("bob@example.org", "work", "copy.ics")
+            .unwrap()
+            .unwrap()
+            .ics,
+        "copy"
+    );
 }
 
 #[test]
@@ -229,7 +367,7 @@ fn a_held_job_runs_only_once_released_and_a_dropped_one_never() {
         assert!(!done, "{what} of a released job");
     }
     assert_eq!(claimed(&s), vec![kept]);
-    s.complete_job(kept, "w", &Completion::default()).unwrap();
+    s.commit(&done(kept, "w", vec![], vec![])).unwrap();
     assert_eq!(
         s.hold_job(&job("bob@example.org", "u1", "kept")).unwrap(),
         None,
@@ -260,7 +398,7 @@ fn jobs_for_one_uid_run_in_order_and_others_in_parallel() {
         .collect();
     assert_eq!(first, vec![a1, b1], "a2 must wait for a1");
     assert!(s.claim_jobs("w2", 60, 10).unwrap().is_empty());
-    s.complete_job(a1, "w1", &Completion::default()).unwrap();
+    s.commit(&done(a1, "w1", vec![], vec![])).unwrap();
     let next: Vec<i64> = s
         .claim_jobs("w2", 60, 10)
         .unwrap()
@@ -282,18 +420,12 @@ fn an_expired_lease_is_taken_over_and_the_old_worker_cannot_complete() {
     let taken = s.claim_jobs("w2", 60, 1).unwrap();
     assert_eq!(taken[0].id, id);
     assert_eq!(taken[0].attempts, 2);
-    let completion = Completion {
-        writes: vec![put("u1")],
-        outcome: "added; reason=\"x\"".into(),
-        applied: true,
-        ..Completion::default()
-    };
     assert!(matches!(
-        s.complete_job(id, "dead-worker", &completion),
+        s.commit(&done(id, "dead-worker", vec![put("u1")], vec![])),
         Err(Error::LeaseLost(_))
     ));
     assert!(s.find_object("bob@example.org", "u1").unwrap().is_none());
-    s.complete_job(id, "w2", &completion).unwrap();
+    s.commit(&done(id, "w2", vec![put("u1")], vec![])).unwrap();
     let done = s.job(id).unwrap().unwrap();
     assert_eq!(done.state, JobState::Done);
     assert_eq!(done.outcome.as_deref(), Some("added; reason=\"x\""));
@@ -334,18 +466,8 @@ fn a_failing_write_rolls_back_the_whole_completion() {
         .unwrap()
         .unwrap();
     s.claim_jobs("w", 60, 1).unwrap();
-    let completion = Completion {
-        writes: vec![
-            put("u1"),
-            ObjectWrite::Put {
-                calendar_id: "missing".into(),
-                uid: "u2".into(),
-                ics: "X".into(),
-            },
-        ],
-        ..Completion::default()
-    };
-    assert!(s.complete_job(id, "w", &completion).is_err());
+    let completion = done(id, "w", vec![put("u1"), put_in("missing", "u2")], vec![]);
+    assert!(s.commit(&completion).is_err());
     assert!(s.find_object("bob@example.org", "u1").unwrap().is_none());
     assert_eq!(s.job(id).unwrap().unwrap().state, JobState::Running);
 }
@@ -366,28 +488,20 @@ fn a_users_action_commits_its_write_and_its_mail_together() {
         limit: 10,
         ..JobFilter::default()
     };
-    let id = s
-        .write_and_queue("bob@example.org", &put("u1"), Some(&reply))
-        .unwrap();
-    assert!(id.is_some());
+    let batch = |writes: Vec<ObjectWrite>| Batch {
+        user: "bob@example.org".into(),
+        writes,
+        mails: vec![reply.clone()],
+        job: None,
+    };
+    let committed = s.commit(&batch(vec![put("u1")])).unwrap();
+    assert_eq!(committed.mail_ids.len(), 1);
+    assert_eq!(committed.objects[0].href, "u1.ics");
     assert!(s.find_object("bob@example.org", "u1").unwrap().is_some());
     assert_eq!(s.mails(&all).unwrap().len(), 1);
     // A write that fails takes its mail with it.
-    let broken = ObjectWrite::Put {
-        calendar_id: "missing".into(),
-        uid: "u2".into(),
-        ics: "X".into(),
-    };
-    assert!(
-        s.write_and_queue("bob@example.org", &broken, Some(&reply))
-            .is_err()
-    );
+    assert!(s.commit(&batch(vec![put_in("missing", "u2")])).is_err());
     assert_eq!(s.mails(&all).unwrap().len(), 1);
-    assert_eq!(
-        s.write_and_queue("bob@example.org", &put("u3"), None)
-            .unwrap(),
-        None
-    );
 }
 
 #[test]
@@ -456,9 +570,11 @@ fn completion_queues_mail_atomically() {
         .unwrap()
         .unwrap();
     s.claim_jobs("w", 60, 1).unwrap();
-    let completion = Completion {
-        writes: vec![put("u1")],
-        mails: vec![NewMail {
+    let completion = done(
+        id,
+        "w",
+        vec![put("u1")],
+        vec![NewMail {
             user: "bob@example.org".into(),
             mail_from: "bob@example.org".into(),
             rcpt_to: vec!["alice@example.org".into()],
@@ -466,10 +582,8 @@ fn completion_queues_mail_atomically() {
             purpose: "refresh".into(),
             idem_key: None,
         }],
-        outcome: "updated".into(),
-        applied: true,
-    };
-    s.complete_job(id, "w", &completion).unwrap();
+    );
+    s.commit(&completion).unwrap();
     assert_eq!(s.mails(&JobFilter::default()).unwrap().len(), 1);
 }
 

@@ -102,33 +102,85 @@ enum Ran {
     NotRecorded(imipd_store::Error),
 }
 
-/// Applies one job and records the result, on a blocking thread.
+/// Plans before a job is given back to the queue: each conflict means the event changed
+/// between the job's read and its write.
+const PLANS: u32 = 3;
+
+/// Applies one job and records the result, on a blocking thread. When the event changed
+/// after the job read it, the job is planned again on the new version.
 fn run_job(store: &dyn Store, job: &Job, cfg: &WorkerConfig, process: Processor) -> Ran {
     let now = now();
-    let error = match catch_unwind(AssertUnwindSafe(|| process(store, job, now, &cfg.apply))) {
-        Ok(Ok(applied)) => {
-            return match store.complete_job(job.id, &cfg.worker_id, &applied.completion) {
-                Ok(()) => Ran::Done {
-                    outcome: applied.completion.outcome,
-                    changes: applied.changes,
-                },
-                Err(imipd_store::Error::LeaseLost(_)) => Ran::LeaseLost,
-                // The writes did not commit (a store error, a calendar deleted meanwhile):
-                // like any failure, try again later.
-                Err(e) => fail(store, job, cfg, now, &format!("commit failed: {e}")),
-            };
-        }
-        Ok(Err(e)) => e.to_string(),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            format!("panic while applying: {message}")
-        }
-    };
+    let mut conflicts = Vec::new();
+    while conflicts.len() < PLANS as usize {
+        let applied = match catch_unwind(AssertUnwindSafe(|| process(store, job, now, &cfg.apply)))
+        {
+            Ok(Ok(applied)) => applied,
+            Ok(Err(e)) => return fail(store, job, cfg, now, &e.to_string()),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return fail(
+                    store,
+                    job,
+                    cfg,
+                    now,
+                    &format!("panic while applying: {message}"),
+                );
+            }
+        };
+        let settled = match commit(store, job, cfg, &applied) {
+            Err(imipd_store::Error::Conflict(conflict)) => match Applied::after_conflict(&conflict)
+            {
+                Some(settled) => settled,
+                None => {
+                    conflicts.push(conflict.to_string());
+                    continue;
+                }
+            },
+            other => return recorded(store, job, cfg, now, applied, other),
+        };
+        let result = commit(store, job, cfg, &settled);
+        return recorded(store, job, cfg, now, settled, result);
+    }
+    let error = format!(
+        "the event changed under the job {PLANS} times: {}",
+        conflicts.join("; ")
+    );
     fail(store, job, cfg, now, &error)
+}
+
+fn commit(
+    store: &dyn Store,
+    job: &Job,
+    cfg: &WorkerConfig,
+    applied: &Applied,
+) -> imipd_store::Result<()> {
+    let batch = applied.completing(&job.user, job.id, &cfg.worker_id);
+    store.commit(&batch).map(|_| ())
+}
+
+/// How a commit went, for the log line.
+fn recorded(
+    store: &dyn Store,
+    job: &Job,
+    cfg: &WorkerConfig,
+    now: i64,
+    applied: Applied,
+    result: imipd_store::Result<()>,
+) -> Ran {
+    match result {
+        Ok(()) => Ran::Done {
+            outcome: applied.outcome,
+            changes: applied.changes,
+        },
+        Err(imipd_store::Error::LeaseLost(_)) => Ran::LeaseLost,
+        // The writes did not commit (a store error, a calendar deleted meanwhile): like
+        // any failure, try again later.
+        Err(e) => fail(store, job, cfg, now, &format!("commit failed: {e}")),
+    }
 }
 
 fn fail(store: &dyn Store, job: &Job, cfg: &WorkerConfig, now: i64, error: &str) -> Ran {

@@ -4,7 +4,7 @@
 use imipd_scheduling::{
     Action, Applied, ApplyConfig, JobError, JobSpec, job_for_message, process_job,
 };
-use imipd_store::{Completion, Job, JobState, ObjectWrite, SqliteStore, Store};
+use imipd_store::{Batch, Job, JobState, ObjectWrite, SqliteStore, Store};
 use imipd_worker::{Backoff, CalendarChanged, WorkerConfig, events, run_worker, worker_round};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -195,7 +195,7 @@ async fn a_killed_worker_loses_nothing_and_the_job_applies_once() {
     assert_eq!((j.state, j.attempts), (JobState::Done, 2), "{j:?}");
 
     // The dead worker's late completion is refused: the calendar changed exactly once.
-    let late = store.complete_job(id, "doomed", &dying.completion);
+    let late = store.commit(&dying.completing(BOB, id, "doomed"));
     assert!(
         matches!(late, Err(imipd_store::Error::LeaseLost(_))),
         "{late:?}"
@@ -504,16 +504,17 @@ async fn a_worker_commits_what_the_processor_returns_and_nothing_else() {
     let j = job(&store, id);
     assert_eq!(j.state, JobState::Done);
     // Completing again is refused: the job is no longer leased.
-    let again = store.complete_job(
-        id,
-        &cfg().worker_id,
-        &Completion {
-            writes: vec![ObjectWrite::Delete {
-                uid: "plan-9".into(),
-            }],
-            ..Completion::default()
-        },
-    );
+    let stored = store.find_object(BOB, "plan-9").unwrap().unwrap();
+    let again = store.commit(&Batch {
+        user: BOB.into(),
+        writes: vec![ObjectWrite::delete(&stored)],
+        job: Some(imipd_store::JobDone {
+            job_id: id,
+            worker: cfg().worker_id,
+            ..Default::default()
+        }),
+        ..Batch::default()
+    });
     assert!(again.is_err());
     assert!(store.find_object(BOB, "plan-9").unwrap().is_some());
 }
@@ -537,14 +538,11 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
          ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{ALICE}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     );
     store
-        .write_object(
-            BOB,
-            &ObjectWrite::Put {
-                calendar_id: "default".into(),
-                uid: "own-1".into(),
-                ics: organized,
-            },
-        )
+        .commit(&Batch {
+            user: BOB.into(),
+            writes: vec![ObjectWrite::new_event("default", "own-1", &organized)],
+            ..Batch::default()
+        })
         .unwrap();
     let refresh = format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Test//EN\r\nMETHOD:REFRESH\r\n\
@@ -585,4 +583,108 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
     let outcome = self::job(&store, id).outcome.unwrap_or_default();
     assert!(outcome.contains("rate limit"), "{outcome}");
     assert_eq!(store.mails(&Default::default()).unwrap().len(), 1);
+}
+
+static RACED_NEW: AtomicU32 = AtomicU32::new(0);
+
+/// Plans the job, then (the first time only) Bob saves an event of his own under the same
+/// UID by another path before the worker commits, as `imipd events save` might.
+fn another_path_adds_it_first(
+    store: &dyn Store,
+    job: &Job,
+    now: i64,
+    cfg: &ApplyConfig,
+) -> Result<Applied, JobError> {
+    let planned = process_job(store, job, now, cfg)?;
+    if RACED_NEW.fetch_add(1, Ordering::SeqCst) == 0 {
+        let own = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:race-1\r\nSUMMARY:Bob's own\r\n\
+                   END:VEVENT\r\nEND:VCALENDAR\r\n";
+        store
+            .commit(&Batch {
+                user: BOB.into(),
+                writes: vec![ObjectWrite::new_event("default", "race-1", own)],
+                ..Batch::default()
+            })
+            .unwrap();
+    }
+    Ok(planned)
+}
+
+#[tokio::test]
+async fn a_new_event_stored_by_another_path_meanwhile_is_left_alone_and_the_job_says_so() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    let id = enqueue(&store, process(), "REQUEST", "race-1", 0, "CONFIRMED").unwrap();
+    drain_with(&store, &events, another_path_adds_it_first).await;
+    assert_eq!(
+        RACED_NEW.load(Ordering::SeqCst),
+        1,
+        "planned once, not again"
+    );
+    let j = job(&store, id);
+    let outcome = j.outcome.clone().unwrap_or_default();
+    assert!(
+        j.state == JobState::Done
+            && outcome.starts_with("no_action")
+            && outcome.contains("a new event never replaces one already there"),
+        "{j:?}"
+    );
+    let stored = store.find_object(BOB, "race-1").unwrap().unwrap();
+    assert!(stored.ics.contains("Bob's own"), "{}", stored.ics);
+    assert_eq!(
+        store.applied_since(BOB, ALICE, 0).unwrap(),
+        0,
+        "a job that changed nothing does not count"
+    );
+}
+
+static RACED_UPDATE: AtomicU32 = AtomicU32::new(0);
+
+/// Plans the job, then (the first time only) Bob answers the invitation before the worker
+/// commits: the plan is for a version that is gone.
+fn bob_answers_meanwhile(
+    store: &dyn Store,
+    job: &Job,
+    now: i64,
+    cfg: &ApplyConfig,
+) -> Result<Applied, JobError> {
+    let planned = process_job(store, job, now, cfg)?;
+    if RACED_UPDATE.fetch_add(1, Ordering::SeqCst) == 0 {
+        let answer = imipd_scheduling::rsvp::Rsvp {
+            user: BOB,
+            uid: "race-2",
+            partstat: imipd_calendar::PartStat::Accepted,
+            recurrence_id: None,
+            comment: None,
+        };
+        imipd_scheduling::rsvp::rsvp(store, &answer, &cfg.limits, now).unwrap();
+    }
+    Ok(planned)
+}
+
+#[tokio::test]
+async fn an_update_planned_on_a_version_that_changed_is_planned_again() {
+    let (_dir, store) = open_store();
+    let events = events::channel();
+    enqueue(&store, process(), "REQUEST", "race-2", 0, "CONFIRMED").unwrap();
+    drain(&store, &cfg(), &events).await;
+    let update = enqueue(&store, process(), "REQUEST", "race-2", 1, "TENTATIVE").unwrap();
+    drain_with(&store, &events, bob_answers_meanwhile).await;
+    assert_eq!(
+        RACED_UPDATE.load(Ordering::SeqCst),
+        2,
+        "the stale plan was refused and the job planned again"
+    );
+    let j = job(&store, update);
+    assert!(
+        j.state == JobState::Done && j.outcome.as_deref().unwrap_or("").starts_with("updated"),
+        "{j:?}"
+    );
+    let stored = store.find_object(BOB, "race-2").unwrap().unwrap();
+    assert!(stored.ics.contains("STATUS:TENTATIVE"), "{}", stored.ics);
+    assert_eq!(
+        store.mails(&Default::default()).unwrap().len(),
+        1,
+        "Bob's reply stays queued"
+    );
 }

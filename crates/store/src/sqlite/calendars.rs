@@ -1,4 +1,6 @@
-use crate::{Calendar, CalendarObject, Error, ObjectWrite, Result};
+use crate::{
+    Calendar, CalendarObject, Conflict, Error, Expect, Found, ObjectWrite, Result, Written,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub const DEFAULT_ID: &str = "default";
@@ -69,35 +71,101 @@ pub fn create(conn: &Connection, user: &str, id: &str, name: &str) -> Result<Cal
     })
 }
 
+const OBJECT: &str = "SELECT o.calendar_id, o.href, o.uid, o.ics, o.modseq FROM objects o";
+
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CalendarObject> {
     Ok(CalendarObject {
         calendar_id: r.get(0)?,
-        uid: r.get(1)?,
-        ics: r.get(2)?,
-        modseq: r.get(3)?,
+        href: r.get(1)?,
+        uid: r.get(2)?,
+        ics: r.get(3)?,
+        modseq: r.get(4)?,
     })
 }
 
+/// The scheduling copy of `uid`: in the default calendar if it is there, else in the
+/// first calendar by id.
 pub fn find(conn: &Connection, user: &str, uid: &str) -> Result<Option<CalendarObject>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT calendar_id, uid, ics, modseq FROM objects WHERE user = ?1 AND uid = ?2",
-        )?
+        .prepare_cached(&format!(
+            "{OBJECT} JOIN calendars c ON c.user = o.user AND c.id = o.calendar_id
+             WHERE o.user = ?1 AND o.uid = ?2
+             ORDER BY c.is_default DESC, o.calendar_id LIMIT 1"
+        ))?
         .query_row(params![user, uid], object_from_row)
+        .optional()?)
+}
+
+pub fn at(
+    conn: &Connection,
+    user: &str,
+    calendar_id: &str,
+    href: &str,
+) -> Result<Option<CalendarObject>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "{OBJECT} WHERE o.user = ?1 AND o.calendar_id = ?2 AND o.href = ?3"
+        ))?
+        .query_row(params![user, calendar_id, href], object_from_row)
+        .optional()?)
+}
+
+fn with_uid_in(
+    conn: &Connection,
+    user: &str,
+    calendar_id: &str,
+    uid: &str,
+) -> Result<Option<CalendarObject>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "{OBJECT} WHERE o.user = ?1 AND o.calendar_id = ?2 AND o.uid = ?3"
+        ))?
+        .query_row(params![user, calendar_id, uid], object_from_row)
         .optional()?)
 }
 
 pub fn objects(conn: &Connection, user: &str) -> Result<Vec<CalendarObject>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT calendar_id, uid, ics, modseq FROM objects WHERE user = ?1 ORDER BY calendar_id, uid",
-        )?
+        .prepare_cached(&format!(
+            "{OBJECT} WHERE o.user = ?1 ORDER BY o.calendar_id, o.uid"
+        ))?
         .query_map([user], object_from_row)?
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// Applies one write and advances the change counter (inside the caller's transaction).
-pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<()> {
+/// Checks one write's precondition, then applies it and advances the change counter
+/// (inside the caller's transaction).
+pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Written> {
+    let (calendar_id, href) = match write {
+        ObjectWrite::Put {
+            calendar_id, href, ..
+        }
+        | ObjectWrite::Delete {
+            calendar_id, href, ..
+        } => (calendar_id, href),
+    };
+    if calendar_id == DEFAULT_ID {
+        ensure_default(conn, user)?;
+    }
+    let known: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM calendars WHERE user = ?1 AND id = ?2)",
+        params![user, calendar_id],
+        |r| r.get(0),
+    )?;
+    if !known {
+        return Err(Error::NoSuchCalendar(calendar_id.clone()));
+    }
+    let stored = at(conn, user, calendar_id, href)?;
+    let conflict = |uid: &str, expected: Expect, found: Found| {
+        Err(Error::Conflict(Box::new(Conflict {
+            user: user.to_string(),
+            calendar_id: calendar_id.clone(),
+            href: href.clone(),
+            uid: uid.to_string(),
+            expected,
+            found,
+        })))
+    };
     let modseq: i64 = conn.query_row(
         "UPDATE counters SET value = value + 1 WHERE name = 'calendar_changes' RETURNING value",
         [],
@@ -105,34 +173,75 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<()> {
     )?;
     match write {
         ObjectWrite::Put {
-            calendar_id,
-            uid,
-            ics,
+            uid, ics, expect, ..
         } => {
-            if calendar_id == DEFAULT_ID {
-                ensure_default(conn, user)?;
+            let holder = match expect {
+                Expect::MustNotExist => with_uid_in(conn, user, calendar_id, uid)?,
+                Expect::UidUnused => find(conn, user, uid)?,
+                Expect::Modseq(_) => None,
+            };
+            match (expect, &stored, holder) {
+                (Expect::MustNotExist | Expect::UidUnused, None, None) => {
+                    conn.execute(
+                        "INSERT INTO objects (user, calendar_id, href, uid, ics, modseq)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![user, calendar_id, href, uid, ics, modseq],
+                    )?;
+                }
+                (Expect::MustNotExist | Expect::UidUnused, Some(o), _) => {
+                    return conflict(uid, *expect, found_at(o, uid));
+                }
+                (Expect::MustNotExist | Expect::UidUnused, None, Some(o)) => {
+                    let found = Found::Uid {
+                        calendar_id: o.calendar_id,
+                        href: o.href,
+                    };
+                    return conflict(uid, *expect, found);
+                }
+                (Expect::Modseq(n), Some(o), _) if o.modseq == *n && o.uid == *uid => {
+                    conn.execute(
+                        "UPDATE objects SET ics = ?4, modseq = ?5
+                         WHERE user = ?1 AND calendar_id = ?2 AND href = ?3",
+                        params![user, calendar_id, href, ics, modseq],
+                    )?;
+                }
+                (Expect::Modseq(_), Some(o), _) => return conflict(uid, *expect, found_at(o, uid)),
+                (Expect::Modseq(_), None, _) => return conflict(uid, *expect, Found::Nothing),
             }
-            let known: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM calendars WHERE user = ?1 AND id = ?2)",
-                params![user, calendar_id],
-                |r| r.get(0),
-            )?;
-            if !known {
-                return Err(Error::NoSuchCalendar(calendar_id.clone()));
-            }
-            conn.execute(
-                "INSERT INTO objects (user, calendar_id, uid, ics, modseq) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (user, uid) DO UPDATE SET calendar_id = excluded.calendar_id,
-                     ics = excluded.ics, modseq = excluded.modseq",
-                params![user, calendar_id, uid, ics, modseq],
-            )?;
+            Ok(Written {
+                calendar_id: calendar_id.clone(),
+                href: href.clone(),
+                uid: uid.clone(),
+                modseq: Some(modseq),
+            })
         }
-        ObjectWrite::Delete { uid } => {
+        ObjectWrite::Delete { modseq: n, .. } => {
+            let expected = Expect::Modseq(*n);
+            let Some(o) = stored else {
+                return conflict("", expected, Found::Nothing);
+            };
+            if o.modseq != *n {
+                return conflict(&o.uid, expected, Found::Version(o.modseq));
+            }
             conn.execute(
-                "DELETE FROM objects WHERE user = ?1 AND uid = ?2",
-                params![user, uid],
+                "DELETE FROM objects WHERE user = ?1 AND calendar_id = ?2 AND href = ?3",
+                params![user, calendar_id, href],
             )?;
+            Ok(Written {
+                calendar_id: calendar_id.clone(),
+                href: href.clone(),
+                uid: o.uid,
+                modseq: None,
+            })
         }
     }
-    Ok(())
+}
+
+/// What a writer of `uid` finds in `stored`, the object at its href.
+fn found_at(stored: &CalendarObject, uid: &str) -> Found {
+    if stored.uid == uid {
+        Found::Version(stored.modseq)
+    } else {
+        Found::OtherUid(stored.uid.clone())
+    }
 }

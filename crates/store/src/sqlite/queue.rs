@@ -1,5 +1,5 @@
-use super::{calendars, now};
-use crate::{Completion, Error, Job, JobFilter, JobState, NewJob, Result};
+use super::now;
+use crate::{Error, Job, JobDone, JobFilter, JobState, NewJob, Result};
 use rusqlite::{Connection, params};
 
 const COLUMNS: &str = "id, user, spec, idem_key, uid, sender, message, state, attempts, \
@@ -123,27 +123,13 @@ pub fn check_lease_of(conn: &Connection, table: &str, id: i64, worker: &str) -> 
     }
 }
 
-pub fn complete(
-    tx: &rusqlite::Transaction<'_>,
-    job_id: i64,
-    worker: &str,
-    completion: &Completion,
-) -> Result<()> {
-    check_lease_of(tx, "jobs", job_id, worker)?;
-    let user: String = tx.query_row("SELECT user FROM jobs WHERE id = ?1", [job_id], |r| {
-        r.get(0)
-    })?;
-    for write in &completion.writes {
-        calendars::write(tx, &user, write)?;
-    }
-    for mail in &completion.mails {
-        super::outbox::queue(tx, mail)?;
-    }
-    tx.execute(
+/// Marks a job done with its outcome (inside the transaction that commits its writes).
+pub fn finish(conn: &Connection, done: &JobDone) -> Result<()> {
+    conn.execute(
         "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, outcome = ?2,
                 applied = ?3, last_error = NULL, updated = ?4
          WHERE id = ?1",
-        params![job_id, completion.outcome, completion.applied, now()],
+        params![done.job_id, done.outcome, done.applied, now()],
     )?;
     Ok(())
 }

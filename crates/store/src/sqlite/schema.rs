@@ -1,9 +1,25 @@
 use crate::Result;
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, params};
 
-/// Each entry moves the schema one version up; never edit a released entry.
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// One part of a migration: SQL, or Rust for what SQL cannot compute.
+enum Step {
+    Sql(&'static str),
+    Rust(fn(&Transaction<'_>) -> Result<()>),
+}
+
+/// Each entry moves the schema one version up, in one transaction; never edit a released
+/// entry.
+const MIGRATIONS: &[&[Step]] = &[
+    &[Step::Sql(V1)],
+    &[Step::Sql(V2_OUTBOX_IDEM)],
+    &[
+        Step::Sql(V2_OBJECTS),
+        Step::Rust(name_objects),
+        Step::Sql(V2_SWAP),
+    ],
+];
+
+const V1: &str = r#"
 CREATE TABLE users (
     name          TEXT PRIMARY KEY,
     password_hash TEXT,
@@ -92,24 +108,153 @@ CREATE TABLE counters (
     value INTEGER NOT NULL
 );
 INSERT INTO counters VALUES ('calendar_changes', 0);
-"#,
-    r#"
+"#;
+
+/// Mail queued outside a job's lease (a Sieve redirect) is queued once per key.
+const V2_OUTBOX_IDEM: &str = r#"
 ALTER TABLE outbox ADD COLUMN idem_key TEXT;
 CREATE UNIQUE INDEX outbox_idem ON outbox(idem_key) WHERE idem_key IS NOT NULL;
-"#,
-];
+"#;
+
+/// Objects get a resource name (href) per calendar; a UID is unique per calendar, no
+/// longer per user, so one UID can live in two calendars.
+const V2_OBJECTS: &str = r#"
+CREATE TABLE objects_v2 (
+    user        TEXT NOT NULL,
+    calendar_id TEXT NOT NULL,
+    href        TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    ics         TEXT NOT NULL,
+    modseq      INTEGER NOT NULL,
+    PRIMARY KEY (user, calendar_id, href),
+    UNIQUE (user, calendar_id, uid),
+    FOREIGN KEY (user, calendar_id) REFERENCES calendars(user, id) ON DELETE CASCADE
+);
+"#;
+
+const V2_SWAP: &str = r#"
+DROP TABLE objects;
+ALTER TABLE objects_v2 RENAME TO objects;
+CREATE INDEX objects_uid ON objects(user, uid);
+"#;
+
+/// Names every stored object after its UID, as new ones are named.
+fn name_objects(tx: &Transaction<'_>) -> Result<()> {
+    let rows = tx
+        .prepare("SELECT user, calendar_id, uid, ics, modseq FROM objects")?
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut insert = tx.prepare(
+        "INSERT INTO objects_v2 (user, calendar_id, href, uid, ics, modseq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (user, calendar_id, uid, ics, modseq) in rows {
+        let href = crate::href_for_uid(&uid);
+        insert.execute(params![user, calendar_id, href, uid, ics, modseq])?;
+    }
+    Ok(())
+}
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Brings the schema up to version `target` (tests start from older versions).
+fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
     loop {
         // The version is read inside the write lock: two processes opening a new
         // database at once must not both run the same migration.
-        let tx = rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let tx = Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
         let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let Some(sql) = MIGRATIONS.get(version as usize) else {
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        let Some(steps) = MIGRATIONS.get(version).filter(|_| version < target) else {
             return Ok(tx.commit()?);
         };
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version + 1)?;
+        for step in *steps {
+            match step {
+                Step::Sql(sql) => tx.execute_batch(sql)?,
+                Step::Rust(f) => f(&tx)?,
+            }
+        }
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
         tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_version(version: usize) -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("old.sqlite3")).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrate_to(&mut conn, version).unwrap();
+        (dir, conn)
+    }
+
+    #[test]
+    fn objects_of_a_version_1_database_get_names_and_keep_their_data() {
+        let (_dir, mut conn) = at_version(1);
+        let long_uid = "x".repeat(300);
+        conn.execute_batch(&format!(
+            "INSERT INTO users VALUES ('bob@example.org', NULL, 0);
+             INSERT INTO calendars VALUES ('bob@example.org', 'default', 'Calendar', 1);
+             INSERT INTO calendars VALUES ('bob@example.org', 'work', 'Work', 0);
+             INSERT INTO objects VALUES ('bob@example.org', 'default', 'a@example.org', 'A', 3);
+             INSERT INTO objects VALUES ('bob@example.org', 'work', '{long_uid}', 'B', 7);"
+        ))
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(String, String, String, String, i64)> = conn
+            .prepare("SELECT calendar_id, href, uid, ics, modseq FROM objects ORDER BY modseq")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let want = [
+            (
+                "default",
+                "a@example.org.ics".to_string(),
+                "a@example.org",
+                "A",
+                3,
+            ),
+            (
+                "work",
+                crate::href_for_uid(&long_uid),
+                long_uid.as_str(),
+                "B",
+                7,
+            ),
+        ];
+        assert_eq!(rows.len(), want.len(), "{rows:?}");
+        for (got, want) in rows.iter().zip(want) {
+            assert_eq!(
+                (
+                    got.0.as_str(),
+                    got.1.clone(),
+                    got.2.as_str(),
+                    got.3.as_str(),
+                    got.4
+                ),
+                want
+            );
+        }
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
     }
 }

@@ -1,7 +1,7 @@
 use super::{SqliteStore, calendars, outbox, queue, users};
 use crate::{
-    Calendar, CalendarObject, Completion, Error, Job, JobFilter, NewJob, NewMail, ObjectWrite,
-    OutMail, QueueCounts, Result, Store, User, canonical_address, normalize_address,
+    Batch, Calendar, CalendarObject, Committed, Error, Job, JobFilter, NewJob, NewMail, OutMail,
+    QueueCounts, Result, Store, User, canonical_address, normalize_address,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -127,23 +127,35 @@ impl Store for SqliteStore {
         })
     }
 
-    fn write_object(&self, user: &str, write: &ObjectWrite) -> Result<()> {
-        self.write(|tx| {
-            let name = users::require(tx, user)?;
-            calendars::write(tx, &name, write)
-        })
-    }
-
-    fn write_and_queue(
+    fn object_at(
         &self,
         user: &str,
-        write: &ObjectWrite,
-        mail: Option<&NewMail>,
-    ) -> Result<Option<i64>> {
+        calendar_id: &str,
+        href: &str,
+    ) -> Result<Option<CalendarObject>> {
+        self.with(|conn| calendars::at(conn, &normalize_address(user), calendar_id, href))
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<Committed> {
         self.write(|tx| {
-            let name = users::require(tx, user)?;
-            calendars::write(tx, &name, write)?;
-            mail.map(|m| outbox::queue(tx, m)).transpose()
+            if let Some(job) = &batch.job {
+                queue::check_lease_of(tx, "jobs", job.job_id, &job.worker)?;
+            }
+            let mut committed = Committed::default();
+            // A job of a user deleted since commits its outcome without writes.
+            if !batch.writes.is_empty() {
+                let user = users::require(tx, &batch.user)?;
+                for write in &batch.writes {
+                    committed.objects.push(calendars::write(tx, &user, write)?);
+                }
+            }
+            for mail in &batch.mails {
+                committed.mail_ids.push(outbox::queue(tx, mail)?);
+            }
+            if let Some(job) = &batch.job {
+                queue::finish(tx, job)?;
+            }
+            Ok(committed)
         })
     }
 
@@ -271,10 +283,6 @@ impl Store for SqliteStore {
 
     fn claim_jobs(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<Job>> {
         self.write(|tx| queue::claim(tx, worker, lease_secs, max))
-    }
-
-    fn complete_job(&self, job_id: i64, worker: &str, completion: &Completion) -> Result<()> {
-        self.write(|tx| queue::complete(tx, job_id, worker, completion))
     }
 
     fn fail_job(

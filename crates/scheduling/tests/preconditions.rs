@@ -1,0 +1,128 @@
+//! The user's own actions against a calendar that changes under them, on a real SQLite
+//! file: a write planned on a version that is gone is refused whole (no lost update), and
+//! `rsvp` / `organize` plan again on the new version.
+
+use imipd_calendar::{Limits, PartStat};
+use imipd_scheduling::organize::{Organize, organize};
+use imipd_scheduling::rsvp::{self, Rsvp, rsvp};
+use imipd_store::{Batch, Error, Expect, ObjectWrite, SqliteStore, Store};
+
+const BOB: &str = "bob@example.org";
+const ALICE: &str = "alice@example.com";
+const NOW: i64 = 1_893_456_000;
+
+fn event(uid: &str, summary: &str, organizer: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Test//EN\r\n\
+         BEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20300101T090000Z\r\n\
+         DTSTART:20300105T100000Z\r\nDTEND:20300105T110000Z\r\nSUMMARY:{summary}\r\n\
+         ORGANIZER:mailto:{organizer}\r\n\
+         ATTENDEE;PARTSTAT=ACCEPTED:mailto:{organizer}\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{BOB}\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{ALICE}\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+fn store_with(uid: &str, ics: &str) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("imipd.sqlite3")).unwrap();
+    store.create_user(BOB, None).unwrap();
+    store
+        .commit(&Batch {
+            user: BOB.into(),
+            writes: vec![ObjectWrite::new_event("default", uid, ics)],
+            ..Batch::default()
+        })
+        .unwrap();
+    (dir, store)
+}
+
+fn accept(uid: &str) -> Rsvp<'_> {
+    Rsvp {
+        user: BOB,
+        uid,
+        partstat: PartStat::Accepted,
+        recurrence_id: None,
+        comment: None,
+    }
+}
+
+#[test]
+fn an_answer_planned_on_a_version_that_is_gone_is_refused_whole_then_made_again() {
+    let (_dir, store) = store_with("r-1", &event("r-1", "Planning", "carol@example.net"));
+    let limits = Limits::default();
+    let (stale, _) = rsvp::plan(&store, &accept("r-1"), &limits, NOW).unwrap();
+    // Between the read and the write, the organizer's update lands.
+    let read = store.find_object(BOB, "r-1").unwrap().unwrap();
+    let moved = read.ics.replace("SUMMARY:Planning", "SUMMARY:Moved");
+    store
+        .commit(&Batch {
+            user: BOB.into(),
+            writes: vec![ObjectWrite::replace(&read, &moved)],
+            ..Batch::default()
+        })
+        .unwrap();
+    match store.commit(&stale) {
+        Err(Error::Conflict(c)) => {
+            assert_eq!(c.expected, Expect::Modseq(read.modseq), "{c}");
+        }
+        other => panic!("a stale answer must conflict, got {other:?}"),
+    }
+    let now = store.find_object(BOB, "r-1").unwrap().unwrap();
+    assert!(
+        now.ics.contains("SUMMARY:Moved") && !now.ics.contains("PARTSTAT=ACCEPTED:mailto:bob"),
+        "the refused answer changed nothing: {}",
+        now.ics
+    );
+    assert!(
+        store.mails(&Default::default()).unwrap().is_empty(),
+        "nor queued its reply"
+    );
+    // Made again, on the version now stored: both changes are there.
+    let done = rsvp(&store, &accept("r-1"), &limits, NOW).unwrap();
+    let after = store.find_object(BOB, "r-1").unwrap().unwrap();
+    let unfolded = after.ics.replace("\r\n ", "");
+    assert!(
+        unfolded.contains("SUMMARY:Moved") && unfolded.contains("PARTSTAT=ACCEPTED:mailto:bob"),
+        "{unfolded}"
+    );
+    let mails = store.mails(&Default::default()).unwrap();
+    assert_eq!(
+        mails.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [done.mail_id]
+    );
+}
+
+#[test]
+fn saving_a_new_event_whose_uid_appeared_meanwhile_becomes_an_update_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("imipd.sqlite3")).unwrap();
+    store.create_user(BOB, None).unwrap();
+    let limits = Limits::default();
+    let mine = event("o-1", "Bob's review", BOB);
+    let save = Organize::Save { ics: &mine };
+    let (stale, _) =
+        imipd_scheduling::organize::plan(&store, BOB, "o-1", &save, &limits, NOW).unwrap();
+    // The same UID is stored by another path before the save commits.
+    store
+        .commit(&Batch {
+            user: BOB.into(),
+            writes: vec![ObjectWrite::new_event("default", "o-1", &mine)],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert!(
+        matches!(store.commit(&stale), Err(Error::Conflict(ref c)) if c.expected == Expect::UidUnused),
+        "a new event never replaces a stored one"
+    );
+    let before = store.find_object(BOB, "o-1").unwrap().unwrap();
+    let done = organize(&store, BOB, &save, &limits, NOW).unwrap();
+    let after = store.find_object(BOB, "o-1").unwrap().unwrap();
+    assert!(
+        after.modseq > before.modseq,
+        "saved over the stored version"
+    );
+    assert_eq!(store.objects(BOB).unwrap().len(), 1, "one copy");
+    assert!(done.mail_id.is_some());
+}
