@@ -23,6 +23,14 @@ pub enum Error {
     NoSuchCalendar(String),
     #[error("calendar {0:?} exists already")]
     CalendarExists(String),
+    #[error("invalid calendar {0}")]
+    InvalidCalendar(String),
+    #[error(
+        "calendar {id:?} is the default calendar of {user}, where new invitations go, and \
+         cannot be deleted; make another calendar the default first (`imipd calendars default \
+         {user} ID`)"
+    )]
+    DefaultCalendar { user: String, id: String },
     /// A write whose precondition no longer holds; nothing in its batch was committed.
     #[error("{0}")]
     Conflict(Box<crate::Conflict>),

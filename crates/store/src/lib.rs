@@ -44,7 +44,14 @@ pub trait Store: Send + Sync {
     fn calendars(&self, user: &str) -> Result<Vec<Calendar>>;
     /// The user's default calendar, created on first use.
     fn default_calendar(&self, user: &str) -> Result<Calendar>;
-    fn create_calendar(&self, user: &str, id: &str, name: &str) -> Result<Calendar>;
+    fn create_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar>;
+    /// Changes the properties `props` sets (see [`CalendarProps`]).
+    fn update_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar>;
+    /// Makes `id` the calendar new invitations go to.
+    fn set_default_calendar(&self, user: &str, id: &str) -> Result<()>;
+    /// Deletes a calendar and every object in it; returns how many objects went with it.
+    /// The default calendar is refused ([`Error::DefaultCalendar`]).
+    fn delete_calendar(&self, user: &str, id: &str) -> Result<u64>;
     /// The scheduling copy of a UID: the object with this UID in the default calendar,
     /// else in the first calendar (by id) that has one. A UID may live in several of a
     /// user's calendars; mail and the organizer's actions work on this copy.

@@ -1,8 +1,8 @@
 //! The `Store` contract, run against a real SQLite file. A second backend runs the same cases.
 
 use imipd_store::{
-    Batch, Conflict, Error, Expect, Found, JobDone, JobFilter, JobState, NewJob, NewMail,
-    ObjectWrite, SqliteStore, Store,
+    Batch, CalendarProps, Conflict, Error, Expect, Found, JobDone, JobFilter, JobState, NewJob,
+    NewMail, ObjectWrite, SqliteStore, Store,
 };
 
 fn open() -> (tempfile::TempDir, SqliteStore) {
@@ -136,13 +136,16 @@ fn default_calendar_exists_and_objects_are_found_by_uid() {
     let cals = s.calendars("bob@example.org").unwrap();
     assert_eq!(cals.len(), 1);
     assert!(cals[0].is_default);
-    s.create_calendar("bob@example.org", "work", "Work")
+    s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work"))
         .unwrap();
     assert!(matches!(
-        s.create_calendar("bob@example.org", "work", "Work"),
+        s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work")),
         Err(Error::CalendarExists(_))
     ));
-    assert!(s.create_calendar("bob@example.org", "../x", "X").is_err());
+    assert!(
+        s.create_calendar("bob@example.org", "../x", &CalendarProps::named("X"))
+            .is_err()
+    );
     let before = s.calendar_changes().unwrap();
     write(&s, vec![put("u1")]).unwrap();
     write(&s, vec![put_in("work", "u2")]).unwrap();
@@ -170,7 +173,7 @@ fn default_calendar_exists_and_objects_are_found_by_uid() {
 fn every_write_names_what_it_expects_and_a_stale_one_changes_nothing() {
     let (_d, s) = open();
     s.create_user("bob@example.org", None).unwrap();
-    s.create_calendar("bob@example.org", "work", "Work")
+    s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work"))
         .unwrap();
     write(&s, vec![put("u1")]).unwrap();
     let read = s.find_object("bob@example.org", "u1").unwrap().unwrap();
@@ -278,6 +281,161 @@ fn every_write_names_what_it_expects_and_a_stale_one_changes_nothing() {
             .ics,
         "copy"
     );
+}
+
+#[test]
+fn calendars_carry_their_properties_and_are_renamed_made_default_and_deleted() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    let props = CalendarProps {
+        name: Some("Work".into()),
+        description: Some("Office hours".into()),
+        color: Some("#FF8800cc".into()),
+        timezone: Some("America/Argentina/Buenos_Aires".into()),
+        components: Some(vec!["vtodo".into(), "VEVENT".into(), "VTODO".into()]),
+    };
+    let work = s
+        .create_calendar("bob@example.org", "work", &props)
+        .unwrap();
+    assert_eq!(
+        (
+            work.name.as_str(),
+            work.description.as_deref(),
+            work.color.as_deref(),
+            work.timezone.as_deref(),
+            work.components.clone()
+        ),
+        (
+            "Work",
+            Some("Office hours"),
+            Some("#FF8800cc"),
+            Some("America/Argentina/Buenos_Aires"),
+            vec!["VTODO".to_string(), "VEVENT".to_string()]
+        )
+    );
+    let plain = s
+        .create_calendar("bob@example.org", "plain", &CalendarProps::default())
+        .unwrap();
+    assert_eq!(
+        (
+            plain.name.as_str(),
+            plain.color.clone(),
+            plain.components.clone()
+        ),
+        (
+            "plain",
+            None,
+            vec!["VEVENT".to_string(), "VTODO".to_string()]
+        )
+    );
+    // (properties, words of the refusal)
+    let refused = [
+        (CalendarProps::named(" "), "name"),
+        (CalendarProps::named("a\u{7}b"), "no control characters"),
+        (
+            CalendarProps {
+                color: Some("red".into()),
+                ..CalendarProps::default()
+            },
+            "#RRGGBB",
+        ),
+        (
+            CalendarProps {
+                timezone: Some("Europe/Berlin; DROP".into()),
+                ..CalendarProps::default()
+            },
+            "IANA name",
+        ),
+        (
+            CalendarProps {
+                components: Some(vec!["VFREEBUSY".into()]),
+                ..CalendarProps::default()
+            },
+            "VEVENT, VTODO or VJOURNAL",
+        ),
+        (
+            CalendarProps {
+                components: Some(vec![]),
+                ..CalendarProps::default()
+            },
+            "at least one",
+        ),
+    ];
+    for (props, words) in refused {
+        let err = s
+            .update_calendar("bob@example.org", "work", &props)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidCalendar(_)) && err.to_string().contains(words),
+            "{props:?}: {err}"
+        );
+        assert!(
+            s.create_calendar("bob@example.org", "other", &props)
+                .is_err(),
+            "{props:?}"
+        );
+    }
+    assert_eq!(
+        s.calendars("bob@example.org").unwrap()[1..],
+        [plain.clone(), work.clone()],
+        "refused changes changed nothing"
+    );
+    // A rename leaves the rest; an empty value unsets a property.
+    let renamed = s
+        .update_calendar(
+            "bob@example.org",
+            "work",
+            &CalendarProps {
+                name: Some("Office".into()),
+                color: Some(String::new()),
+                ..CalendarProps::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.color, renamed.description),
+        ("Office", None, work.description.clone())
+    );
+    assert!(matches!(
+        s.update_calendar("bob@example.org", "nope", &CalendarProps::named("X")),
+        Err(Error::NoSuchCalendar(_))
+    ));
+
+    write(
+        &s,
+        vec![put_in("work", "w1"), put_in("work", "w2"), put("d1")],
+    )
+    .unwrap();
+    let err = s.delete_calendar("bob@example.org", "default").unwrap_err();
+    assert!(
+        matches!(err, Error::DefaultCalendar { .. })
+            && err
+                .to_string()
+                .contains("imipd calendars default bob@example.org ID"),
+        "{err}"
+    );
+    assert_eq!(s.delete_calendar("bob@example.org", "work").unwrap(), 2);
+    assert!(s.find_object("bob@example.org", "w1").unwrap().is_none());
+    assert!(s.find_object("bob@example.org", "d1").unwrap().is_some());
+    assert!(matches!(
+        s.delete_calendar("bob@example.org", "work"),
+        Err(Error::NoSuchCalendar(_))
+    ));
+    // Once another calendar is the default, the old one can go, and new events go there.
+    s.set_default_calendar("bob@example.org", "plain").unwrap();
+    assert_eq!(s.default_calendar("bob@example.org").unwrap().id, "plain");
+    assert_eq!(s.delete_calendar("bob@example.org", "default").unwrap(), 1);
+    let left: Vec<(String, bool)> = s
+        .calendars("bob@example.org")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.is_default))
+        .collect();
+    assert_eq!(left, [("plain".to_string(), true)]);
+    assert!(matches!(
+        s.set_default_calendar("bob@example.org", "gone"),
+        Err(Error::NoSuchCalendar(_))
+    ));
 }
 
 #[test]

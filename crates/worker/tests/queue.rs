@@ -337,7 +337,9 @@ async fn a_flood_from_one_sender_is_capped() {
 async fn actions_choose_where_and_whether() {
     let (_dir, store) = open_store();
     let events = events::channel();
-    store.create_calendar(BOB, "work", "Work").unwrap();
+    store
+        .create_calendar(BOB, "work", &imipd_store::CalendarProps::named("Work"))
+        .unwrap();
     let cases: [(&str, Action, Option<&str>, &str); 4] = [
         (
             "updatecal leaves unknown events alone",

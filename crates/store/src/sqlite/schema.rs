@@ -16,6 +16,7 @@ const MIGRATIONS: &[&[Step]] = &[
         Step::Rust(name_objects),
         Step::Sql(V2_SWAP),
     ],
+    &[Step::Sql(V3_CALENDAR_PROPERTIES)],
 ];
 
 const V1: &str = r#"
@@ -129,6 +130,14 @@ const V2_SWAP: &str = r#"
 DROP TABLE objects;
 ALTER TABLE objects_v2 RENAME TO objects;
 CREATE INDEX objects_uid ON objects(user, uid);
+"#;
+
+/// What CalDAV clients show and set on a calendar.
+const V3_CALENDAR_PROPERTIES: &str = r#"
+ALTER TABLE calendars ADD COLUMN description TEXT;
+ALTER TABLE calendars ADD COLUMN color TEXT;
+ALTER TABLE calendars ADD COLUMN timezone TEXT;
+ALTER TABLE calendars ADD COLUMN components TEXT NOT NULL DEFAULT 'VEVENT,VTODO';
 "#;
 
 /// Names every stored object after its UID, as new ones are named.

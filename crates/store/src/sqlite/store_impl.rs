@@ -1,7 +1,7 @@
 use super::{SqliteStore, calendars, outbox, queue, users};
 use crate::{
-    Batch, Calendar, CalendarObject, Committed, Error, Job, JobFilter, NewJob, NewMail, OutMail,
-    QueueCounts, Result, Store, User, canonical_address, normalize_address,
+    Batch, Calendar, CalendarObject, CalendarProps, Committed, Error, Job, JobFilter, NewJob,
+    NewMail, OutMail, QueueCounts, Result, Store, User, canonical_address, normalize_address,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -109,10 +109,31 @@ impl Store for SqliteStore {
         })
     }
 
-    fn create_calendar(&self, user: &str, id: &str, name: &str) -> Result<Calendar> {
+    fn create_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar> {
         self.write(|tx| {
             let user = users::require(tx, user)?;
-            calendars::create(tx, &user, id, name)
+            calendars::create(tx, &user, id, props)
+        })
+    }
+
+    fn update_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar> {
+        self.write(|tx| {
+            let user = users::require(tx, user)?;
+            calendars::update(tx, &user, id, props)
+        })
+    }
+
+    fn set_default_calendar(&self, user: &str, id: &str) -> Result<()> {
+        self.write(|tx| {
+            let user = users::require(tx, user)?;
+            calendars::set_default(tx, &user, id)
+        })
+    }
+
+    fn delete_calendar(&self, user: &str, id: &str) -> Result<u64> {
+        self.write(|tx| {
+            let user = users::require(tx, user)?;
+            calendars::delete(tx, &user, id)
         })
     }
 
