@@ -142,6 +142,16 @@ pub trait Store: Send + Sync {
     /// them), never apply them twice.
     fn release_leases(&self, worker: &str) -> Result<u64>;
 
-    /// A number that grows whenever any calendar changes (push and sync tokens).
-    fn calendar_changes(&self) -> Result<i64>;
+    // --- the change feed ---------------------------------------------------------------
+    /// What changed in a calendar since `token`, a [`Calendar::sync_token`] read earlier
+    /// (`None`: every object in it now). Deleted objects are reported by their tombstones.
+    /// A token older than the calendar's oldest kept change, from before it was created,
+    /// or never given out is [`Error::InvalidSyncToken`]: the client syncs from scratch.
+    fn changes_since(&self, user: &str, calendar_id: &str, token: Option<i64>) -> Result<Changes>;
+    /// Every change after position `seq` of the feed, all users, oldest first, at most
+    /// `limit`: the latest change of each object, so a reader that falls behind still
+    /// ends at the current state. Push streams follow it, in any process.
+    fn feed_since(&self, seq: i64, limit: usize) -> Result<Vec<FeedEntry>>;
+    /// The position of the newest change (0 before the first).
+    fn feed_head(&self) -> Result<i64>;
 }

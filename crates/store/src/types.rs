@@ -31,6 +31,9 @@ pub struct Calendar {
     pub timezone: Option<String>,
     /// The component types it holds: `VEVENT`, `VTODO`, `VJOURNAL`.
     pub components: Vec<String>,
+    /// Grows with every change to the calendar or its objects: its sync token and ctag
+    /// (see [`crate::Store::changes_since`]).
+    pub sync_token: i64,
 }
 
 /// The component types a calendar holds unless it says otherwise: the ones iTIP schedules.
@@ -215,6 +218,38 @@ impl std::fmt::Display for Conflict {
             self.calendar_id, self.href, self.user, self.uid, self.expected, self.found
         )
     }
+}
+
+/// What changed in one calendar since a sync token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// The calendar's sync token now: the next call's `token`.
+    pub token: i64,
+    /// Objects added or changed, oldest change first, with their current version.
+    pub changed: Vec<ChangedObject>,
+    /// Hrefs of objects deleted (tombstones).
+    pub deleted: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedObject {
+    pub href: String,
+    pub uid: String,
+    pub modseq: i64,
+}
+
+/// One entry of the change feed: every calendar write of every user, in the order they
+/// were committed, whichever process made them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedEntry {
+    /// Monotonic across all calendars: the position in the feed.
+    pub seq: i64,
+    pub user: String,
+    pub calendar_id: String,
+    /// The object changed; `None` when the calendar itself was created, changed or deleted.
+    pub href: Option<String>,
+    pub uid: String,
+    pub deleted: bool,
 }
 
 /// One change to a calendar object, with what it expects to find.

@@ -146,10 +146,10 @@ fn default_calendar_exists_and_objects_are_found_by_uid() {
         s.create_calendar("bob@example.org", "../x", &CalendarProps::named("X"))
             .is_err()
     );
-    let before = s.calendar_changes().unwrap();
+    let before = s.feed_head().unwrap();
     write(&s, vec![put("u1")]).unwrap();
     write(&s, vec![put_in("work", "u2")]).unwrap();
-    assert_eq!(s.calendar_changes().unwrap(), before + 2);
+    assert_eq!(s.feed_head().unwrap(), before + 2);
     let u2 = s.find_object("bob@example.org", "u2").unwrap().unwrap();
     assert_eq!(
         (u2.calendar_id.as_str(), u2.href.as_str()),
@@ -436,6 +436,146 @@ fn calendars_carry_their_properties_and_are_renamed_made_default_and_deleted() {
         s.set_default_calendar("bob@example.org", "gone"),
         Err(Error::NoSuchCalendar(_))
     ));
+}
+
+#[test]
+fn every_write_is_in_the_change_log_with_tombstones_for_deletes() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    s.create_user("carol@example.org", None).unwrap();
+    s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work"))
+        .unwrap();
+    let bob = "bob@example.org";
+    let token = |cal: &str| -> i64 {
+        s.calendars(bob)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id == cal)
+            .unwrap()
+            .sync_token
+    };
+    write(&s, vec![put("a"), put("b"), put_in("work", "w")]).unwrap();
+    // An initial sync: every object, and the token to go on from.
+    let first = s.changes_since(bob, "default", None).unwrap();
+    let hrefs: Vec<&str> = first.changed.iter().map(|c| c.href.as_str()).collect();
+    assert_eq!(hrefs, ["a.ics", "b.ics"]);
+    assert_eq!(first.token, token("default"));
+    let work_token = token("work");
+
+    let a = s.find_object(bob, "a").unwrap().unwrap();
+    let b = s.find_object(bob, "b").unwrap().unwrap();
+    write(
+        &s,
+        vec![ObjectWrite::replace(&a, "a2"), ObjectWrite::delete(&b)],
+    )
+    .unwrap();
+    write(&s, vec![put("c")]).unwrap();
+    let delta = s.changes_since(bob, "default", Some(first.token)).unwrap();
+    let changed: Vec<(&str, i64)> = delta
+        .changed
+        .iter()
+        .map(|c| (c.href.as_str(), c.modseq))
+        .collect();
+    let a2 = s.find_object(bob, "a").unwrap().unwrap();
+    let c = s.find_object(bob, "c").unwrap().unwrap();
+    assert_eq!(changed, [("a.ics", a2.modseq), ("c.ics", c.modseq)]);
+    assert_eq!(delta.deleted, ["b.ics"]);
+    assert!(delta.token > first.token && delta.token == token("default"));
+    assert_eq!(
+        s.changes_since(bob, "default", Some(delta.token)).unwrap(),
+        imipd_store::Changes {
+            token: delta.token,
+            ..Default::default()
+        },
+        "nothing since"
+    );
+    assert_eq!(
+        token("work"),
+        work_token,
+        "another calendar's writes leave it alone"
+    );
+
+    // (token, why it is refused)
+    let refused = [
+        (first.token - 100, "from before the calendar existed"),
+        (s.feed_head().unwrap() + 1, "never given out"),
+    ];
+    for (bad, why) in refused {
+        let err = s.changes_since(bob, "default", Some(bad)).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSyncToken { token, .. } if token == bad),
+            "{why}: {err}"
+        );
+        assert!(err.to_string().contains("sync it again"), "{err}");
+    }
+    // A calendar deleted and made again does not take its old tokens.
+    s.delete_calendar(bob, "work").unwrap();
+    s.create_calendar(bob, "work", &CalendarProps::named("Work"))
+        .unwrap();
+    assert!(matches!(
+        s.changes_since(bob, "work", Some(work_token)),
+        Err(Error::InvalidSyncToken { .. })
+    ));
+    // A rename moves the ctag but is not a member change.
+    let before = token("work");
+    s.update_calendar(bob, "work", &CalendarProps::named("Office"))
+        .unwrap();
+    assert!(token("work") > before);
+    assert_eq!(
+        s.changes_since(bob, "work", Some(before)).unwrap().changed,
+        []
+    );
+
+    // The feed: every user's changes in commit order, latest per object.
+    let start = s.feed_head().unwrap();
+    s.commit(&Batch {
+        user: "carol@example.org".into(),
+        writes: vec![put("x")],
+        ..Batch::default()
+    })
+    .unwrap();
+    let c = s.find_object(bob, "c").unwrap().unwrap();
+    write(&s, vec![ObjectWrite::delete(&c)]).unwrap();
+    let feed: Vec<(String, Option<String>, bool)> = s
+        .feed_since(start, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user, e.href, e.deleted))
+        .collect();
+    assert_eq!(
+        feed,
+        [
+            (
+                "carol@example.org".to_string(),
+                Some("x.ics".to_string()),
+                false
+            ),
+            (bob.to_string(), Some("c.ics".to_string()), true),
+        ]
+    );
+    let all = s.feed_since(0, 100).unwrap();
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(all.last().unwrap().seq, s.feed_head().unwrap());
+    assert_eq!(s.feed_since(0, 2).unwrap().len(), 2);
+    assert!(
+        all.iter()
+            .any(|e| e.calendar_id == "work" && e.href.is_none()),
+        "the calendar's own changes are in the feed"
+    );
+}
+
+#[test]
+fn a_second_handle_sees_the_feed_of_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let server = SqliteStore::open(&path).unwrap();
+    let cli = SqliteStore::open(&path).unwrap();
+    cli.create_user("bob@example.org", None).unwrap();
+    let start = server.feed_head().unwrap();
+    write(&cli, vec![put("u1")]).unwrap();
+    let seen = server.feed_since(start, 10).unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].href.as_deref(), Some("u1.ics"));
 }
 
 #[test]

@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub const DEFAULT_ID: &str = "default";
 
-const CALENDAR: &str =
-    "SELECT id, name, is_default, description, color, timezone, components FROM calendars";
+const CALENDAR: &str = "SELECT id, name, is_default, description, color, timezone, components, \
+                        sync_seq FROM calendars";
 
 fn calendar_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Calendar> {
     let components: String = r.get(6)?;
@@ -19,6 +19,7 @@ fn calendar_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Calendar> {
         color: r.get(4)?,
         timezone: r.get(5)?,
         components: components.split(',').map(str::to_string).collect(),
+        sync_token: r.get(7)?,
     })
 }
 
@@ -88,7 +89,16 @@ fn insert(
             components
         ],
     )?;
-    Ok(inserted == 1)
+    if inserted == 0 {
+        return Ok(false);
+    }
+    // Tokens from before the calendar existed (an earlier calendar of that id) are void.
+    let seq = super::changes::log(conn, user, id, None, "", false)?;
+    conn.execute(
+        "UPDATE calendars SET sync_floor = ?3 WHERE user = ?1 AND id = ?2",
+        params![user, id, seq],
+    )?;
+    Ok(true)
 }
 
 pub fn create(conn: &Connection, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar> {
@@ -133,6 +143,7 @@ pub fn update(conn: &Connection, user: &str, id: &str, props: &CalendarProps) ->
             props.components.map(|c| c.join(","))
         ],
     )?;
+    super::changes::log(conn, user, id, None, "", false)?;
     get(conn, user, id)
 }
 
@@ -160,6 +171,8 @@ pub fn delete(conn: &Connection, user: &str, id: &str) -> Result<u64> {
         "DELETE FROM calendars WHERE user = ?1 AND id = ?2",
         params![user, id],
     )?;
+    super::changes::forget_calendar(conn, user, id)?;
+    super::changes::log(conn, user, id, None, "", true)?;
     Ok(objects as u64)
 }
 
@@ -225,8 +238,8 @@ pub fn objects(conn: &Connection, user: &str) -> Result<Vec<CalendarObject>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// Checks one write's precondition, then applies it and advances the change counter
-/// (inside the caller's transaction).
+/// Checks one write's precondition, then applies it and logs the change (inside the
+/// caller's transaction).
 pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Written> {
     let (calendar_id, href) = match write {
         ObjectWrite::Put {
@@ -258,11 +271,6 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
             found,
         })))
     };
-    let modseq: i64 = conn.query_row(
-        "UPDATE counters SET value = value + 1 WHERE name = 'calendar_changes' RETURNING value",
-        [],
-        |r| r.get(0),
-    )?;
     match write {
         ObjectWrite::Put {
             uid, ics, expect, ..
@@ -272,13 +280,17 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                 Expect::UidUnused => find(conn, user, uid)?,
                 Expect::Modseq(_) => None,
             };
-            match (expect, &stored, holder) {
+            let next_modseq =
+                || super::changes::log(conn, user, calendar_id, Some(href), uid, false);
+            let modseq = match (expect, &stored, holder) {
                 (Expect::MustNotExist | Expect::UidUnused, None, None) => {
+                    let modseq = next_modseq()?;
                     conn.execute(
                         "INSERT INTO objects (user, calendar_id, href, uid, ics, modseq)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![user, calendar_id, href, uid, ics, modseq],
                     )?;
+                    modseq
                 }
                 (Expect::MustNotExist | Expect::UidUnused, Some(o), _) => {
                     return conflict(uid, *expect, found_at(o, uid));
@@ -291,15 +303,17 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                     return conflict(uid, *expect, found);
                 }
                 (Expect::Modseq(n), Some(o), _) if o.modseq == *n && o.uid == *uid => {
+                    let modseq = next_modseq()?;
                     conn.execute(
                         "UPDATE objects SET ics = ?4, modseq = ?5
                          WHERE user = ?1 AND calendar_id = ?2 AND href = ?3",
                         params![user, calendar_id, href, ics, modseq],
                     )?;
+                    modseq
                 }
                 (Expect::Modseq(_), Some(o), _) => return conflict(uid, *expect, found_at(o, uid)),
                 (Expect::Modseq(_), None, _) => return conflict(uid, *expect, Found::Nothing),
-            }
+            };
             Ok(Written {
                 calendar_id: calendar_id.clone(),
                 href: href.clone(),
@@ -319,6 +333,7 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                 "DELETE FROM objects WHERE user = ?1 AND calendar_id = ?2 AND href = ?3",
                 params![user, calendar_id, href],
             )?;
+            super::changes::log(conn, user, calendar_id, Some(href), &o.uid, true)?;
             Ok(Written {
                 calendar_id: calendar_id.clone(),
                 href: href.clone(),
