@@ -112,7 +112,8 @@ pub enum UserCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum CalendarsCmd {
-    /// List the user's calendars: id, name, and which one is the default.
+    /// List the user's calendars: id, name, which one is the default, and the properties
+    /// that are set.
     List {
         /// The user (its address or one of its aliases).
         user: String,
@@ -127,6 +128,42 @@ pub enum CalendarsCmd {
         /// The name clients show; defaults to the id.
         #[arg(long)]
         name: Option<String>,
+        /// What the calendar is for.
+        #[arg(long)]
+        description: Option<String>,
+        /// The colour clients show: #RRGGBB or #RRGGBBAA.
+        #[arg(long)]
+        color: Option<String>,
+        /// The calendar's time zone, an IANA name such as Europe/Berlin.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// The component types it holds, comma-separated [default: VEVENT,VTODO].
+        #[arg(long, value_delimiter = ',')]
+        components: Option<Vec<String>>,
+    },
+    /// Change the name clients show for a calendar.
+    Rename {
+        /// The user (its address or one of its aliases).
+        user: String,
+        /// The calendar id (see `calendars list`).
+        id: String,
+        /// The new name.
+        name: String,
+    },
+    /// Make a calendar the default one: where new invitations go unless the preferences or
+    /// Sieve say otherwise.
+    Default {
+        /// The user (its address or one of its aliases).
+        user: String,
+        /// The calendar id (see `calendars list`).
+        id: String,
+    },
+    /// Delete a calendar with every event in it. The default calendar cannot be deleted.
+    Del {
+        /// The user (its address or one of its aliases).
+        user: String,
+        /// The calendar id (see `calendars list`).
+        id: String,
     },
 }
 

@@ -23,14 +23,13 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use imipd_store::Store;
-use imipd_worker::CalendarChanged;
 use login_limits::MemoryLimits;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -45,7 +44,7 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 struct Shared {
     store: Arc<dyn Store>,
-    events: broadcast::Sender<CalendarChanged>,
+    feed: push::Feed,
     auth: Arc<Authenticator>,
 }
 
@@ -63,12 +62,7 @@ pub fn lmtp_reserve(lmtp_connections: usize) -> u64 {
     lmtp_connections as u64 * 3 + 128
 }
 
-pub async fn serve(
-    listener: TcpListener,
-    store: Arc<dyn Store>,
-    events: broadcast::Sender<CalendarChanged>,
-    max_connections: usize,
-) {
+pub async fn serve(listener: TcpListener, store: Arc<dyn Store>, max_connections: usize) {
     let auth = Authenticator::new(
         store.clone(),
         Arc::new(MemoryLimits::default()),
@@ -79,8 +73,8 @@ pub async fn serve(
         auth.hash_checks()
     );
     let shared = Shared {
+        feed: push::Feed::follow(store.clone()),
         store,
-        events,
         auth: Arc::new(auth),
     };
     let slots = Arc::new(Semaphore::new(max_connections));
@@ -170,7 +164,7 @@ async fn route(
 ) -> Result<Response<Body>, Infallible> {
     let response = match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => health(shared.store).await,
-        (&Method::GET, "/events") => push::stream(&req, peer, &shared.auth, &shared.events).await,
+        (&Method::GET, "/events") => push::stream(&req, peer, &shared.auth, &shared.feed).await,
         _ => json(StatusCode::NOT_FOUND, "{\"error\":\"not found\"}\n".into()),
     };
     Ok(response)

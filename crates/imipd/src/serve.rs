@@ -11,12 +11,12 @@ use imipd_lmtp::server::{ServerConfig, serve};
 use imipd_scheduling::ApplyConfig;
 use imipd_store::Store;
 use imipd_worker::outbound::{Dkim, OutboxConfig, RelayConfig, Tls, run_outbox};
-use imipd_worker::{Backoff, CalendarChanged, WorkerConfig, run_worker};
+use imipd_worker::{Backoff, WorkerConfig, run_worker};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -74,10 +74,9 @@ async fn serve_all(config: Config) -> Result<()> {
     }
     release_dead_leases(&*store, &config.hostname);
     let (stop, stopped) = watch::channel(false);
-    let events = imipd_worker::events::channel();
     let wake = Arc::new(Notify::new());
     let outbox_wake = Arc::new(Notify::new());
-    let mut background = start_workers(&config, &store, &wake, &stopped, &events);
+    let mut background = start_workers(&config, &store, &wake, &stopped);
     if let Some(outbox) = start_outbox(&config, &store, &outbox_wake, &stopped, dkim)? {
         background.push(outbox);
     }
@@ -91,12 +90,7 @@ async fn serve_all(config: Config) -> Result<()> {
     }
     let http_connections = crate::http::connection_cap(open_files, config.lmtp.max_connections);
     info!("http listening on {}", http.local_addr()?);
-    tokio::spawn(crate::http::serve(
-        http,
-        store.clone(),
-        events.clone(),
-        http_connections,
-    ));
+    tokio::spawn(crate::http::serve(http, store.clone(), http_connections));
     let pipeline = Arc::new(Pipeline::new(
         config.delivery(),
         store,
@@ -230,7 +224,6 @@ fn start_workers(
     store: &Arc<dyn Store>,
     wake: &Arc<Notify>,
     stopped: &watch::Receiver<bool>,
-    events: &broadcast::Sender<CalendarChanged>,
 ) -> Vec<JoinHandle<()>> {
     (1..=config.worker.workers.max(1))
         .map(|i| {
@@ -254,7 +247,6 @@ fn start_workers(
                 cfg,
                 wake.clone(),
                 stopped.clone(),
-                events.clone(),
             ))
         })
         .collect()

@@ -74,6 +74,9 @@ fn an_unknown_user_is_one_message_naming_the_database() {
         &["contacts", "del", "nobody@example.org", "alice@example.org"],
         &["calendars", "list", "nobody@example.org"],
         &["calendars", "add", "nobody@example.org", "work"],
+        &["calendars", "rename", "nobody@example.org", "work", "Work"],
+        &["calendars", "default", "nobody@example.org", "work"],
+        &["calendars", "del", "nobody@example.org", "work"],
         &["prefs", "show", "nobody@example.org"],
         &["sieve", "check", "nobody@example.org"],
         &["events", "rsvp", "nobody@example.org", "uid", "accepted"],
@@ -226,6 +229,147 @@ fn calendars_are_listed_and_added() {
         dir.path(),
         &["prefs", "set", "bob@example.org", "calendar=work"],
     );
+}
+
+#[test]
+fn calendars_are_renamed_made_default_and_deleted_with_their_events() {
+    let dir = tempfile::tempdir().unwrap();
+    bob(dir.path());
+    let list = || must(dir.path(), &["calendars", "list", "bob@example.org"]);
+    must(
+        dir.path(),
+        &[
+            "calendars",
+            "add",
+            "bob@example.org",
+            "work",
+            "--color",
+            "#336699",
+            "--timezone",
+            "Europe/Berlin",
+            "--components",
+            "VEVENT",
+        ],
+    );
+    // Two events in "work", one in the default calendar.
+    let store = imipd_store::SqliteStore::open(dir.path().join("imipd.sqlite3")).unwrap();
+    let ics = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
+    let writes = [("work", "w1"), ("work", "w2"), ("default", "d1")]
+        .iter()
+        .map(|(calendar, uid)| imipd_store::ObjectWrite::new_event(calendar, uid, ics))
+        .collect();
+    imipd_store::Store::commit(
+        &store,
+        &imipd_store::Batch {
+            user: "bob@example.org".into(),
+            writes,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let out = must(
+        dir.path(),
+        &[
+            "calendars",
+            "rename",
+            "robert@example.org",
+            "work",
+            "Office",
+        ],
+    );
+    assert_eq!(
+        out,
+        "bob@example.org: calendar \"work\" is now \"Office\"\n"
+    );
+    assert_eq!(
+        list(),
+        "default  \"Calendar\"  (default)\n\
+         work  \"Office\"  color=#336699  timezone=Europe/Berlin  components=VEVENT\n"
+    );
+    must(
+        dir.path(),
+        &["prefs", "set", "bob@example.org", "calendar=work"],
+    );
+    // (arguments, words of the error)
+    let refused: &[(&[&str], &str)] = &[
+        (
+            &["calendars", "del", "bob@example.org", "default"],
+            "is the default calendar of bob@example.org, where new invitations go, and cannot \
+             be deleted; make another calendar the default first (`imipd calendars default \
+             bob@example.org ID`)",
+        ),
+        (
+            &["calendars", "del", "bob@example.org", "work"],
+            "file new invitations into calendar \"work\"; point them elsewhere first \
+             (`imipd prefs set bob@example.org calendar=ID`",
+        ),
+        (
+            &["calendars", "del", "bob@example.org", "nope"],
+            "no such calendar \"nope\"",
+        ),
+        (
+            &["calendars", "rename", "bob@example.org", "nope", "X"],
+            "no such calendar \"nope\"",
+        ),
+        (
+            &["calendars", "default", "bob@example.org", "nope"],
+            "no such calendar \"nope\"",
+        ),
+        (
+            &["calendars", "rename", "bob@example.org", "work", ""],
+            "invalid calendar name",
+        ),
+        (
+            &[
+                "calendars",
+                "add",
+                "bob@example.org",
+                "x",
+                "--color",
+                "blue",
+            ],
+            "use #RRGGBB or #RRGGBBAA",
+        ),
+    ];
+    for &(args, words) in refused {
+        let (code, out, err) = cli(dir.path(), args);
+        assert!(
+            code == 1 && err.contains(words),
+            "imipd {args:?}: expected exit 1 and {words:?}, got {code}: {out}{err}"
+        );
+    }
+    assert!(list().contains("work"), "refusals delete nothing");
+    must(
+        dir.path(),
+        &["prefs", "set", "bob@example.org", "calendar="],
+    );
+    let out = must(dir.path(), &["calendars", "del", "bob@example.org", "work"]);
+    assert_eq!(
+        out,
+        "bob@example.org: deleted calendar \"work\" (\"Office\") and the 2 events in it\n"
+    );
+    assert_eq!(list(), "default  \"Calendar\"  (default)\n");
+    let events = must(dir.path(), &["events", "list", "bob@example.org"]);
+    assert!(
+        events.contains("d1") && !events.contains("w1") && !events.contains("w2"),
+        "{events}"
+    );
+    // Another calendar as the default: the old one can go.
+    must(dir.path(), &["calendars", "add", "bob@example.org", "home"]);
+    let out = must(
+        dir.path(),
+        &["calendars", "default", "bob@example.org", "home"],
+    );
+    assert_eq!(
+        out,
+        "bob@example.org: new invitations go to calendar \"home\"\n"
+    );
+    let out = must(
+        dir.path(),
+        &["calendars", "del", "bob@example.org", "default"],
+    );
+    assert!(out.contains("and the 1 event in it"), "{out}");
+    assert_eq!(list(), "home  \"home\"  (default)\n");
 }
 
 /// Runs `imipd auth check` as Dovecot does: the login on file descriptor 3, then the reply

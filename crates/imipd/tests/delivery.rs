@@ -127,7 +127,11 @@ fn exists_header_only_for_the_recipient_whose_calendar_has_the_uid() {
     users(dir.path());
     let store = SqliteStore::open(dir.path().join("imipd.sqlite3")).unwrap();
     store
-        .create_calendar("carol@example.org", "work", "Work")
+        .create_calendar(
+            "carol@example.org",
+            "work",
+            &imipd_store::CalendarProps::named("Work"),
+        )
         .unwrap();
     store
         .commit(&Batch {

@@ -407,7 +407,13 @@ fn notify_addcal_and_updatecal_in_both_syntaxes() {
     let server = Imipd::start(bob_only, &[]);
     let dir = server.data();
     let store = imipd_store::SqliteStore::open(dir.join("imipd.sqlite3")).unwrap();
-    imipd_store::Store::create_calendar(&store, BOB, "work", "Work").unwrap();
+    imipd_store::Store::create_calendar(
+        &store,
+        BOB,
+        "work",
+        &imipd_store::CalendarProps::named("Work"),
+    )
+    .unwrap();
     let script = r#"require ["enotify"];
 if header :is "subject" "plain" {
   notify :method "addcal" :options ["calendarId", "work"];

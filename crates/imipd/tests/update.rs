@@ -1,5 +1,6 @@
 //! Stage 3 end to end: LMTP in → durable job → worker → calendar, with the process killed
-//! mid-stream, repeated deliveries, and pages told about changes as they happen.
+//! mid-stream, repeated deliveries, and pages told about changes as they happen, whichever
+//! process makes them.
 
 mod common;
 
@@ -145,6 +146,89 @@ fn open_pages_hear_about_changes_at_once() {
             break;
         }
     }
+}
+
+/// Opens `GET /events` as Bob (with `Last-Event-ID` when given) and reads up to the
+/// stream's opening comment.
+fn open_stream(addr: std::net::SocketAddr, last_event_id: Option<i64>) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let resume = last_event_id
+        .map(|id| format!("Last-Event-ID: {id}\r\n"))
+        .unwrap_or_default();
+    // bob@example.org:s3cret pass
+    (&stream)
+        .write_all(
+            format!(
+                "GET /events HTTP/1.1\r\nHost: x\r\n{resume}Authorization: Basic \
+                 Ym9iQGV4YW1wbGUub3JnOnMzY3JldCBwYXNz\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains("200"), "{line}");
+    while line.trim() != ": changes to the calendars of bob@example.org" {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream ended");
+    }
+    reader
+}
+
+/// Reads events until one whose data names `uid`; returns its id, type and data.
+fn next_event_about(reader: &mut BufReader<TcpStream>, uid: &str) -> (i64, String, String) {
+    let (mut id, mut kind) = (None, String::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream ended");
+        let line = line.trim_end();
+        if let Some(v) = line.strip_prefix("id: ") {
+            id = v.parse().ok();
+        } else if let Some(v) = line.strip_prefix("event: ") {
+            kind = v.to_string();
+        } else if let Some(data) = line.strip_prefix("data: ")
+            && data.contains(uid)
+        {
+            return (id.expect("an id before the data"), kind, data.to_string());
+        } else if line.is_empty() {
+            id = None;
+        }
+    }
+}
+
+#[test]
+fn an_answer_given_on_the_command_line_reaches_an_open_page() {
+    let server = Imipd::start(bob, &[]);
+    let uid = "cli-push@example.org";
+    server
+        .connect()
+        .deliver("alice@example.org", &[BOB], &Mail::request(uid).bytes());
+    settled(&server);
+    let store = imipd_store::SqliteStore::open(server.data().join("imipd.sqlite3")).unwrap();
+    let before = imipd_store::Store::feed_head(&store).unwrap();
+    let mut page = open_stream(http_addr(&server), None);
+    // Another process: the answer is written by the command line, not by the server.
+    let out = must(server.data(), &["events", "rsvp", BOB, uid, "accepted"]);
+    assert!(out.contains("reply queued"), "{out}");
+    let (id, kind, data) = next_event_about(&mut page, uid);
+    assert!(
+        id > before,
+        "the answer's change ({id}), not the delivery's (up to {before})"
+    );
+    assert_eq!(kind, "calendar");
+    let href = format!("\"href\":\"{uid}.ics\"");
+    assert!(
+        data.contains("\"calendar\":\"default\"") && data.contains(&href),
+        "{data}"
+    );
+    // A page that reconnects from before the answer is sent it again.
+    let mut again = open_stream(http_addr(&server), Some(before));
+    assert_eq!(next_event_about(&mut again, uid), (id, kind, data));
 }
 
 #[test]

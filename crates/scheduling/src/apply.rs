@@ -3,7 +3,6 @@
 //! page's "Add to calendar" button and CalDAV, all go through [`apply_itip`], so one
 //! message has one meaning.
 
-use crate::change::CalendarChanged;
 use imipd_calendar::{
     Change, Decision, Facts, ItipMessage, Limits, Outcome, Policy, apply, apply_message,
 };
@@ -17,7 +16,7 @@ pub enum JobError {
     Store(#[from] imipd_store::Error),
 }
 
-/// What applying a message commits, and what to announce once it is committed.
+/// What applying a message commits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Applied {
     /// The calendar writes, each expecting the store as it was read when planned.
@@ -27,7 +26,6 @@ pub struct Applied {
     pub outcome: String,
     /// Whether this changed the calendar (counts toward per-sender rate limits).
     pub applied: bool,
-    pub changes: Vec<CalendarChanged>,
 }
 
 impl Applied {
@@ -146,17 +144,11 @@ pub fn apply_parsed(
             return Ok((decision, applied));
         }
     };
-    let calendar_id = write.calendar_id().to_string();
     let applied = Applied {
         writes: vec![write],
         mails: Vec::new(),
         outcome: decision.outcome.header_value(),
         applied: true,
-        changes: vec![CalendarChanged {
-            user: user.to_string(),
-            calendar_id,
-            uid: uid.to_string(),
-        }],
     };
     Ok((decision, applied))
 }

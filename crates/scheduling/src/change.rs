@@ -1,5 +1,5 @@
-//! What a committed write announces: the calendar object that changed, for push (SSE /
-//! WebSocket) and, later, CalDAV sync.
+//! What a user's action changed, for the one who asked (the command line prints it). Push
+//! and sync learn of changes from the store's change feed, whoever wrote them.
 
 /// One calendar object changed (added, updated or deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! - [`organize`]: the organizer's changes: their copy written, REQUEST/CANCEL queued.
 //! - [`retry`]: a user's action planned again when the event changed under it.
 //! - [`imip`]: the iMIP mail those actions send, composed for the outbox.
-//! - [`change`]: what a committed write announces.
+//! - [`change`]: what a user's action changed.
 //!
 //! No network I/O: the store is the only thing touched, and mail only goes as far as
 //! the outbox.

@@ -23,9 +23,23 @@ pub enum Error {
     NoSuchCalendar(String),
     #[error("calendar {0:?} exists already")]
     CalendarExists(String),
+    #[error("invalid calendar {0}")]
+    InvalidCalendar(String),
+    #[error(
+        "calendar {id:?} is the default calendar of {user}, where new invitations go, and \
+         cannot be deleted; make another calendar the default first (`imipd calendars default \
+         {user} ID`)"
+    )]
+    DefaultCalendar { user: String, id: String },
     /// A write whose precondition no longer holds; nothing in its batch was committed.
     #[error("{0}")]
     Conflict(Box<crate::Conflict>),
+    /// A sync token from before the calendar's oldest kept change, or one never given out.
+    #[error(
+        "sync token {token} is unknown or too old for calendar {calendar_id:?}: sync it again \
+         from the start"
+    )]
+    InvalidSyncToken { calendar_id: String, token: i64 },
     #[error("job {0} is no longer leased by this worker (another worker took it over)")]
     LeaseLost(i64),
     #[error(

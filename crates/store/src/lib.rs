@@ -44,7 +44,14 @@ pub trait Store: Send + Sync {
     fn calendars(&self, user: &str) -> Result<Vec<Calendar>>;
     /// The user's default calendar, created on first use.
     fn default_calendar(&self, user: &str) -> Result<Calendar>;
-    fn create_calendar(&self, user: &str, id: &str, name: &str) -> Result<Calendar>;
+    fn create_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar>;
+    /// Changes the properties `props` sets (see [`CalendarProps`]).
+    fn update_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar>;
+    /// Makes `id` the calendar new invitations go to.
+    fn set_default_calendar(&self, user: &str, id: &str) -> Result<()>;
+    /// Deletes a calendar and every object in it; returns how many objects went with it.
+    /// The default calendar is refused ([`Error::DefaultCalendar`]).
+    fn delete_calendar(&self, user: &str, id: &str) -> Result<u64>;
     /// The scheduling copy of a UID: the object with this UID in the default calendar,
     /// else in the first calendar (by id) that has one. A UID may live in several of a
     /// user's calendars; mail and the organizer's actions work on this copy.
@@ -140,6 +147,16 @@ pub trait Store: Send + Sync {
     /// instead of acknowledged into a file nobody will read again.
     fn check(&self) -> Result<()>;
 
-    /// A number that grows whenever any calendar changes (push and sync tokens).
-    fn calendar_changes(&self) -> Result<i64>;
+    // --- the change feed ---------------------------------------------------------------
+    /// What changed in a calendar since `token`, a [`Calendar::sync_token`] read earlier
+    /// (`None`: every object in it now). Deleted objects are reported by their tombstones.
+    /// A token older than the calendar's oldest kept change, from before it was created,
+    /// or never given out is [`Error::InvalidSyncToken`]: the client syncs from scratch.
+    fn changes_since(&self, user: &str, calendar_id: &str, token: Option<i64>) -> Result<Changes>;
+    /// Every change after position `seq` of the feed, all users, oldest first, at most
+    /// `limit`: the latest change of each object, so a reader that falls behind still
+    /// ends at the current state. Push streams follow it, in any process.
+    fn feed_since(&self, seq: i64, limit: usize) -> Result<Vec<FeedEntry>>;
+    /// The position of the newest change (0 before the first).
+    fn feed_head(&self) -> Result<i64>;
 }

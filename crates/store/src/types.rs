@@ -21,8 +21,105 @@ impl User {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Calendar {
     pub id: String,
+    /// The name clients show.
     pub name: String,
     pub is_default: bool,
+    pub description: Option<String>,
+    /// `#RRGGBB` or `#RRGGBBAA`, as CalDAV clients send it.
+    pub color: Option<String>,
+    /// The calendar's time zone: an IANA name (`Europe/Berlin`).
+    pub timezone: Option<String>,
+    /// The component types it holds: `VEVENT`, `VTODO`, `VJOURNAL`.
+    pub components: Vec<String>,
+    /// Grows with every change to the calendar or its objects: its sync token and ctag
+    /// (see [`crate::Store::changes_since`]).
+    pub sync_token: i64,
+}
+
+/// The component types a calendar holds unless it says otherwise: the ones iTIP schedules.
+pub const DEFAULT_COMPONENTS: &[&str] = &["VEVENT", "VTODO"];
+
+/// A calendar's properties as set at creation or changed later: `None` leaves a property
+/// as it is (at creation: the name is the id, the components [`DEFAULT_COMPONENTS`], the
+/// rest unset); an empty description, colour or time zone unsets it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarProps {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub color: Option<String>,
+    pub timezone: Option<String>,
+    pub components: Option<Vec<String>>,
+}
+
+impl CalendarProps {
+    pub fn named(name: &str) -> Self {
+        CalendarProps {
+            name: Some(name.to_string()),
+            ..CalendarProps::default()
+        }
+    }
+
+    /// The properties in their stored form: refused with what is wrong and what is
+    /// allowed, components upper-cased and each named once.
+    pub fn checked(&self) -> crate::Result<CalendarProps> {
+        let invalid = |what: String| Err(crate::Error::InvalidCalendar(what));
+        if let Some(name) = &self.name
+            && (name.trim().is_empty()
+                || name.chars().count() > 256
+                || name.chars().any(char::is_control))
+        {
+            return invalid(format!(
+                "name {name:?}: 1-256 characters, no control characters"
+            ));
+        }
+        if let Some(d) = &self.description
+            && (d.chars().count() > 4096
+                || d.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
+        {
+            return invalid("description: at most 4,096 characters, no control characters but line breaks and tabs".into());
+        }
+        if let Some(c) = self.color.as_deref().filter(|c| !c.is_empty()) {
+            let hex = c.strip_prefix('#').unwrap_or("");
+            if !matches!(hex.len(), 6 | 8) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return invalid(format!("colour {c:?}: use #RRGGBB or #RRGGBBAA"));
+            }
+        }
+        if let Some(tz) = self.timezone.as_deref().filter(|t| !t.is_empty())
+            && (tz.len() > 64
+                || !tz
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b)))
+        {
+            return invalid(format!(
+                "time zone {tz:?}: an IANA name such as Europe/Berlin"
+            ));
+        }
+        let components = match &self.components {
+            None => None,
+            Some(list) => {
+                let mut wanted: Vec<String> = Vec::new();
+                for c in list {
+                    let c = c.trim().to_ascii_uppercase();
+                    if !["VEVENT", "VTODO", "VJOURNAL"].contains(&c.as_str()) {
+                        return invalid(format!("component {c:?}: use VEVENT, VTODO or VJOURNAL"));
+                    }
+                    if !wanted.contains(&c) {
+                        wanted.push(c);
+                    }
+                }
+                if wanted.is_empty() {
+                    return invalid(
+                        "components: name at least one of VEVENT, VTODO, VJOURNAL".into(),
+                    );
+                }
+                Some(wanted)
+            }
+        };
+        Ok(CalendarProps {
+            components,
+            ..self.clone()
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -121,6 +218,38 @@ impl std::fmt::Display for Conflict {
             self.calendar_id, self.href, self.user, self.uid, self.expected, self.found
         )
     }
+}
+
+/// What changed in one calendar since a sync token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// The calendar's sync token now: the next call's `token`.
+    pub token: i64,
+    /// Objects added or changed, oldest change first, with their current version.
+    pub changed: Vec<ChangedObject>,
+    /// Hrefs of objects deleted (tombstones).
+    pub deleted: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedObject {
+    pub href: String,
+    pub uid: String,
+    pub modseq: i64,
+}
+
+/// One entry of the change feed: every calendar write of every user, in the order they
+/// were committed, whichever process made them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedEntry {
+    /// Monotonic across all calendars: the position in the feed.
+    pub seq: i64,
+    pub user: String,
+    pub calendar_id: String,
+    /// The object changed; `None` when the calendar itself was created, changed or deleted.
+    pub href: Option<String>,
+    pub uid: String,
+    pub deleted: bool,
 }
 
 /// One change to a calendar object, with what it expects to find.

@@ -1,8 +1,8 @@
 //! The `Store` contract, run against a real SQLite file. A second backend runs the same cases.
 
 use imipd_store::{
-    Batch, Conflict, Error, Expect, Found, JobDone, JobFilter, JobState, NewJob, NewMail,
-    ObjectWrite, SqliteStore, Store,
+    Batch, CalendarProps, Conflict, Error, Expect, Found, JobDone, JobFilter, JobState, NewJob,
+    NewMail, ObjectWrite, SqliteStore, Store,
 };
 
 fn open() -> (tempfile::TempDir, SqliteStore) {
@@ -136,17 +136,20 @@ fn default_calendar_exists_and_objects_are_found_by_uid() {
     let cals = s.calendars("bob@example.org").unwrap();
     assert_eq!(cals.len(), 1);
     assert!(cals[0].is_default);
-    s.create_calendar("bob@example.org", "work", "Work")
+    s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work"))
         .unwrap();
     assert!(matches!(
-        s.create_calendar("bob@example.org", "work", "Work"),
+        s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work")),
         Err(Error::CalendarExists(_))
     ));
-    assert!(s.create_calendar("bob@example.org", "../x", "X").is_err());
-    let before = s.calendar_changes().unwrap();
+    assert!(
+        s.create_calendar("bob@example.org", "../x", &CalendarProps::named("X"))
+            .is_err()
+    );
+    let before = s.feed_head().unwrap();
     write(&s, vec![put("u1")]).unwrap();
     write(&s, vec![put_in("work", "u2")]).unwrap();
-    assert_eq!(s.calendar_changes().unwrap(), before + 2);
+    assert_eq!(s.feed_head().unwrap(), before + 2);
     let u2 = s.find_object("bob@example.org", "u2").unwrap().unwrap();
     assert_eq!(
         (u2.calendar_id.as_str(), u2.href.as_str()),
@@ -170,7 +173,7 @@ fn default_calendar_exists_and_objects_are_found_by_uid() {
 fn every_write_names_what_it_expects_and_a_stale_one_changes_nothing() {
     let (_d, s) = open();
     s.create_user("bob@example.org", None).unwrap();
-    s.create_calendar("bob@example.org", "work", "Work")
+    s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work"))
         .unwrap();
     write(&s, vec![put("u1")]).unwrap();
     let read = s.find_object("bob@example.org", "u1").unwrap().unwrap();
@@ -278,6 +281,301 @@ fn every_write_names_what_it_expects_and_a_stale_one_changes_nothing() {
             .ics,
         "copy"
     );
+}
+
+#[test]
+fn calendars_carry_their_properties_and_are_renamed_made_default_and_deleted() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    let props = CalendarProps {
+        name: Some("Work".into()),
+        description: Some("Office hours".into()),
+        color: Some("#FF8800cc".into()),
+        timezone: Some("America/Argentina/Buenos_Aires".into()),
+        components: Some(vec!["vtodo".into(), "VEVENT".into(), "VTODO".into()]),
+    };
+    let work = s
+        .create_calendar("bob@example.org", "work", &props)
+        .unwrap();
+    assert_eq!(
+        (
+            work.name.as_str(),
+            work.description.as_deref(),
+            work.color.as_deref(),
+            work.timezone.as_deref(),
+            work.components.clone()
+        ),
+        (
+            "Work",
+            Some("Office hours"),
+            Some("#FF8800cc"),
+            Some("America/Argentina/Buenos_Aires"),
+            vec!["VTODO".to_string(), "VEVENT".to_string()]
+        )
+    );
+    let plain = s
+        .create_calendar("bob@example.org", "plain", &CalendarProps::default())
+        .unwrap();
+    assert_eq!(
+        (
+            plain.name.as_str(),
+            plain.color.clone(),
+            plain.components.clone()
+        ),
+        (
+            "plain",
+            None,
+            vec!["VEVENT".to_string(), "VTODO".to_string()]
+        )
+    );
+    // (properties, words of the refusal)
+    let refused = [
+        (CalendarProps::named(" "), "name"),
+        (CalendarProps::named("a\u{7}b"), "no control characters"),
+        (
+            CalendarProps {
+                color: Some("red".into()),
+                ..CalendarProps::default()
+            },
+            "#RRGGBB",
+        ),
+        (
+            CalendarProps {
+                timezone: Some("Europe/Berlin; DROP".into()),
+                ..CalendarProps::default()
+            },
+            "IANA name",
+        ),
+        (
+            CalendarProps {
+                components: Some(vec!["VFREEBUSY".into()]),
+                ..CalendarProps::default()
+            },
+            "VEVENT, VTODO or VJOURNAL",
+        ),
+        (
+            CalendarProps {
+                components: Some(vec![]),
+                ..CalendarProps::default()
+            },
+            "at least one",
+        ),
+    ];
+    for (props, words) in refused {
+        let err = s
+            .update_calendar("bob@example.org", "work", &props)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidCalendar(_)) && err.to_string().contains(words),
+            "{props:?}: {err}"
+        );
+        assert!(
+            s.create_calendar("bob@example.org", "other", &props)
+                .is_err(),
+            "{props:?}"
+        );
+    }
+    assert_eq!(
+        s.calendars("bob@example.org").unwrap()[1..],
+        [plain.clone(), work.clone()],
+        "refused changes changed nothing"
+    );
+    // A rename leaves the rest; an empty value unsets a property.
+    let renamed = s
+        .update_calendar(
+            "bob@example.org",
+            "work",
+            &CalendarProps {
+                name: Some("Office".into()),
+                color: Some(String::new()),
+                ..CalendarProps::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.color, renamed.description),
+        ("Office", None, work.description.clone())
+    );
+    assert!(matches!(
+        s.update_calendar("bob@example.org", "nope", &CalendarProps::named("X")),
+        Err(Error::NoSuchCalendar(_))
+    ));
+
+    write(
+        &s,
+        vec![put_in("work", "w1"), put_in("work", "w2"), put("d1")],
+    )
+    .unwrap();
+    let err = s.delete_calendar("bob@example.org", "default").unwrap_err();
+    assert!(
+        matches!(err, Error::DefaultCalendar { .. })
+            && err
+                .to_string()
+                .contains("imipd calendars default bob@example.org ID"),
+        "{err}"
+    );
+    assert_eq!(s.delete_calendar("bob@example.org", "work").unwrap(), 2);
+    assert!(s.find_object("bob@example.org", "w1").unwrap().is_none());
+    assert!(s.find_object("bob@example.org", "d1").unwrap().is_some());
+    assert!(matches!(
+        s.delete_calendar("bob@example.org", "work"),
+        Err(Error::NoSuchCalendar(_))
+    ));
+    // Once another calendar is the default, the old one can go, and new events go there.
+    s.set_default_calendar("bob@example.org", "plain").unwrap();
+    assert_eq!(s.default_calendar("bob@example.org").unwrap().id, "plain");
+    assert_eq!(s.delete_calendar("bob@example.org", "default").unwrap(), 1);
+    let left: Vec<(String, bool)> = s
+        .calendars("bob@example.org")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.is_default))
+        .collect();
+    assert_eq!(left, [("plain".to_string(), true)]);
+    assert!(matches!(
+        s.set_default_calendar("bob@example.org", "gone"),
+        Err(Error::NoSuchCalendar(_))
+    ));
+}
+
+#[test]
+fn every_write_is_in_the_change_log_with_tombstones_for_deletes() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    s.create_user("carol@example.org", None).unwrap();
+    s.create_calendar("bob@example.org", "work", &CalendarProps::named("Work"))
+        .unwrap();
+    let bob = "bob@example.org";
+    let token = |cal: &str| -> i64 {
+        s.calendars(bob)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id == cal)
+            .unwrap()
+            .sync_token
+    };
+    write(&s, vec![put("a"), put("b"), put_in("work", "w")]).unwrap();
+    // An initial sync: every object, and the token to go on from.
+    let first = s.changes_since(bob, "default", None).unwrap();
+    let hrefs: Vec<&str> = first.changed.iter().map(|c| c.href.as_str()).collect();
+    assert_eq!(hrefs, ["a.ics", "b.ics"]);
+    assert_eq!(first.token, token("default"));
+    let work_token = token("work");
+
+    let a = s.find_object(bob, "a").unwrap().unwrap();
+    let b = s.find_object(bob, "b").unwrap().unwrap();
+    write(
+        &s,
+        vec![ObjectWrite::replace(&a, "a2"), ObjectWrite::delete(&b)],
+    )
+    .unwrap();
+    write(&s, vec![put("c")]).unwrap();
+    let delta = s.changes_since(bob, "default", Some(first.token)).unwrap();
+    let changed: Vec<(&str, i64)> = delta
+        .changed
+        .iter()
+        .map(|c| (c.href.as_str(), c.modseq))
+        .collect();
+    let a2 = s.find_object(bob, "a").unwrap().unwrap();
+    let c = s.find_object(bob, "c").unwrap().unwrap();
+    assert_eq!(changed, [("a.ics", a2.modseq), ("c.ics", c.modseq)]);
+    assert_eq!(delta.deleted, ["b.ics"]);
+    assert!(delta.token > first.token && delta.token == token("default"));
+    assert_eq!(
+        s.changes_since(bob, "default", Some(delta.token)).unwrap(),
+        imipd_store::Changes {
+            token: delta.token,
+            ..Default::default()
+        },
+        "nothing since"
+    );
+    assert_eq!(
+        token("work"),
+        work_token,
+        "another calendar's writes leave it alone"
+    );
+
+    // (token, why it is refused)
+    let refused = [
+        (first.token - 100, "from before the calendar existed"),
+        (s.feed_head().unwrap() + 1, "never given out"),
+    ];
+    for (bad, why) in refused {
+        let err = s.changes_since(bob, "default", Some(bad)).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSyncToken { token, .. } if token == bad),
+            "{why}: {err}"
+        );
+        assert!(err.to_string().contains("sync it again"), "{err}");
+    }
+    // A calendar deleted and made again does not take its old tokens.
+    s.delete_calendar(bob, "work").unwrap();
+    s.create_calendar(bob, "work", &CalendarProps::named("Work"))
+        .unwrap();
+    assert!(matches!(
+        s.changes_since(bob, "work", Some(work_token)),
+        Err(Error::InvalidSyncToken { .. })
+    ));
+    // A rename moves the ctag but is not a member change.
+    let before = token("work");
+    s.update_calendar(bob, "work", &CalendarProps::named("Office"))
+        .unwrap();
+    assert!(token("work") > before);
+    assert_eq!(
+        s.changes_since(bob, "work", Some(before)).unwrap().changed,
+        []
+    );
+
+    // The feed: every user's changes in commit order, latest per object.
+    let start = s.feed_head().unwrap();
+    s.commit(&Batch {
+        user: "carol@example.org".into(),
+        writes: vec![put("x")],
+        ..Batch::default()
+    })
+    .unwrap();
+    let c = s.find_object(bob, "c").unwrap().unwrap();
+    write(&s, vec![ObjectWrite::delete(&c)]).unwrap();
+    let feed: Vec<(String, Option<String>, bool)> = s
+        .feed_since(start, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user, e.href, e.deleted))
+        .collect();
+    assert_eq!(
+        feed,
+        [
+            (
+                "carol@example.org".to_string(),
+                Some("x.ics".to_string()),
+                false
+            ),
+            (bob.to_string(), Some("c.ics".to_string()), true),
+        ]
+    );
+    let all = s.feed_since(0, 100).unwrap();
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(all.last().unwrap().seq, s.feed_head().unwrap());
+    assert_eq!(s.feed_since(0, 2).unwrap().len(), 2);
+    assert!(
+        all.iter()
+            .any(|e| e.calendar_id == "work" && e.href.is_none()),
+        "the calendar's own changes are in the feed"
+    );
+}
+
+#[test]
+fn a_second_handle_sees_the_feed_of_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let server = SqliteStore::open(&path).unwrap();
+    let cli = SqliteStore::open(&path).unwrap();
+    cli.create_user("bob@example.org", None).unwrap();
+    let start = server.feed_head().unwrap();
+    write(&cli, vec![put("u1")]).unwrap();
+    let seen = server.feed_since(start, 10).unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].href.as_deref(), Some("u1.ics"));
 }
 
 #[test]

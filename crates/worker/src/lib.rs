@@ -3,15 +3,12 @@
 //!
 //! - [`runner`]: the worker loop: lease, apply (through `imipd-scheduling`), commit,
 //!   retry, dead-letter.
-//! - [`events`]: "calendar changed" notifications for push.
 //! - [`outbound`]: the outbox loop, SMTP submission and DKIM signing.
 
 mod background;
 pub mod config;
-pub mod events;
 pub mod outbound;
 pub mod runner;
 
 pub use config::{Backoff, WorkerConfig};
-pub use events::CalendarChanged;
 pub use runner::{Processor, run_worker, worker_round};

@@ -5,29 +5,27 @@
 
 use crate::background::{blocking, next_round, now};
 use crate::config::WorkerConfig;
-use crate::events::CalendarChanged;
 use imipd_scheduling::{Applied, ApplyConfig, JobError, process_job};
 use imipd_store::{Job, Store};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
 /// How a job is turned into calendar writes: [`process_job`] in production.
 pub type Processor = fn(&dyn Store, &Job, i64, &ApplyConfig) -> Result<Applied, JobError>;
 
-/// Runs one worker until shutdown. `wake` is poked by the LMTP stage after it queues jobs;
-/// committed changes are announced on `events`.
+/// Runs one worker until shutdown. `wake` is poked by the LMTP stage after it queues jobs.
+/// What a job commits reaches push streams through the store's change feed.
 pub async fn run_worker(
     store: Arc<dyn Store>,
     cfg: WorkerConfig,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
-    events: broadcast::Sender<CalendarChanged>,
 ) {
     info!(worker = cfg.worker_id, "update worker started");
     loop {
-        let handled = worker_round(&store, &cfg, &events, process_job).await;
+        let handled = worker_round(&store, &cfg, process_job).await;
         // A full batch means more may be waiting: go again at once.
         if handled < cfg.batch && !next_round(cfg.poll_interval, &wake, &mut shutdown).await {
             break;
@@ -40,12 +38,7 @@ pub async fn run_worker(
 }
 
 /// Claims one batch of due jobs and runs them with `process`; returns how many were claimed.
-pub async fn worker_round(
-    store: &Arc<dyn Store>,
-    cfg: &WorkerConfig,
-    events: &broadcast::Sender<CalendarChanged>,
-    process: Processor,
-) -> usize {
+pub async fn worker_round(store: &Arc<dyn Store>, cfg: &WorkerConfig, process: Processor) -> usize {
     let (worker, lease, batch) = (cfg.worker_id.clone(), cfg.lease_secs, cfg.batch);
     let jobs = match blocking(store, move |s| s.claim_jobs(&worker, lease, batch)).await {
         Ok(jobs) => jobs,
@@ -62,13 +55,7 @@ pub async fn worker_round(
             tokio::task::spawn_blocking(move || run_job(&*store, &job, &cfg_for_job, process))
                 .await;
         match ran {
-            Ok(Ran::Done { outcome, changes }) => {
-                info!(job = id, user, uid, "{outcome}");
-                for change in changes {
-                    // Nobody listening is fine: there is no web page open.
-                    let _ = events.send(change);
-                }
-            }
+            Ok(Ran::Done { outcome }) => info!(job = id, user, uid, "{outcome}"),
             Ok(Ran::Failed(summary)) => warn!(job = id, user, uid, "{summary}"),
             Ok(Ran::LeaseLost) => warn!(
                 job = id,
@@ -93,10 +80,7 @@ pub async fn worker_round(
 
 /// How one job went, for the log line.
 enum Ran {
-    Done {
-        outcome: String,
-        changes: Vec<CalendarChanged>,
-    },
+    Done { outcome: String },
     Failed(String),
     LeaseLost,
     NotRecorded(imipd_store::Error),
@@ -174,7 +158,6 @@ fn recorded(
     match result {
         Ok(()) => Ran::Done {
             outcome: applied.outcome,
-            changes: applied.changes,
         },
         Err(imipd_store::Error::LeaseLost(_)) => Ran::LeaseLost,
         // The writes did not commit (a store error, a calendar deleted meanwhile): like

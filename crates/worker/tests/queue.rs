@@ -5,11 +5,11 @@ use imipd_scheduling::{
     Action, Applied, ApplyConfig, JobError, JobSpec, job_for_message, process_job,
 };
 use imipd_store::{Batch, Job, JobState, ObjectWrite, SqliteStore, Store};
-use imipd_worker::{Backoff, CalendarChanged, WorkerConfig, events, run_worker, worker_round};
+use imipd_worker::{Backoff, WorkerConfig, run_worker, worker_round};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, watch};
 
 const BOB: &str = "bob@example.org";
 const ALICE: &str = "alice@example.com";
@@ -104,26 +104,21 @@ fn job(store: &Arc<dyn Store>, id: i64) -> Job {
 }
 
 /// Runs rounds until the queue has nothing due.
-async fn drain(
-    store: &Arc<dyn Store>,
-    cfg: &WorkerConfig,
-    events: &broadcast::Sender<CalendarChanged>,
-) {
-    while worker_round(store, cfg, events, process_job).await > 0 {}
+async fn drain(store: &Arc<dyn Store>, cfg: &WorkerConfig) {
+    while worker_round(store, cfg, process_job).await > 0 {}
 }
 
 #[tokio::test]
 async fn an_invitation_lands_in_the_calendar_once() {
     let (_dir, store) = open_store();
-    let events = events::channel();
-    let mut listener = events.subscribe();
+    let start = store.feed_head().unwrap();
     let id = enqueue(&store, process(), "REQUEST", "plan-1", 0, "CONFIRMED").expect("queued");
     assert_eq!(
         enqueue(&store, process(), "REQUEST", "plan-1", 0, "CONFIRMED"),
         None,
         "the same message delivered again is the same job"
     );
-    drain(&store, &cfg(), &events).await;
+    drain(&store, &cfg()).await;
 
     let j = job(&store, id);
     let outcome = j.outcome.clone().unwrap_or_default();
@@ -137,26 +132,26 @@ async fn an_invitation_lands_in_the_calendar_once() {
         .expect("event stored");
     assert_eq!(object.calendar_id, "default");
     assert!(object.ics.contains("Planning plan-1"));
-    assert_eq!(store.calendar_changes().unwrap(), 1, "one calendar write");
+    let feed: Vec<(String, String, Option<String>)> = store
+        .feed_since(start, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user, e.calendar_id, e.href))
+        .collect();
     assert_eq!(
-        listener.try_recv().unwrap(),
-        CalendarChanged {
-            user: BOB.into(),
-            calendar_id: "default".into(),
-            uid: "plan-1".into()
-        }
+        feed,
+        [(BOB.into(), "default".into(), Some("plan-1.ics".into()))],
+        "one calendar write, in the feed"
     );
-    assert!(listener.try_recv().is_err(), "one change, one event");
 }
 
 #[tokio::test]
 async fn updates_and_cancellations_apply_in_order() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let first = enqueue(&store, process(), "REQUEST", "plan-2", 0, "CONFIRMED").unwrap();
     let update = enqueue(&store, process(), "REQUEST", "plan-2", 1, "TENTATIVE").unwrap();
     let cancel = enqueue(&store, process(), "CANCEL", "plan-2", 2, "CANCELLED").unwrap();
-    drain(&store, &cfg(), &events).await;
+    drain(&store, &cfg()).await;
     for id in [first, update, cancel] {
         let j = job(&store, id);
         assert_eq!(j.state, JobState::Done, "job {id}: {j:?}");
@@ -172,7 +167,7 @@ async fn updates_and_cancellations_apply_in_order() {
 #[tokio::test]
 async fn a_killed_worker_loses_nothing_and_the_job_applies_once() {
     let (_dir, store) = open_store();
-    let events = events::channel();
+    let start = store.feed_head().unwrap();
     let id = enqueue(&store, process(), "REQUEST", "plan-3", 0, "CONFIRMED").unwrap();
 
     // The first worker claims the job and dies before completing it.
@@ -183,7 +178,7 @@ async fn a_killed_worker_loses_nothing_and_the_job_applies_once() {
     // Once the lease has run out, another worker claims the job and applies it.
     let rescued = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
-            if worker_round(&store, &cfg(), &events, process_job).await > 0 {
+            if worker_round(&store, &cfg(), process_job).await > 0 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -200,7 +195,7 @@ async fn a_killed_worker_loses_nothing_and_the_job_applies_once() {
         matches!(late, Err(imipd_store::Error::LeaseLost(_))),
         "{late:?}"
     );
-    assert_eq!(store.calendar_changes().unwrap(), 1);
+    assert_eq!(store.feed_head().unwrap(), start + 1);
     assert_eq!(store.objects(BOB).unwrap().len(), 1);
 }
 
@@ -217,7 +212,6 @@ fn panics(_: &dyn Store, _: &Job, _: i64, _: &ApplyConfig) -> Result<Applied, Jo
 #[tokio::test]
 async fn failures_retry_with_backoff_then_go_dead_with_the_error() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let id = enqueue(&store, process(), "REQUEST", "plan-4", 0, "CONFIRMED").unwrap();
     // (processor, expected state after the round, attempts)
     let rounds: [(imipd_worker::Processor, JobState, i64, &str); 3] = [
@@ -239,7 +233,7 @@ async fn failures_retry_with_backoff_then_go_dead_with_the_error() {
         rounds.into_iter().enumerate()
     {
         assert_eq!(
-            worker_round(&store, &cfg(), &events, processor).await,
+            worker_round(&store, &cfg(), processor).await,
             1,
             "round {round}"
         );
@@ -255,7 +249,7 @@ async fn failures_retry_with_backoff_then_go_dead_with_the_error() {
         );
     }
     assert_eq!(
-        worker_round(&store, &cfg(), &events, process_job).await,
+        worker_round(&store, &cfg(), process_job).await,
         0,
         "dead jobs are not claimed"
     );
@@ -263,7 +257,7 @@ async fn failures_retry_with_backoff_then_go_dead_with_the_error() {
 
     // `imipd jobs retry`: the job goes back in the queue and now succeeds.
     assert!(store.retry_job(id).unwrap());
-    drain(&store, &cfg(), &events).await;
+    drain(&store, &cfg()).await;
     assert_eq!(job(&store, id).state, JobState::Done);
     assert!(store.find_object(BOB, "plan-4").unwrap().is_some());
 }
@@ -271,13 +265,12 @@ async fn failures_retry_with_backoff_then_go_dead_with_the_error() {
 #[tokio::test]
 async fn backoff_defers_the_next_attempt() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let id = enqueue(&store, process(), "REQUEST", "plan-5", 0, "CONFIRMED").unwrap();
     let cfg = WorkerConfig {
         backoff: Backoff::jobs(),
         ..cfg()
     };
-    worker_round(&store, &cfg, &events, always_fails).await;
+    worker_round(&store, &cfg, always_fails).await;
     let j = job(&store, id);
     assert_eq!(j.state, JobState::Queued);
     assert!(
@@ -285,7 +278,7 @@ async fn backoff_defers_the_next_attempt() {
         "first retry waits 30 s: {j:?}"
     );
     assert_eq!(
-        worker_round(&store, &cfg, &events, process_job).await,
+        worker_round(&store, &cfg, process_job).await,
         0,
         "not due yet"
     );
@@ -294,7 +287,6 @@ async fn backoff_defers_the_next_attempt() {
 #[tokio::test]
 async fn a_flood_from_one_sender_is_capped() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let limit = 3;
     let cfg = WorkerConfig {
         apply: ApplyConfig {
@@ -316,7 +308,7 @@ async fn a_flood_from_one_sender_is_capped() {
             .unwrap()
         })
         .collect();
-    drain(&store, &cfg, &events).await;
+    drain(&store, &cfg).await;
     assert_eq!(store.objects(BOB).unwrap().len(), limit as usize);
     let limited: Vec<String> = ids
         .iter()
@@ -336,8 +328,9 @@ async fn a_flood_from_one_sender_is_capped() {
 #[tokio::test]
 async fn actions_choose_where_and_whether() {
     let (_dir, store) = open_store();
-    let events = events::channel();
-    store.create_calendar(BOB, "work", "Work").unwrap();
+    store
+        .create_calendar(BOB, "work", &imipd_store::CalendarProps::named("Work"))
+        .unwrap();
     let cases: [(&str, Action, Option<&str>, &str); 4] = [
         (
             "updatecal leaves unknown events alone",
@@ -369,7 +362,7 @@ async fn actions_choose_where_and_whether() {
     for (n, (name, action, want_calendar, want_outcome)) in cases.into_iter().enumerate() {
         let uid = format!("case-{n}");
         let id = enqueue(&store, action, "REQUEST", &uid, 0, "CONFIRMED").unwrap();
-        drain(&store, &cfg(), &events).await;
+        drain(&store, &cfg()).await;
         let j = job(&store, id);
         let outcome = j.outcome.unwrap_or_default();
         let calendar = store.find_object(BOB, &uid).unwrap().map(|o| o.calendar_id);
@@ -385,7 +378,6 @@ async fn actions_choose_where_and_whether() {
 #[tokio::test]
 async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let calendar = itip("REQUEST", "plan-6", 0, "CONFIRMED");
     let good =
         job_for_message(BOB, ALICE, &spec(process()), &calendar, &Default::default()).unwrap();
@@ -420,7 +412,7 @@ async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
     ];
     for (name, new_job, want) in cases {
         let id = store.enqueue_job(&new_job).unwrap().unwrap();
-        drain(&store, &cfg(), &events).await;
+        drain(&store, &cfg()).await;
         let j = job(&store, id);
         let outcome = j.outcome.clone().unwrap_or_default();
         assert!(
@@ -437,7 +429,6 @@ async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
 #[tokio::test]
 async fn spam_is_never_applied() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let calendar = itip("REQUEST", "plan-7", 0, "CONFIRMED");
     let spam = JobSpec {
         spam: true,
@@ -445,7 +436,7 @@ async fn spam_is_never_applied() {
     };
     let new_job = job_for_message(BOB, ALICE, &spam, &calendar, &Default::default()).unwrap();
     let id = store.enqueue_job(&new_job).unwrap().unwrap();
-    drain(&store, &cfg(), &events).await;
+    drain(&store, &cfg()).await;
     assert!(job(&store, id).outcome.unwrap().starts_with("no_action"));
     assert!(store.find_object(BOB, "plan-7").unwrap().is_none());
 }
@@ -465,30 +456,24 @@ fn counts_calls(
 #[tokio::test]
 async fn the_loop_runs_when_woken_and_stops_on_shutdown() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let wake = Arc::new(Notify::new());
     let (stop, shutdown) = watch::channel(false);
     let cfg = WorkerConfig {
         poll_interval: Duration::from_secs(3600),
         ..cfg()
     };
-    let worker = tokio::spawn(run_worker(
-        store.clone(),
-        cfg,
-        wake.clone(),
-        shutdown,
-        events.clone(),
-    ));
-    let mut listener = events.subscribe();
+    let worker = tokio::spawn(run_worker(store.clone(), cfg, wake.clone(), shutdown));
     let id = enqueue(&store, process(), "REQUEST", "plan-8", 0, "CONFIRMED").unwrap();
     wake.notify_one();
     // The poll interval is an hour: only the wake-up can have applied it.
-    let change = tokio::time::timeout(Duration::from_secs(30), listener.recv())
-        .await
-        .expect("woken worker applies the job")
-        .unwrap();
-    assert_eq!(change.uid, "plan-8");
-    assert_eq!(job(&store, id).state, JobState::Done);
+    let applied = tokio::time::timeout(Duration::from_secs(30), async {
+        while job(&store, id).state != JobState::Done {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(applied.is_ok(), "the woken worker applies the job");
+    assert!(store.find_object(BOB, "plan-8").unwrap().is_some());
     stop.send(true).unwrap();
     worker.await.unwrap();
 }
@@ -496,10 +481,9 @@ async fn the_loop_runs_when_woken_and_stops_on_shutdown() {
 #[tokio::test]
 async fn a_worker_commits_what_the_processor_returns_and_nothing_else() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let id = enqueue(&store, process(), "REQUEST", "plan-9", 0, "CONFIRMED").unwrap();
     CALLS.store(0, Ordering::SeqCst);
-    drain_with(&store, &events, counts_calls).await;
+    drain_with(&store, counts_calls).await;
     assert_eq!(CALLS.load(Ordering::SeqCst), 1, "one job, one application");
     let j = job(&store, id);
     assert_eq!(j.state, JobState::Done);
@@ -519,12 +503,8 @@ async fn a_worker_commits_what_the_processor_returns_and_nothing_else() {
     assert!(store.find_object(BOB, "plan-9").unwrap().is_some());
 }
 
-async fn drain_with(
-    store: &Arc<dyn Store>,
-    events: &broadcast::Sender<CalendarChanged>,
-    processor: imipd_worker::Processor,
-) {
-    while worker_round(store, &cfg(), events, processor).await > 0 {}
+async fn drain_with(store: &Arc<dyn Store>, processor: imipd_worker::Processor) {
+    while worker_round(store, &cfg(), processor).await > 0 {}
 }
 
 #[tokio::test]
@@ -556,8 +536,7 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
         None,
         "a repeat is the same job"
     );
-    let events = events::channel();
-    drain(&store, &cfg(), &events).await;
+    drain(&store, &cfg()).await;
     assert_eq!(self::job(&store, id).state, JobState::Done);
     let mails = store.mails(&Default::default()).unwrap();
     assert_eq!(mails.len(), 1, "{mails:?}");
@@ -579,7 +558,7 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
         },
         ..cfg()
     };
-    drain(&store, &limited, &events).await;
+    drain(&store, &limited).await;
     let outcome = self::job(&store, id).outcome.unwrap_or_default();
     assert!(outcome.contains("rate limit"), "{outcome}");
     assert_eq!(store.mails(&Default::default()).unwrap().len(), 1);
@@ -613,9 +592,8 @@ fn another_path_adds_it_first(
 #[tokio::test]
 async fn a_new_event_stored_by_another_path_meanwhile_is_left_alone_and_the_job_says_so() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     let id = enqueue(&store, process(), "REQUEST", "race-1", 0, "CONFIRMED").unwrap();
-    drain_with(&store, &events, another_path_adds_it_first).await;
+    drain_with(&store, another_path_adds_it_first).await;
     assert_eq!(
         RACED_NEW.load(Ordering::SeqCst),
         1,
@@ -665,11 +643,10 @@ fn bob_answers_meanwhile(
 #[tokio::test]
 async fn an_update_planned_on_a_version_that_changed_is_planned_again() {
     let (_dir, store) = open_store();
-    let events = events::channel();
     enqueue(&store, process(), "REQUEST", "race-2", 0, "CONFIRMED").unwrap();
-    drain(&store, &cfg(), &events).await;
+    drain(&store, &cfg()).await;
     let update = enqueue(&store, process(), "REQUEST", "race-2", 1, "TENTATIVE").unwrap();
-    drain_with(&store, &events, bob_answers_meanwhile).await;
+    drain_with(&store, bob_answers_meanwhile).await;
     assert_eq!(
         RACED_UPDATE.load(Ordering::SeqCst),
         2,

@@ -18,7 +18,7 @@ pub fn effective_script(store: &dyn Store, user: &str) -> Result<String> {
     Ok(store.sieve_script(user)?.unwrap_or_else(default_script))
 }
 
-fn prefs_of(store: &dyn Store, user: &str) -> Result<Prefs> {
+pub(super) fn prefs_of(store: &dyn Store, user: &str) -> Result<Prefs> {
     Prefs::from_pairs(&store.prefs(user)?).with_context(|| {
         format!("stored preferences of {user} are invalid; reset them with `imipd prefs set`")
     })

@@ -1,6 +1,9 @@
 //! `GET /events`: a Server-Sent Events stream of the signed-in user's calendar changes, so
-//! an open page refreshes the moment the update stage writes. Signed in with HTTP Basic
-//! (see [`super::auth`]).
+//! an open page refreshes the moment anything writes: the worker, the command line in
+//! another process, later CalDAV and the web page. The stream reads the store's change
+//! feed, not a channel of this process. Each event's `id:` is its position in the feed: a
+//! page that reconnects with `Last-Event-ID` is sent what it missed. Signed in with HTTP
+//! Basic (see [`super::auth`]).
 
 use super::Body;
 use super::auth::Authenticator;
@@ -9,53 +12,106 @@ use futures_util::stream;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response, header};
-use imipd_worker::CalendarChanged;
+use imipd_store::{FeedEntry, Store};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tracing::warn;
 
 /// A comment line this often keeps proxies from closing an idle stream.
 const KEEPALIVE: Duration = Duration::from_secs(25);
+/// How often the feed is read for changes: the longest a page waits for one.
+const POLL: Duration = Duration::from_millis(250);
+/// Feed entries read at once.
+const BATCH: usize = 256;
+/// A reconnecting page that missed more than this is told to reload instead.
+const MAX_BACKLOG: usize = 4096;
+
+/// The change feed as this process follows it: read once, for every open stream.
+#[derive(Clone)]
+pub struct Feed {
+    store: Arc<dyn Store>,
+    entries: broadcast::Sender<Arc<FeedEntry>>,
+}
+
+impl Feed {
+    /// Starts reading the store's feed from its newest change on.
+    pub fn follow(store: Arc<dyn Store>) -> Feed {
+        let (entries, _) = broadcast::channel(1024);
+        let feed = Feed { store, entries };
+        tokio::spawn(read_feed(feed.clone()));
+        feed
+    }
+}
+
+async fn read_feed(feed: Feed) {
+    let mut cursor = None;
+    let mut failing = false;
+    loop {
+        let read = match cursor {
+            Some(seq) => blocking(&feed.store, move |s| s.feed_since(seq, BATCH)).await,
+            None => blocking(&feed.store, |s| s.feed_head()).await.map(|head| {
+                cursor = Some(head);
+                Vec::new()
+            }),
+        };
+        match read {
+            Ok(entries) => {
+                failing = false;
+                let full = entries.len() == BATCH;
+                for entry in entries {
+                    cursor = Some(entry.seq);
+                    let _ = feed.entries.send(Arc::new(entry));
+                }
+                if full {
+                    continue;
+                }
+            }
+            Err(e) if !failing => {
+                failing = true;
+                warn!("push: cannot read the change feed: {e}; retrying");
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
 
 pub async fn stream(
     req: &Request<Incoming>,
     peer: SocketAddr,
     auth: &Authenticator,
-    events: &broadcast::Sender<CalendarChanged>,
+    feed: &Feed,
 ) -> Response<Body> {
-    // Subscribe before answering, so no change between the two is missed.
-    let receiver = events.subscribe();
+    // Subscribe before reading where to start, so no change between the two is missed.
+    let receiver = feed.entries.subscribe();
     let user = match auth.authenticate(req.headers(), peer.ip()).await {
         Ok(user) => user,
         Err(denied) => return denied.response(),
     };
-    let first = Frame::data(Bytes::from(format!(
-        ": changes to the calendars of {user}\n\n"
-    )));
-    let changes = stream::unfold((receiver, user), |(mut rx, user)| async move {
-        loop {
-            let next = tokio::time::timeout(KEEPALIVE, rx.recv()).await;
-            let text = match next {
-                Err(_) => ": keepalive\n\n".to_string(),
-                Ok(Ok(change)) if change.user == user => format!(
-                    "event: calendar\ndata: {}\n\n",
-                    serde_json::json!({"calendar": change.calendar_id, "uid": change.uid})
-                ),
-                Ok(Ok(_)) => continue,
-                // Too slow to keep up: tell the page to reload everything.
-                Ok(Err(RecvError::Lagged(_))) => "event: resync\ndata: {}\n\n".to_string(),
-                Ok(Err(RecvError::Closed)) => return None,
-            };
-            return Some((
-                Ok::<_, Infallible>(Frame::data(Bytes::from(text))),
-                (rx, user),
-            ));
-        }
+    let resume = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let mut state = Stream {
+        receiver,
+        user,
+        last: 0,
+        pending: VecDeque::new(),
+    };
+    state
+        .pending
+        .push_back(format!(": changes to the calendars of {}\n\n", state.user));
+    state.start(&feed.store, resume).await;
+    let changes = stream::unfold(state, |mut state| async move {
+        let text = state.next().await?;
+        Some((Ok::<_, Infallible>(Frame::data(Bytes::from(text))), state))
     });
-    let body = stream::iter([Ok(first)]);
-    let mut response =
-        Response::new(StreamBody::new(futures_util::StreamExt::chain(body, changes)).boxed());
+    let mut response = Response::new(StreamBody::new(changes).boxed());
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -66,4 +122,113 @@ pub async fn stream(
         header::HeaderValue::from_static("no-cache"),
     );
     response
+}
+
+/// One open stream: the feed position it has sent up to, and what is waiting to go.
+struct Stream {
+    receiver: broadcast::Receiver<Arc<FeedEntry>>,
+    user: String,
+    last: i64,
+    pending: VecDeque<String>,
+}
+
+impl Stream {
+    /// Starts at the newest change, or where a reconnecting page left off, sending what it
+    /// missed from the store.
+    async fn start(&mut self, store: &Arc<dyn Store>, resume: Option<i64>) {
+        let head = match blocking(store, |s| s.feed_head()).await {
+            Ok(head) => head,
+            Err(e) => {
+                warn!("push: cannot read the change feed: {e}");
+                self.pending.push_back(resync());
+                return;
+            }
+        };
+        self.last = head;
+        let Some(from) = resume.filter(|&r| r < head) else {
+            if resume.is_some_and(|r| r > head) {
+                // A position the feed never reached: another database now.
+                self.pending.push_back(resync());
+            }
+            return;
+        };
+        let mut seq = from.max(0);
+        let mut read = 0;
+        while seq < head {
+            let batch = match blocking(store, move |s| s.feed_since(seq, BATCH)).await {
+                Ok(batch) if !batch.is_empty() => batch,
+                _ => break,
+            };
+            read += batch.len();
+            if read > MAX_BACKLOG {
+                self.pending.clear();
+                self.pending.push_back(resync());
+                return;
+            }
+            for entry in batch {
+                seq = entry.seq;
+                if entry.seq <= head && entry.user == self.user {
+                    self.pending.push_back(event(&entry));
+                }
+            }
+        }
+    }
+
+    /// The next text to send; `None` ends the stream.
+    async fn next(&mut self) -> Option<String> {
+        if let Some(text) = self.pending.pop_front() {
+            return Some(text);
+        }
+        loop {
+            let next = tokio::time::timeout(KEEPALIVE, self.receiver.recv()).await;
+            match next {
+                Err(_) => return Some(": keepalive\n\n".to_string()),
+                Ok(Ok(entry)) if entry.seq > self.last => {
+                    self.last = entry.seq;
+                    if entry.user == self.user {
+                        return Some(event(&entry));
+                    }
+                }
+                Ok(Ok(_)) => {}
+                // Too slow to keep up: tell the page to reload everything.
+                Ok(Err(RecvError::Lagged(_))) => return Some(resync()),
+                Ok(Err(RecvError::Closed)) => return None,
+            }
+        }
+    }
+}
+
+/// One change as an SSE event: `calendar` for an object, `collection` for the calendar.
+fn event(entry: &FeedEntry) -> String {
+    let (kind, data) = match &entry.href {
+        Some(href) => (
+            "calendar",
+            serde_json::json!({
+                "calendar": entry.calendar_id,
+                "href": href,
+                "uid": entry.uid,
+                "deleted": entry.deleted,
+            }),
+        ),
+        None => (
+            "collection",
+            serde_json::json!({"calendar": entry.calendar_id, "deleted": entry.deleted}),
+        ),
+    };
+    format!("id: {}\nevent: {kind}\ndata: {data}\n\n", entry.seq)
+}
+
+fn resync() -> String {
+    "event: resync\ndata: {}\n\n".to_string()
+}
+
+async fn blocking<T: Send + 'static>(
+    store: &Arc<dyn Store>,
+    call: impl FnOnce(&dyn Store) -> imipd_store::Result<T> + Send + 'static,
+) -> Result<T, String> {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || call(&*store)).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("store thread failed: {e}")),
+    }
 }

@@ -1,51 +1,107 @@
 use crate::{
-    Calendar, CalendarObject, Conflict, Error, Expect, Found, ObjectWrite, Result, Written,
+    Calendar, CalendarObject, CalendarProps, Conflict, DEFAULT_COMPONENTS, Error, Expect, Found,
+    ObjectWrite, Result, Written,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub const DEFAULT_ID: &str = "default";
 
+const CALENDAR: &str = "SELECT id, name, is_default, description, color, timezone, components, \
+                        sync_seq FROM calendars";
+
+fn calendar_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Calendar> {
+    let components: String = r.get(6)?;
+    Ok(Calendar {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        is_default: r.get(2)?,
+        description: r.get(3)?,
+        color: r.get(4)?,
+        timezone: r.get(5)?,
+        components: components.split(',').map(str::to_string).collect(),
+        sync_token: r.get(7)?,
+    })
+}
+
 pub fn list(conn: &Connection, user: &str) -> Result<Vec<Calendar>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT id, name, is_default FROM calendars WHERE user = ?1 ORDER BY is_default DESC, id",
-        )?
-        .query_map([user], |r| {
-            Ok(Calendar {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                is_default: r.get(2)?,
-            })
-        })?
+        .prepare_cached(&format!(
+            "{CALENDAR} WHERE user = ?1 ORDER BY is_default DESC, id"
+        ))?
+        .query_map([user], calendar_from_row)?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+fn get(conn: &Connection, user: &str, id: &str) -> Result<Calendar> {
+    conn.prepare_cached(&format!("{CALENDAR} WHERE user = ?1 AND id = ?2"))?
+        .query_row(params![user, id], calendar_from_row)
+        .optional()?
+        .ok_or_else(|| Error::NoSuchCalendar(id.to_string()))
 }
 
 pub fn ensure_default(conn: &Connection, user: &str) -> Result<Calendar> {
     let existing = conn
-        .query_row(
-            "SELECT id, name FROM calendars WHERE user = ?1 AND is_default = 1",
-            [user],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-        )
+        .prepare_cached(&format!("{CALENDAR} WHERE user = ?1 AND is_default = 1"))?
+        .query_row([user], calendar_from_row)
         .optional()?;
-    let (id, name) = match existing {
-        Some(found) => found,
+    match existing {
+        Some(found) => Ok(found),
         None => {
-            conn.execute(
-                "INSERT OR IGNORE INTO calendars (user, id, name, is_default) VALUES (?1, ?2, 'Calendar', 1)",
-                params![user, DEFAULT_ID],
+            insert(
+                conn,
+                user,
+                DEFAULT_ID,
+                "Calendar",
+                true,
+                &CalendarProps::default(),
             )?;
-            (DEFAULT_ID.to_string(), "Calendar".to_string())
+            get(conn, user, DEFAULT_ID)
         }
-    };
-    Ok(Calendar {
-        id,
-        name,
-        is_default: true,
-    })
+    }
 }
 
-pub fn create(conn: &Connection, user: &str, id: &str, name: &str) -> Result<Calendar> {
+fn insert(
+    conn: &Connection,
+    user: &str,
+    id: &str,
+    name: &str,
+    is_default: bool,
+    props: &CalendarProps,
+) -> Result<bool> {
+    let components = props
+        .components
+        .as_ref()
+        .map(|c| c.join(","))
+        .unwrap_or_else(|| DEFAULT_COMPONENTS.join(","));
+    let set = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO calendars
+             (user, id, name, is_default, description, color, timezone, components)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            user,
+            id,
+            name,
+            is_default,
+            set(&props.description),
+            set(&props.color),
+            set(&props.timezone),
+            components
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    // Tokens from before the calendar existed (an earlier calendar of that id) are void.
+    let seq = super::changes::log(conn, user, id, None, "", false)?;
+    conn.execute(
+        "UPDATE calendars SET sync_floor = ?3 WHERE user = ?1 AND id = ?2",
+        params![user, id, seq],
+    )?;
+    Ok(true)
+}
+
+pub fn create(conn: &Connection, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar> {
     if id.is_empty()
         || id.len() > 64
         || !id
@@ -56,19 +112,68 @@ pub fn create(conn: &Connection, user: &str, id: &str, name: &str) -> Result<Cal
             "{id} (calendar ids are 1-64 characters of A-Z a-z 0-9 - _)"
         )));
     }
+    let props = props.checked()?;
     ensure_default(conn, user)?;
-    let inserted = conn.execute(
-        "INSERT OR IGNORE INTO calendars (user, id, name, is_default) VALUES (?1, ?2, ?3, 0)",
-        params![user, id, name],
-    )?;
-    if inserted == 0 {
+    let name = props.name.as_deref().unwrap_or(id);
+    if !insert(conn, user, id, name, false, &props)? {
         return Err(Error::CalendarExists(id.into()));
     }
-    Ok(Calendar {
-        id: id.into(),
-        name: name.into(),
-        is_default: false,
-    })
+    get(conn, user, id)
+}
+
+pub fn update(conn: &Connection, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar> {
+    let props = props.checked()?;
+    get(conn, user, id)?;
+    // NULLIF turns the empty string (unset) into NULL; NULL leaves the column as it is.
+    conn.execute(
+        "UPDATE calendars SET
+             name = COALESCE(?3, name),
+             description = CASE WHEN ?4 IS NULL THEN description ELSE NULLIF(?4, '') END,
+             color = CASE WHEN ?5 IS NULL THEN color ELSE NULLIF(?5, '') END,
+             timezone = CASE WHEN ?6 IS NULL THEN timezone ELSE NULLIF(?6, '') END,
+             components = COALESCE(?7, components)
+         WHERE user = ?1 AND id = ?2",
+        params![
+            user,
+            id,
+            props.name,
+            props.description,
+            props.color,
+            props.timezone,
+            props.components.map(|c| c.join(","))
+        ],
+    )?;
+    super::changes::log(conn, user, id, None, "", false)?;
+    get(conn, user, id)
+}
+
+pub fn set_default(conn: &Connection, user: &str, id: &str) -> Result<()> {
+    get(conn, user, id)?;
+    conn.execute(
+        "UPDATE calendars SET is_default = (id = ?2) WHERE user = ?1",
+        params![user, id],
+    )?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, user: &str, id: &str) -> Result<u64> {
+    if get(conn, user, id)?.is_default {
+        return Err(Error::DefaultCalendar {
+            user: user.to_string(),
+            id: id.to_string(),
+        });
+    }
+    let objects = conn.execute(
+        "DELETE FROM objects WHERE user = ?1 AND calendar_id = ?2",
+        params![user, id],
+    )?;
+    conn.execute(
+        "DELETE FROM calendars WHERE user = ?1 AND id = ?2",
+        params![user, id],
+    )?;
+    super::changes::forget_calendar(conn, user, id)?;
+    super::changes::log(conn, user, id, None, "", true)?;
+    Ok(objects as u64)
 }
 
 const OBJECT: &str = "SELECT o.calendar_id, o.href, o.uid, o.ics, o.modseq FROM objects o";
@@ -133,8 +238,8 @@ pub fn objects(conn: &Connection, user: &str) -> Result<Vec<CalendarObject>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// Checks one write's precondition, then applies it and advances the change counter
-/// (inside the caller's transaction).
+/// Checks one write's precondition, then applies it and logs the change (inside the
+/// caller's transaction).
 pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Written> {
     let (calendar_id, href) = match write {
         ObjectWrite::Put {
@@ -166,11 +271,6 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
             found,
         })))
     };
-    let modseq: i64 = conn.query_row(
-        "UPDATE counters SET value = value + 1 WHERE name = 'calendar_changes' RETURNING value",
-        [],
-        |r| r.get(0),
-    )?;
     match write {
         ObjectWrite::Put {
             uid, ics, expect, ..
@@ -180,13 +280,17 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                 Expect::UidUnused => find(conn, user, uid)?,
                 Expect::Modseq(_) => None,
             };
-            match (expect, &stored, holder) {
+            let next_modseq =
+                || super::changes::log(conn, user, calendar_id, Some(href), uid, false);
+            let modseq = match (expect, &stored, holder) {
                 (Expect::MustNotExist | Expect::UidUnused, None, None) => {
+                    let modseq = next_modseq()?;
                     conn.execute(
                         "INSERT INTO objects (user, calendar_id, href, uid, ics, modseq)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![user, calendar_id, href, uid, ics, modseq],
                     )?;
+                    modseq
                 }
                 (Expect::MustNotExist | Expect::UidUnused, Some(o), _) => {
                     return conflict(uid, *expect, found_at(o, uid));
@@ -199,15 +303,17 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                     return conflict(uid, *expect, found);
                 }
                 (Expect::Modseq(n), Some(o), _) if o.modseq == *n && o.uid == *uid => {
+                    let modseq = next_modseq()?;
                     conn.execute(
                         "UPDATE objects SET ics = ?4, modseq = ?5
                          WHERE user = ?1 AND calendar_id = ?2 AND href = ?3",
                         params![user, calendar_id, href, ics, modseq],
                     )?;
+                    modseq
                 }
                 (Expect::Modseq(_), Some(o), _) => return conflict(uid, *expect, found_at(o, uid)),
                 (Expect::Modseq(_), None, _) => return conflict(uid, *expect, Found::Nothing),
-            }
+            };
             Ok(Written {
                 calendar_id: calendar_id.clone(),
                 href: href.clone(),
@@ -227,6 +333,7 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                 "DELETE FROM objects WHERE user = ?1 AND calendar_id = ?2 AND href = ?3",
                 params![user, calendar_id, href],
             )?;
+            super::changes::log(conn, user, calendar_id, Some(href), &o.uid, true)?;
             Ok(Written {
                 calendar_id: calendar_id.clone(),
                 href: href.clone(),

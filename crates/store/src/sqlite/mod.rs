@@ -2,6 +2,7 @@
 //! a committed job is on disk before the LMTP `250` that depends on it.
 
 mod calendars;
+mod changes;
 mod outbox;
 mod queue;
 mod schema;

@@ -17,6 +17,8 @@ const MIGRATIONS: &[&[Step]] = &[
         Step::Rust(name_objects),
         Step::Sql(V2_SWAP),
     ],
+    &[Step::Sql(V3_CALENDAR_PROPERTIES)],
+    &[Step::Sql(V4_CHANGE_LOG)],
 ];
 
 const V1: &str = r#"
@@ -138,6 +140,40 @@ ALTER TABLE objects_v2 RENAME TO objects;
 CREATE INDEX objects_uid ON objects(user, uid);
 "#;
 
+/// What CalDAV clients show and set on a calendar.
+const V3_CALENDAR_PROPERTIES: &str = r#"
+ALTER TABLE calendars ADD COLUMN description TEXT;
+ALTER TABLE calendars ADD COLUMN color TEXT;
+ALTER TABLE calendars ADD COLUMN timezone TEXT;
+ALTER TABLE calendars ADD COLUMN components TEXT NOT NULL DEFAULT 'VEVENT,VTODO';
+"#;
+
+/// The change log replaces the one global counter: each object's (and calendar's) latest
+/// change under a sequence that goes on from the counter, so modseqs keep growing; tokens
+/// start at the migration.
+const V4_CHANGE_LOG: &str = r#"
+CREATE TABLE changes (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user        TEXT NOT NULL,
+    calendar_id TEXT NOT NULL,
+    -- '' for the calendar itself
+    href        TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    deleted     INTEGER NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX changes_latest ON changes(user, calendar_id, href);
+CREATE INDEX changes_tombstones ON changes(deleted, at);
+ALTER TABLE calendars ADD COLUMN sync_floor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calendars ADD COLUMN sync_seq INTEGER NOT NULL DEFAULT 0;
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'changes', value FROM counters WHERE name = 'calendar_changes';
+UPDATE calendars SET
+    sync_floor = (SELECT value FROM counters WHERE name = 'calendar_changes'),
+    sync_seq = (SELECT value FROM counters WHERE name = 'calendar_changes');
+DROP TABLE counters;
+"#;
+
 /// Names every stored object after its UID, as new ones are named.
 fn name_objects(tx: &Transaction<'_>) -> Result<()> {
     let rows = tx
@@ -210,7 +246,8 @@ mod tests {
              INSERT INTO calendars VALUES ('bob@example.org', 'default', 'Calendar', 1);
              INSERT INTO calendars VALUES ('bob@example.org', 'work', 'Work', 0);
              INSERT INTO objects VALUES ('bob@example.org', 'default', 'a@example.org', 'A', 3);
-             INSERT INTO objects VALUES ('bob@example.org', 'work', '{long_uid}', 'B', 7);"
+             INSERT INTO objects VALUES ('bob@example.org', 'work', '{long_uid}', 'B', 7);
+             UPDATE counters SET value = 7;"
         ))
         .unwrap();
         migrate(&mut conn).unwrap();
@@ -256,5 +293,23 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version as usize, MIGRATIONS.len());
+        // The change log goes on from the old counter, so versions keep growing, and old
+        // calendars take tokens from the migration on.
+        let tx = conn.transaction().unwrap();
+        assert_eq!(super::super::changes::head(&tx).unwrap(), 7);
+        let next = super::super::changes::log(
+            &tx,
+            "bob@example.org",
+            "default",
+            Some("n.ics"),
+            "n",
+            false,
+        )
+        .unwrap();
+        assert_eq!(next, 8);
+        let floor: i64 = tx
+            .query_row("SELECT MIN(sync_floor) FROM calendars", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(floor, 7);
     }
 }

@@ -1,7 +1,8 @@
-use super::{SqliteStore, calendars, outbox, queue, users};
+use super::{SqliteStore, calendars, changes, outbox, queue, users};
 use crate::{
-    Batch, Calendar, CalendarObject, Committed, Error, Job, JobFilter, NewJob, NewMail, OutMail,
-    QueueCounts, Result, Store, User, canonical_address, normalize_address,
+    Batch, Calendar, CalendarObject, CalendarProps, Changes, Committed, Error, FeedEntry, Job,
+    JobFilter, NewJob, NewMail, OutMail, QueueCounts, Result, Store, User, canonical_address,
+    normalize_address,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -18,6 +19,7 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let name = users::require(tx, user)?;
             tx.execute("DELETE FROM objects WHERE user = ?1", [&name])?;
+            tx.execute("DELETE FROM changes WHERE user = ?1", [&name])?;
             tx.execute("DELETE FROM users WHERE name = ?1", [&name])?;
             Ok(())
         })
@@ -109,10 +111,31 @@ impl Store for SqliteStore {
         })
     }
 
-    fn create_calendar(&self, user: &str, id: &str, name: &str) -> Result<Calendar> {
+    fn create_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar> {
         self.write(|tx| {
             let user = users::require(tx, user)?;
-            calendars::create(tx, &user, id, name)
+            calendars::create(tx, &user, id, props)
+        })
+    }
+
+    fn update_calendar(&self, user: &str, id: &str, props: &CalendarProps) -> Result<Calendar> {
+        self.write(|tx| {
+            let user = users::require(tx, user)?;
+            calendars::update(tx, &user, id, props)
+        })
+    }
+
+    fn set_default_calendar(&self, user: &str, id: &str) -> Result<()> {
+        self.write(|tx| {
+            let user = users::require(tx, user)?;
+            calendars::set_default(tx, &user, id)
+        })
+    }
+
+    fn delete_calendar(&self, user: &str, id: &str) -> Result<u64> {
+        self.write(|tx| {
+            let user = users::require(tx, user)?;
+            calendars::delete(tx, &user, id)
         })
     }
 
@@ -402,13 +425,18 @@ impl Store for SqliteStore {
         self.check_file()
     }
 
-    fn calendar_changes(&self) -> Result<i64> {
+    fn changes_since(&self, user: &str, calendar_id: &str, token: Option<i64>) -> Result<Changes> {
         self.with(|conn| {
-            Ok(conn.query_row(
-                "SELECT value FROM counters WHERE name = 'calendar_changes'",
-                [],
-                |r| r.get(0),
-            )?)
+            let name = users::require(conn, user)?;
+            changes::since(conn, &name, calendar_id, token)
         })
+    }
+
+    fn feed_since(&self, seq: i64, limit: usize) -> Result<Vec<FeedEntry>> {
+        self.with(|conn| changes::feed(conn, seq, limit))
+    }
+
+    fn feed_head(&self) -> Result<i64> {
+        self.with(|conn| changes::head(conn))
     }
 }
