@@ -18,6 +18,7 @@ const MIGRATIONS: &[&[Step]] = &[
     ],
     &[Step::Sql(V3_CALENDAR_PROPERTIES)],
     &[Step::Sql(V4_CHANGE_LOG)],
+    &[Step::Sql(V5_NODES)],
 ];
 
 const V1: &str = r#"
@@ -165,6 +166,26 @@ UPDATE calendars SET
     sync_floor = (SELECT value FROM counters WHERE name = 'calendar_changes'),
     sync_seq = (SELECT value FROM counters WHERE name = 'calendar_changes');
 DROP TABLE counters;
+"#;
+
+/// The processes sharing the database and the worker ids their leases are held under;
+/// indexes for pruning finished work.
+const V5_NODES: &str = r#"
+CREATE TABLE nodes (
+    id            TEXT PRIMARY KEY,
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    process       TEXT,
+    started       INTEGER NOT NULL,
+    heartbeat     INTEGER NOT NULL
+);
+CREATE TABLE workers (
+    id   TEXT PRIMARY KEY,
+    node TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE
+);
+CREATE INDEX workers_node ON workers(node);
+CREATE INDEX jobs_finished ON jobs(state, updated);
+CREATE INDEX outbox_finished ON outbox(state, updated);
 "#;
 
 /// Names every stored object after its UID, as new ones are named.
