@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod http;
 mod logging;
+mod nodes;
 mod serve;
 
 use clap::Parser;
