@@ -76,6 +76,8 @@ pub struct Worker {
     pub lease_secs: i64,
     pub max_attempts: u32,
     pub max_per_sender_per_hour: u64,
+    /// Days finished jobs, sent mail and sync tombstones are kept.
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -185,6 +187,7 @@ impl Default for Worker {
             lease_secs: 120,
             max_attempts: 8,
             max_per_sender_per_hour: 50,
+            retention_days: 30,
         }
     }
 }
@@ -304,6 +307,11 @@ impl Config {
         }
         if self.worker.workers == 0 {
             bail!("worker.workers must be at least 1");
+        }
+        // The per-sender limit counts the last hour's jobs, and a redelivered message is
+        // recognised by its finished job.
+        if self.worker.retention_days == 0 {
+            bail!("worker.retention_days must be at least 1");
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ mod config;
 mod data_lock;
 mod http;
 mod logging;
+mod nodes;
 mod serve;
 
 use clap::Parser;

@@ -9,9 +9,9 @@ use imipd_delivery::maildir::Maildir;
 use imipd_delivery::{Pipeline, Sink};
 use imipd_lmtp::server::{ServerConfig, serve};
 use imipd_scheduling::ApplyConfig;
-use imipd_store::Store;
+use imipd_store::{Node, Store};
 use imipd_worker::outbound::{Dkim, OutboxConfig, RelayConfig, Tls, run_outbox};
-use imipd_worker::{Backoff, WorkerConfig, run_worker};
+use imipd_worker::{Backoff, HousekeepingConfig, WorkerConfig, run_housekeeping, run_worker};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,14 +72,41 @@ async fn serve_all(config: Config) -> Result<()> {
     if let (Some(_), Some(selector)) = (&dkim, &config.smtp.dkim_selector) {
         info!("outgoing mail is DKIM-signed with selector {selector}");
     }
-    release_dead_leases(&*store, &config.hostname);
+    let machine = crate::nodes::Machine::here();
+    let node = Node::this_process(
+        &config.hostname,
+        machine.as_ref().and_then(|m| m.process(std::process::id())),
+    );
+    let workers: Vec<String> = (1..=config.worker.workers.max(1))
+        .map(|i| node.worker(&format!("worker-{i}")))
+        .chain([node.worker("outbox")])
+        .collect();
+    store
+        .register_node(&node, &workers)
+        .context("cannot register this process in the database")?;
+    let housekeeping = HousekeepingConfig::new(
+        node.clone(),
+        workers,
+        i64::from(config.worker.retention_days) * 86_400,
+    );
+    crate::nodes::release_dead(
+        &*store,
+        &node,
+        machine.as_ref(),
+        housekeeping.dead_after_secs,
+    );
     let (stop, stopped) = watch::channel(false);
     let wake = Arc::new(Notify::new());
     let outbox_wake = Arc::new(Notify::new());
-    let mut background = start_workers(&config, &store, &wake, &stopped);
-    if let Some(outbox) = start_outbox(&config, &store, &outbox_wake, &stopped, dkim)? {
+    let mut background = start_workers(&config, &node, &store, &wake, &stopped);
+    if let Some(outbox) = start_outbox(&config, &node, &store, &outbox_wake, &stopped, dkim)? {
         background.push(outbox);
     }
+    background.push(tokio::spawn(run_housekeeping(
+        store.clone(),
+        housekeeping,
+        stopped.clone(),
+    )));
     let open_files = raise_open_files_limit();
     if open_files < crate::http::lmtp_reserve(config.lmtp.max_connections) {
         warn!(
@@ -93,7 +120,7 @@ async fn serve_all(config: Config) -> Result<()> {
     tokio::spawn(crate::http::serve(http, store.clone(), http_connections));
     let pipeline = Arc::new(Pipeline::new(
         config.delivery(),
-        store,
+        store.clone(),
         sink,
         wake,
         outbox_wake,
@@ -118,6 +145,10 @@ async fn serve_all(config: Config) -> Result<()> {
     for task in background {
         // A job in progress finishes or is left to its lease; either way nothing is lost.
         let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+    }
+    // Leases still held (a job cut off) are released by the next start.
+    if let Err(e) = store.unregister_node(&node.id) {
+        warn!("cannot remove this process from the database's node list: {e}");
     }
     info!("stopped");
     Ok(())
@@ -157,35 +188,6 @@ fn check_writable(config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// Jobs and mail that an earlier imipd on this host held when it died (kill -9, power
-/// loss) are due again at once instead of when their leases run out.
-fn release_dead_leases(store: &dyn Store, hostname: &str) {
-    let holders = match store.lease_holders() {
-        Ok(h) => h,
-        Err(e) => {
-            warn!("cannot read queue leases: {e}");
-            return;
-        }
-    };
-    for holder in holders {
-        let Some(pid) = holder
-            .strip_prefix(hostname)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .and_then(|rest| rest.split(':').next())
-            .and_then(|pid| pid.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() as i32 || process_alive(pid) {
-            continue;
-        }
-        match store.release_leases(&holder) {
-            Ok(n) => info!("{n} job(s) and mail of {holder} (no longer running) are due again"),
-            Err(e) => warn!("cannot release the leases of {holder}: {e}"),
-        }
-    }
-}
-
 /// Raises the soft descriptor limit to the hard one (systemd's default soft limit is 1,024,
 /// the hard one far higher); returns the limit now in force.
 fn raise_open_files_limit() -> u64 {
@@ -211,16 +213,10 @@ fn raise_open_files_limit() -> u64 {
     limit.rlim_cur
 }
 
-fn process_alive(pid: i32) -> bool {
-    // Signal 0 checks existence only; EPERM means it exists under another user.
-    // SAFETY: kill(2) with signal 0 sends nothing and touches no memory.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
 /// The update stage: `worker.workers` loops, each with its own lease identity.
 fn start_workers(
     config: &Config,
+    node: &Node,
     store: &Arc<dyn Store>,
     wake: &Arc<Notify>,
     stopped: &watch::Receiver<bool>,
@@ -230,7 +226,7 @@ fn start_workers(
             let cfg = WorkerConfig {
                 // Unique per process: a restarted imipd must not mistake a dead one's
                 // leases for its own.
-                worker_id: format!("{}:{}:worker-{i}", config.hostname, std::process::id()),
+                worker_id: node.worker(&format!("worker-{i}")),
                 lease_secs: config.worker.lease_secs,
                 backoff: Backoff {
                     max_attempts: config.worker.max_attempts,
@@ -255,6 +251,7 @@ fn start_workers(
 /// The outbox sender, when a relay is configured; without one, mail waits in the outbox.
 fn start_outbox(
     config: &Config,
+    node: &Node,
     store: &Arc<dyn Store>,
     wake: &Arc<Notify>,
     stopped: &watch::Receiver<bool>,
@@ -278,7 +275,7 @@ fn start_outbox(
         hostname: config.hostname.clone(),
     };
     let cfg = OutboxConfig {
-        worker_id: format!("{}:{}:outbox", config.hostname, std::process::id()),
+        worker_id: node.worker("outbox"),
         backoff: Backoff {
             delays: config.smtp.retry_secs.clone(),
             max_attempts: config.smtp.max_attempts,

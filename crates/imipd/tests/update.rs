@@ -44,6 +44,14 @@ fn killed_mid_stream_every_invitation_applies_exactly_once() {
     let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().unwrap());
     let restarted = Imipd::start_in(dir, &[]);
     let data = restarted.data();
+    // The killed server's node is known to be gone at once: its process no longer runs.
+    let store = imipd_store::SqliteStore::open(data.join("imipd.sqlite3")).unwrap();
+    let nodes: Vec<u32> = imipd_store::Store::nodes(&store)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.node.pid)
+        .collect();
+    assert_eq!(nodes, [restarted.child.id()]);
     eventually(30, "all jobs done", || {
         let list = jobs(data);
         (list.matches(" done ").count() == n).then_some(())
@@ -97,6 +105,27 @@ fn a_flood_from_one_sender_is_capped() {
     });
     assert_eq!(event_count(server.data(), "flood-"), 5);
     assert!(jobs(server.data()).contains("rate limit"));
+}
+
+#[test]
+fn a_running_server_is_a_node_until_it_stops() {
+    let mut server = Imipd::start(bob, &[]);
+    let store = imipd_store::SqliteStore::open(server.data().join("imipd.sqlite3")).unwrap();
+    let nodes = imipd_store::Store::nodes(&store).unwrap();
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    let node = &nodes[0].node;
+    assert_eq!(
+        (node.host.as_str(), node.pid, node.id.len()),
+        ("mx.test", server.child.id(), 32)
+    );
+    // SAFETY: kill(2) sends SIGTERM to the child this test started.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}\n{}", server.log_text());
+    assert!(
+        imipd_store::Store::nodes(&store).unwrap().is_empty(),
+        "a server that stops leaves the node list"
+    );
 }
 
 fn http_addr(server: &Imipd) -> std::net::SocketAddr {

@@ -6,7 +6,7 @@
 use imipd_calendar::{
     Change, Decision, Facts, ItipMessage, Limits, Outcome, Policy, apply, apply_message,
 };
-use imipd_store::{Batch, Conflict, Expect, JobDone, NewMail, ObjectWrite, Store};
+use imipd_store::{Batch, Conflict, Expect, Found, JobDone, NewMail, ObjectWrite, Store};
 
 /// A failure worth another attempt: the store is unavailable or busy. Anything wrong with
 /// the message itself is not an error but an outcome (`error; reason=…`).
@@ -58,21 +58,24 @@ impl Applied {
     /// waited, the job changes nothing and says so (`None`: the object changed after it
     /// was read; plan again).
     pub fn after_conflict(conflict: &Conflict) -> Option<Self> {
-        match conflict.expected {
-            Expect::UidUnused | Expect::MustNotExist => {
-                Some(Applied::outcome(&Outcome::no_action(format!(
-                    "{} was stored in calendar {:?} by another change while this message waited; \
-                     a new event never replaces one already there (deliver the message again \
-                     to apply it as an update)",
-                    conflict.uid,
-                    match &conflict.found {
-                        imipd_store::Found::Uid { calendar_id, .. } => calendar_id.as_str(),
-                        _ => conflict.calendar_id.as_str(),
-                    }
-                ))))
+        let found = match (&conflict.expected, &conflict.found) {
+            (Expect::Modseq(_), _) => return None,
+            (_, Found::Uid { calendar_id, .. }) => {
+                format!("{} was stored in calendar {calendar_id:?}", conflict.uid)
             }
-            Expect::Modseq(_) => None,
-        }
+            (_, Found::OtherUid(other)) => format!(
+                "the name {:?} in calendar {:?} was taken by {other}",
+                conflict.href, conflict.calendar_id
+            ),
+            (_, Found::Version(_) | Found::Nothing) => format!(
+                "{} was stored in calendar {:?}",
+                conflict.uid, conflict.calendar_id
+            ),
+        };
+        Some(Applied::outcome(&Outcome::no_action(format!(
+            "{found} by another change while this message was applied; a new event never \
+             replaces one already there, so this message changed nothing"
+        ))))
     }
 }
 

@@ -7,6 +7,7 @@
 mod address;
 mod error;
 mod href;
+mod node;
 mod password;
 mod sqlite;
 mod types;
@@ -14,6 +15,7 @@ mod types;
 pub use address::{canonical_address, normalize_address};
 pub use error::{Error, Result};
 pub use href::href_for_uid;
+pub use node::{Node, NodeStatus, Pruned};
 pub use password::{HashMemory, dummy_hash, hash_password, verify_password_in};
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -134,13 +136,23 @@ pub trait Store: Send + Sync {
     /// Queue depths for health checks and monitoring.
     fn queue_counts(&self) -> Result<QueueCounts>;
 
-    /// Workers holding leases on jobs or outgoing mail right now.
-    fn lease_holders(&self) -> Result<Vec<String>>;
-
-    /// Ends every lease `worker` holds, so its jobs and mail are due at once. Only for a
-    /// worker known to be dead: a live one would lose its results (the lease check refuses
+    // --- nodes (the processes sharing the store) -------------------------------------
+    /// Registers a starting node and the worker ids its leases will be held under.
+    fn register_node(&self, node: &Node, workers: &[String]) -> Result<()>;
+    /// Records that the node is alive, by the database's clock; `false` when it is no
+    /// longer registered (released as dead by another node): it should register again.
+    fn heartbeat(&self, node_id: &str) -> Result<bool>;
+    /// Removes a node that stops; leases it still holds are released by the next start.
+    fn unregister_node(&self, node_id: &str) -> Result<()>;
+    fn nodes(&self) -> Result<Vec<NodeStatus>>;
+    /// Ends every lease held by a worker of these nodes, or by a worker no node
+    /// registered, so their jobs and mail are due at once, and removes the nodes. Only for
+    /// nodes known to be dead: a live one would lose its results (the lease check refuses
     /// them), never apply them twice.
-    fn release_leases(&self, worker: &str) -> Result<u64>;
+    fn release_nodes(&self, node_ids: &[String]) -> Result<u64>;
+    /// Deletes finished jobs, sent mail and tombstones older than `retention_secs` (by the
+    /// database's clock). Queued, held and dead work stays.
+    fn prune(&self, retention_secs: i64) -> Result<Pruned>;
 
     /// Whether the database is still the one opened at start-up and writable. Deliveries
     /// and `/healthz` ask, so a deleted, swapped or read-only database is refused with 4xx

@@ -2,7 +2,7 @@
 
 use imipd_store::{
     Batch, CalendarProps, Conflict, Error, Expect, Found, JobDone, JobFilter, JobState, NewJob,
-    NewMail, ObjectWrite, SqliteStore, Store,
+    NewMail, Node, ObjectWrite, SqliteStore, Store,
 };
 
 fn open() -> (tempfile::TempDir, SqliteStore) {
@@ -736,23 +736,149 @@ fn an_expired_lease_is_taken_over_and_the_old_worker_cannot_complete() {
 }
 
 #[test]
-fn leases_of_a_dead_worker_are_released_at_once() {
+fn leases_of_dead_nodes_are_released_at_once_and_live_ones_kept() {
     let (_d, s) = open();
     s.create_user("bob@example.org", None).unwrap();
-    s.enqueue_job(&job("bob@example.org", "u1", "k1")).unwrap();
-    s.enqueue_job(&job("bob@example.org", "u2", "k2")).unwrap();
-    assert_eq!(s.claim_jobs("host:1:w", 3600, 1).unwrap().len(), 1);
-    assert_eq!(s.claim_jobs("host:2:w", 3600, 1).unwrap().len(), 1);
-    let mut holders = s.lease_holders().unwrap();
-    holders.sort();
-    assert_eq!(holders, ["host:1:w", "host:2:w"]);
-    // A long lease still held: nothing to claim.
-    assert!(s.claim_jobs("host:3:w", 60, 10).unwrap().is_empty());
-    assert_eq!(s.release_leases("host:1:w").unwrap(), 1);
-    let taken = s.claim_jobs("host:3:w", 60, 10).unwrap();
-    assert_eq!(taken.len(), 1);
-    assert_eq!(taken[0].uid, "u1");
-    assert_eq!(s.lease_holders().unwrap().len(), 2);
+    let (alive, dead) = (
+        Node::this_process("mx1", None),
+        Node::this_process("mx1", None),
+    );
+    assert_ne!(alive.id, dead.id, "every start is a new node");
+    assert_eq!(alive.id.len(), 32);
+    for node in [&alive, &dead] {
+        s.register_node(node, &[node.worker("worker-1")]).unwrap();
+    }
+    for (n, key) in ["k1", "k2", "k3"].iter().enumerate() {
+        s.enqueue_job(&job("bob@example.org", &format!("u{n}"), key))
+            .unwrap();
+    }
+    assert_eq!(
+        s.claim_jobs(&alive.worker("worker-1"), 3600, 1)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.claim_jobs(&dead.worker("worker-1"), 3600, 1)
+            .unwrap()
+            .len(),
+        1
+    );
+    // A lease of a worker no node registered (an imipd from before the registry).
+    assert_eq!(s.claim_jobs("mx1:1234:worker-1", 3600, 1).unwrap().len(), 1);
+    assert!(
+        s.claim_jobs("other", 60, 10).unwrap().is_empty(),
+        "all leased"
+    );
+    let registered: Vec<(String, i64)> = s
+        .nodes()
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.node.id, n.silent_secs))
+        .collect();
+    assert_eq!(registered.len(), 2);
+    assert!(
+        registered.iter().all(|(_, silent)| *silent <= 1),
+        "{registered:?}"
+    );
+    assert!(s.heartbeat(&alive.id).unwrap());
+
+    assert_eq!(s.release_nodes(std::slice::from_ref(&dead.id)).unwrap(), 2);
+    let taken: Vec<String> = s
+        .claim_jobs("other", 60, 10)
+        .unwrap()
+        .into_iter()
+        .map(|j| j.uid)
+        .collect();
+    assert_eq!(
+        taken,
+        ["u1", "u2"],
+        "the dead node's and the unregistered lease"
+    );
+    assert!(
+        !s.heartbeat(&dead.id).unwrap(),
+        "a released node is told so"
+    );
+    let left: Vec<String> = s.nodes().unwrap().into_iter().map(|n| n.node.id).collect();
+    assert_eq!(left, std::slice::from_ref(&alive.id));
+    s.unregister_node(&alive.id).unwrap();
+    assert!(s.nodes().unwrap().is_empty());
+}
+
+#[test]
+fn pruning_removes_finished_work_and_old_tombstones_only() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    let mail = |purpose: &str| NewMail {
+        user: "bob@example.org".into(),
+        mail_from: "bob@example.org".into(),
+        rcpt_to: vec!["alice@example.org".into()],
+        data: b"x".to_vec(),
+        purpose: purpose.into(),
+        idem_key: None,
+    };
+    let finished = s
+        .enqueue_job(&job("bob@example.org", "u1", "k1"))
+        .unwrap()
+        .unwrap();
+    s.claim_jobs("w", 60, 1).unwrap();
+    s.commit(&done(finished, "w", vec![], vec![])).unwrap();
+    let queued = s
+        .enqueue_job(&job("bob@example.org", "u2", "k2"))
+        .unwrap()
+        .unwrap();
+    let held = s
+        .hold_job(&job("bob@example.org", "u3", "k3"))
+        .unwrap()
+        .unwrap();
+    let sent = s.queue_mail(&mail("reply")).unwrap();
+    s.claim_mail("w", 60, 1).unwrap();
+    s.mail_sent(sent, "w").unwrap();
+    let waiting = s.queue_mail(&mail("request")).unwrap();
+    write(&s, vec![put("gone"), put("kept")]).unwrap();
+    let token = s
+        .changes_since("bob@example.org", "default", None)
+        .unwrap()
+        .token;
+    let gone = s.find_object("bob@example.org", "gone").unwrap().unwrap();
+    write(&s, vec![ObjectWrite::delete(&gone)]).unwrap();
+
+    assert_eq!(
+        s.prune(3600).unwrap(),
+        imipd_store::Pruned::default(),
+        "nothing is an hour old"
+    );
+    assert!(
+        s.changes_since("bob@example.org", "default", Some(token))
+            .is_ok()
+    );
+    let pruned = s.prune(0).unwrap();
+    assert_eq!(
+        (pruned.jobs, pruned.mails, pruned.tombstones),
+        (1, 1, 1),
+        "{pruned:?}"
+    );
+    assert!(s.job(finished).unwrap().is_none());
+    assert!(s.job(queued).unwrap().is_some() && s.job(held).unwrap().is_some());
+    let mails: Vec<i64> = s
+        .mails(&JobFilter::default())
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(mails, [waiting]);
+    assert!(s.find_object("bob@example.org", "kept").unwrap().is_some());
+    // The tombstone is gone, so a token from before it can no longer be answered.
+    assert!(matches!(
+        s.changes_since("bob@example.org", "default", Some(token)),
+        Err(Error::InvalidSyncToken { .. })
+    ));
+    let fresh = s.changes_since("bob@example.org", "default", None).unwrap();
+    assert!(
+        s.changes_since("bob@example.org", "default", Some(fresh.token))
+            .is_ok(),
+        "tokens from after the pruned tombstones stay good"
+    );
 }
 
 #[test]

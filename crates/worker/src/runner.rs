@@ -96,38 +96,33 @@ fn run_job(store: &dyn Store, job: &Job, cfg: &WorkerConfig, process: Processor)
     let now = now();
     let mut conflicts = Vec::new();
     while conflicts.len() < PLANS as usize {
-        let applied = match catch_unwind(AssertUnwindSafe(|| process(store, job, now, &cfg.apply)))
-        {
-            Ok(Ok(applied)) => applied,
-            Ok(Err(e)) => return fail(store, job, cfg, now, &e.to_string()),
+        let error = match catch_unwind(AssertUnwindSafe(|| process(store, job, now, &cfg.apply))) {
+            Ok(Ok(applied)) => match commit(store, job, cfg, &applied) {
+                Err(imipd_store::Error::Conflict(conflict)) => {
+                    match Applied::after_conflict(&conflict) {
+                        Some(settled) => {
+                            let result = commit(store, job, cfg, &settled);
+                            return recorded(store, job, cfg, now, settled, result);
+                        }
+                        None => {
+                            conflicts.push(conflict.to_string());
+                            continue;
+                        }
+                    }
+                }
+                result => return recorded(store, job, cfg, now, applied, result),
+            },
+            Ok(Err(e)) => e.to_string(),
             Err(panic) => {
                 let message = panic
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                return fail(
-                    store,
-                    job,
-                    cfg,
-                    now,
-                    &format!("panic while applying: {message}"),
-                );
+                format!("panic while applying: {message}")
             }
         };
-        let settled = match commit(store, job, cfg, &applied) {
-            Err(imipd_store::Error::Conflict(conflict)) => match Applied::after_conflict(&conflict)
-            {
-                Some(settled) => settled,
-                None => {
-                    conflicts.push(conflict.to_string());
-                    continue;
-                }
-            },
-            other => return recorded(store, job, cfg, now, applied, other),
-        };
-        let result = commit(store, job, cfg, &settled);
-        return recorded(store, job, cfg, now, settled, result);
+        return fail(store, job, cfg, now, &error);
     }
     let error = format!(
         "the event changed under the job {PLANS} times: {}",

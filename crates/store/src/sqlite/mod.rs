@@ -3,6 +3,7 @@
 
 mod calendars;
 mod changes;
+mod nodes;
 mod outbox;
 mod queue;
 mod schema;

@@ -1,4 +1,3 @@
-use super::now;
 use crate::{JobFilter, JobState, NewMail, OutMail, Result};
 use rusqlite::{Connection, params};
 
@@ -25,13 +24,12 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMail> {
 
 /// Queues `mail`; with an idempotency key already queued, returns that mail's id instead.
 pub fn queue(conn: &Connection, mail: &NewMail) -> Result<i64> {
-    let t = now();
     let rcpts = serde_json::to_string(&mail.rcpt_to).unwrap_or_else(|_| "[]".into());
     let inserted = conn.execute(
         "INSERT INTO outbox (user, mail_from, rcpt_to, data, purpose, state, not_before, created, updated, idem_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?6, ?7)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', unixepoch(), unixepoch(), unixepoch(), ?6)
          ON CONFLICT (idem_key) WHERE idem_key IS NOT NULL DO NOTHING",
-        params![mail.user, mail.mail_from, rcpts, mail.data, mail.purpose, t, mail.idem_key],
+        params![mail.user, mail.mail_from, rcpts, mail.data, mail.purpose, mail.idem_key],
     )?;
     if inserted == 0 {
         return Ok(conn.query_row(
@@ -49,19 +47,20 @@ pub fn claim(
     lease_secs: i64,
     max: usize,
 ) -> Result<Vec<OutMail>> {
-    let t = now();
+    // Lease times are the database's, as for jobs.
     let sql = format!(
-        "UPDATE outbox SET state = 'running', lease_owner = ?1, lease_until = ?2,
-                attempts = attempts + 1, updated = ?3
+        "UPDATE outbox SET state = 'running', lease_owner = ?1, lease_until = unixepoch() + ?2,
+                attempts = attempts + 1, updated = unixepoch()
          WHERE id IN (
             SELECT id FROM outbox
-            WHERE (state = 'queued' AND not_before <= ?3) OR (state = 'running' AND lease_until < ?3)
-            ORDER BY id LIMIT ?4)
+            WHERE (state = 'queued' AND not_before <= unixepoch())
+               OR (state = 'running' AND lease_until < unixepoch())
+            ORDER BY id LIMIT ?3)
          RETURNING {COLUMNS}"
     );
     let mut mails = tx
         .prepare_cached(&sql)?
-        .query_map(params![worker, t + lease_secs, t, max as i64], from_row)?
+        .query_map(params![worker, lease_secs, max as i64], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     mails.sort_by_key(|m| m.id);
     Ok(mails)
@@ -71,8 +70,8 @@ pub fn sent(tx: &rusqlite::Transaction<'_>, id: i64, worker: &str) -> Result<()>
     super::queue::check_lease_of(tx, "outbox", id, worker)?;
     tx.execute(
         "UPDATE outbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL,
-                updated = ?2 WHERE id = ?1",
-        params![id, now()],
+                updated = unixepoch() WHERE id = ?1",
+        [id],
     )?;
     Ok(())
 }

@@ -1,4 +1,3 @@
-use super::now;
 use crate::{Error, Job, JobDone, JobFilter, JobState, NewJob, Result};
 use rusqlite::{Connection, params};
 
@@ -44,10 +43,9 @@ pub fn hold(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
 }
 
 fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64>> {
-    let t = now();
     let inserted = conn.execute(
         "INSERT INTO jobs (user, spec, idem_key, uid, sender, message, state, not_before, created, updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch(), unixepoch())
          ON CONFLICT (idem_key) DO NOTHING",
         params![
             crate::normalize_address(&job.user),
@@ -57,7 +55,6 @@ fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64
             crate::normalize_address(&job.sender),
             job.message,
             state.as_str(),
-            t
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
@@ -65,9 +62,9 @@ fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64
 
 pub fn release(conn: &Connection, id: i64) -> Result<bool> {
     let changed = conn.execute(
-        "UPDATE jobs SET state = 'queued', not_before = ?2, updated = ?2
+        "UPDATE jobs SET state = 'queued', not_before = unixepoch(), updated = unixepoch()
          WHERE id = ?1 AND state = 'held'",
-        params![id, now()],
+        [id],
     )?;
     Ok(changed == 1)
 }
@@ -83,26 +80,26 @@ pub fn claim(
     lease_secs: i64,
     max: usize,
 ) -> Result<Vec<Job>> {
-    let t = now();
     // A job is due when queued and not deferred, or when its lease ran out (its worker
-    // died). It waits while an earlier job for the same user and UID is unfinished.
+    // died). It waits while an earlier job for the same user and UID is unfinished. Lease
+    // times are the database's: the nodes sharing it need not agree on the time.
     let sql = format!(
-        "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2,
-                attempts = attempts + 1, updated = ?3
+        "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = unixepoch() + ?2,
+                attempts = attempts + 1, updated = unixepoch()
          WHERE id IN (
             SELECT j.id FROM jobs j
-            WHERE ((j.state = 'queued' AND j.not_before <= ?3)
-                   OR (j.state = 'running' AND j.lease_until < ?3))
+            WHERE ((j.state = 'queued' AND j.not_before <= unixepoch())
+                   OR (j.state = 'running' AND j.lease_until < unixepoch()))
               AND NOT EXISTS (
                 SELECT 1 FROM jobs e
                 WHERE e.user = j.user AND e.uid = j.uid AND e.id < j.id
                   AND e.state IN ('queued', 'running'))
-            ORDER BY j.id LIMIT ?4)
+            ORDER BY j.id LIMIT ?3)
          RETURNING {COLUMNS}"
     );
     let mut jobs = tx
         .prepare_cached(&sql)?
-        .query_map(params![worker, t + lease_secs, t, max as i64], from_row)?
+        .query_map(params![worker, lease_secs, max as i64], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
@@ -127,9 +124,9 @@ pub fn check_lease_of(conn: &Connection, table: &str, id: i64, worker: &str) -> 
 pub fn finish(conn: &Connection, done: &JobDone) -> Result<()> {
     conn.execute(
         "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, outcome = ?2,
-                applied = ?3, last_error = NULL, updated = ?4
+                applied = ?3, last_error = NULL, updated = unixepoch()
          WHERE id = ?1",
-        params![done.job_id, done.outcome, done.applied, now()],
+        params![done.job_id, done.outcome, done.applied],
     )?;
     Ok(())
 }
@@ -143,17 +140,14 @@ pub fn fail(
     retry_at: Option<i64>,
 ) -> Result<()> {
     check_lease_of(conn, table, id, worker)?;
-    let (state, not_before) = match retry_at {
-        Some(at) => ("queued", at),
-        None => ("dead", now()),
-    };
+    let state = if retry_at.is_some() { "queued" } else { "dead" };
     conn.execute(
         &format!(
-            "UPDATE {table} SET state = ?2, not_before = ?3, last_error = ?4, lease_owner = NULL,
-                    lease_until = NULL, updated = ?5
+            "UPDATE {table} SET state = ?2, not_before = COALESCE(?3, unixepoch()),
+                    last_error = ?4, lease_owner = NULL, lease_until = NULL, updated = unixepoch()
              WHERE id = ?1"
         ),
-        params![id, state, not_before, error, now()],
+        params![id, state, retry_at, error],
     )?;
     Ok(())
 }
@@ -192,10 +186,10 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Job>> {
 pub fn retry(conn: &Connection, table: &str, id: i64) -> Result<bool> {
     let changed = conn.execute(
         &format!(
-            "UPDATE {table} SET state = 'queued', not_before = ?2, updated = ?2
+            "UPDATE {table} SET state = 'queued', not_before = unixepoch(), updated = unixepoch()
              WHERE id = ?1 AND state IN ('dead', 'queued')"
         ),
-        params![id, now()],
+        [id],
     )?;
     Ok(changed == 1)
 }

@@ -13,12 +13,13 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V1)],
     &[Step::Sql(V2_OUTBOX_IDEM)],
     &[
-        Step::Sql(V2_OBJECTS),
+        Step::Sql(V3_OBJECTS),
         Step::Rust(name_objects),
-        Step::Sql(V2_SWAP),
+        Step::Sql(V3_SWAP),
     ],
-    &[Step::Sql(V3_CALENDAR_PROPERTIES)],
-    &[Step::Sql(V4_CHANGE_LOG)],
+    &[Step::Sql(V4_CALENDAR_PROPERTIES)],
+    &[Step::Sql(V5_CHANGE_LOG)],
+    &[Step::Sql(V6_NODES)],
 ];
 
 const V1: &str = r#"
@@ -120,7 +121,7 @@ CREATE UNIQUE INDEX outbox_idem ON outbox(idem_key) WHERE idem_key IS NOT NULL;
 
 /// Objects get a resource name (href) per calendar; a UID is unique per calendar, no
 /// longer per user, so one UID can live in two calendars.
-const V2_OBJECTS: &str = r#"
+const V3_OBJECTS: &str = r#"
 CREATE TABLE objects_v2 (
     user        TEXT NOT NULL,
     calendar_id TEXT NOT NULL,
@@ -134,14 +135,14 @@ CREATE TABLE objects_v2 (
 );
 "#;
 
-const V2_SWAP: &str = r#"
+const V3_SWAP: &str = r#"
 DROP TABLE objects;
 ALTER TABLE objects_v2 RENAME TO objects;
 CREATE INDEX objects_uid ON objects(user, uid);
 "#;
 
 /// What CalDAV clients show and set on a calendar.
-const V3_CALENDAR_PROPERTIES: &str = r#"
+const V4_CALENDAR_PROPERTIES: &str = r#"
 ALTER TABLE calendars ADD COLUMN description TEXT;
 ALTER TABLE calendars ADD COLUMN color TEXT;
 ALTER TABLE calendars ADD COLUMN timezone TEXT;
@@ -151,7 +152,7 @@ ALTER TABLE calendars ADD COLUMN components TEXT NOT NULL DEFAULT 'VEVENT,VTODO'
 /// The change log replaces the one global counter: each object's (and calendar's) latest
 /// change under a sequence that goes on from the counter, so modseqs keep growing; tokens
 /// start at the migration.
-const V4_CHANGE_LOG: &str = r#"
+const V5_CHANGE_LOG: &str = r#"
 CREATE TABLE changes (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     user        TEXT NOT NULL,
@@ -172,6 +173,26 @@ UPDATE calendars SET
     sync_floor = (SELECT value FROM counters WHERE name = 'calendar_changes'),
     sync_seq = (SELECT value FROM counters WHERE name = 'calendar_changes');
 DROP TABLE counters;
+"#;
+
+/// The processes sharing the database and the worker ids their leases are held under;
+/// indexes for pruning finished work.
+const V6_NODES: &str = r#"
+CREATE TABLE nodes (
+    id            TEXT PRIMARY KEY,
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    process       TEXT,
+    started       INTEGER NOT NULL,
+    heartbeat     INTEGER NOT NULL
+);
+CREATE TABLE workers (
+    id   TEXT PRIMARY KEY,
+    node TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE
+);
+CREATE INDEX workers_node ON workers(node);
+CREATE INDEX jobs_finished ON jobs(state, updated);
+CREATE INDEX outbox_finished ON outbox(state, updated);
 "#;
 
 /// Names every stored object after its UID, as new ones are named.

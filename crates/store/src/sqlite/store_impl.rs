@@ -1,9 +1,10 @@
-use super::{SqliteStore, calendars, changes, outbox, queue, users};
+use super::{SqliteStore, calendars, changes, nodes, outbox, queue, users};
 use crate::{
     Batch, Calendar, CalendarObject, CalendarProps, Changes, Committed, Error, FeedEntry, Job,
     JobFilter, NewJob, NewMail, OutMail, QueueCounts, Result, Store, User, canonical_address,
     normalize_address,
 };
+use crate::{Node, NodeStatus, Pruned};
 use rusqlite::{OptionalExtension, params};
 
 impl Store for SqliteStore {
@@ -391,34 +392,28 @@ impl Store for SqliteStore {
         })
     }
 
-    fn lease_holders(&self) -> Result<Vec<String>> {
-        self.with(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT lease_owner FROM jobs WHERE state = 'running' AND lease_owner IS NOT NULL
-                 UNION
-                 SELECT lease_owner FROM outbox WHERE state = 'running' AND lease_owner IS NOT NULL",
-            )?;
-            let holders = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            Ok(holders)
-        })
+    fn register_node(&self, node: &Node, workers: &[String]) -> Result<()> {
+        self.write(|tx| nodes::register(tx, node, workers))
     }
 
-    fn release_leases(&self, worker: &str) -> Result<u64> {
-        self.write(|tx| {
-            let mut released = 0;
-            for table in ["jobs", "outbox"] {
-                released += tx.execute(
-                    &format!(
-                        "UPDATE {table} SET lease_until = 0
-                         WHERE state = 'running' AND lease_owner = ?1"
-                    ),
-                    [worker],
-                )?;
-            }
-            Ok(released as u64)
-        })
+    fn heartbeat(&self, node_id: &str) -> Result<bool> {
+        self.write(|tx| nodes::heartbeat(tx, node_id))
+    }
+
+    fn unregister_node(&self, node_id: &str) -> Result<()> {
+        self.write(|tx| nodes::unregister(tx, node_id))
+    }
+
+    fn nodes(&self) -> Result<Vec<NodeStatus>> {
+        self.with(|conn| nodes::list(conn))
+    }
+
+    fn release_nodes(&self, node_ids: &[String]) -> Result<u64> {
+        self.write(|tx| nodes::release(tx, node_ids))
+    }
+
+    fn prune(&self, retention_secs: i64) -> Result<Pruned> {
+        self.write(|tx| nodes::prune(tx, retention_secs))
     }
 
     fn check(&self) -> Result<()> {
