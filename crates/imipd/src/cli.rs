@@ -51,7 +51,8 @@ pub enum Command {
     /// Show or change a user's calendar preferences (they compile to Sieve).
     #[command(subcommand)]
     Prefs(PrefsCmd),
-    /// Manage a user's contacts (the senders whose invitations are added by default).
+    /// Manage a user's contacts: the vCards of their address books. Every EMAIL of every
+    /// card is a contact, whose invitations are added by default.
     #[command(subcommand)]
     Contacts(ContactsCmd),
     /// Inspect and retry the update queue.
@@ -252,26 +253,42 @@ pub enum PrefsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ContactsCmd {
-    /// Make ADDRESS one of the user's contacts: by default only invitations from contacts
-    /// are added to the calendar.
+    /// Make ADDRESS one of the user's contacts: a card with that EMAIL in the default
+    /// address book (unless a card has it already). By default only invitations from
+    /// contacts are added to the calendar.
     Add {
         /// The user (its address or one of its aliases).
         user: String,
         /// The sender's address, as in the From header of its invitations.
         address: String,
     },
-    /// List the user's contacts.
+    /// List the user's contacts: every EMAIL of every card, once each.
     List {
         /// The user (its address or one of its aliases).
         user: String,
     },
-    /// Remove ADDRESS from the user's contacts.
+    /// Remove ADDRESS from the user's contacts: the EMAIL goes from every card that has
+    /// it, and a card left with nothing but its name goes too.
     #[command(alias = "delete")]
     Del {
         /// The user (its address or one of its aliases).
         user: String,
         /// The contact's address.
         address: String,
+    },
+    /// Add the vCards of FILE (vCard 3.0 or 4.0, one or many) to the user's default
+    /// address book, saying for each card what happened. A card whose UID is there
+    /// already replaces it; a card without UID gets one. Exit 1 if any card was refused.
+    Import {
+        /// The user (its address or one of its aliases).
+        user: String,
+        /// A .vcf file, as address book programs export them; `-` reads standard input.
+        file: PathBuf,
+    },
+    /// Print every card of the user's address books, as a .vcf file.
+    Export {
+        /// The user (its address or one of its aliases).
+        user: String,
     },
 }
 

@@ -41,6 +41,8 @@ fn only_serve_and_user_add_create_a_database() {
         &["prefs", "show", "bob@example.org"],
         &["sieve", "show", "bob@example.org"],
         &["contacts", "add", "bob@example.org", "alice@example.org"],
+        &["contacts", "export", "bob@example.org"],
+        &["contacts", "import", "bob@example.org", "book.vcf"],
     ];
     for args in read_only {
         let (code, _, err) = cli(&data, args);
@@ -72,6 +74,8 @@ fn an_unknown_user_is_one_message_naming_the_database() {
         &["contacts", "add", "nobody@example.org", "alice@example.org"],
         &["contacts", "list", "nobody@example.org"],
         &["contacts", "del", "nobody@example.org", "alice@example.org"],
+        &["contacts", "import", "nobody@example.org", "book.vcf"],
+        &["contacts", "export", "nobody@example.org"],
         &["calendars", "list", "nobody@example.org"],
         &["calendars", "add", "nobody@example.org", "work"],
         &["calendars", "rename", "nobody@example.org", "work", "Work"],

@@ -250,7 +250,7 @@ fn a_kelvin_sign_is_not_a_k() {
 fn a_contacts_outage_is_an_error_not_a_stranger() {
     let server = Imipd::start(bob_knows_alice, &[]);
     let db = rusqlite::Connection::open(server.data().join("imipd.sqlite3")).unwrap();
-    db.execute_batch("DROP TABLE contacts").unwrap();
+    db.execute_batch("DROP TABLE card_emails").unwrap();
     let got = deliver(&server, &Mail::request("outage@example.org").bytes());
     let outcome = one(&got, "X-Imipd-Cal-Outcome");
     assert!(

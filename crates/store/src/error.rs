@@ -19,6 +19,8 @@ pub enum Error {
     AddressTaken { address: String, owner: String },
     #[error("invalid address {0:?}: expected local@domain")]
     InvalidAddress(String),
+    #[error(transparent)]
+    AddressBook(#[from] crate::AddressBookError),
     #[error("no such calendar {0:?}")]
     NoSuchCalendar(String),
     #[error("calendar {0:?} exists already")]

@@ -11,6 +11,15 @@ const MAX_PLAIN: usize = 100;
 /// starting with `.`), which no URL needs to escape; otherwise `~` and 40 hex digits of
 /// the UID's SHA-256. `~` is not in the first set, so the two kinds never collide.
 pub fn href_for_uid(uid: &str) -> String {
+    name_for_uid(uid, "ics")
+}
+
+/// The same rule for a card of an address book: `<uid>.vcf`, or `~<hash>.vcf`.
+pub fn card_href_for_uid(uid: &str) -> String {
+    name_for_uid(uid, "vcf")
+}
+
+fn name_for_uid(uid: &str, extension: &str) -> String {
     let plain = !uid.is_empty()
         && uid.len() <= MAX_PLAIN
         && !uid.starts_with('.')
@@ -18,11 +27,11 @@ pub fn href_for_uid(uid: &str) -> String {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b));
     if plain {
-        return format!("{uid}.ics");
+        return format!("{uid}.{extension}");
     }
     let digest = Sha256::digest(uid.as_bytes());
     let hex: String = digest[..20].iter().map(|b| format!("{b:02x}")).collect();
-    format!("~{hex}.ics")
+    format!("~{hex}.{extension}")
 }
 
 #[cfg(test)]
@@ -62,5 +71,10 @@ mod tests {
             assert_eq!(href_for_uid(uid), href, "stable");
         }
         assert_ne!(href_for_uid("a b"), href_for_uid("a  b"));
+        assert_eq!(card_href_for_uid("kate-1"), "kate-1.vcf");
+        assert_eq!(
+            card_href_for_uid("urn:uuid:1"),
+            href_for_uid("urn:uuid:1").replace(".ics", ".vcf")
+        );
     }
 }

@@ -1,10 +1,11 @@
 //! Storage for imipd: users and their addresses, calendars and calendar objects,
-//! preferences, Sieve scripts, contacts, the durable job queue and the outbox.
+//! preferences, Sieve scripts, address books (contacts), the durable job queue and the outbox.
 //!
 //! Everything above this crate talks to the [`Store`] trait, so a second backend
 //! (PostgreSQL, for several nodes) can sit beside [`SqliteStore`] and run the same tests.
 
 mod address;
+mod addressbooks;
 mod error;
 mod href;
 mod node;
@@ -13,15 +14,19 @@ mod sqlite;
 mod types;
 
 pub use address::{canonical_address, normalize_address};
+pub use addressbooks::{
+    AddressBook, AddressBookError, AddressBooks, CardConflict, CardFound, DEFAULT_ADDRESS_BOOK,
+    StoredCard,
+};
 pub use error::{Error, Result};
-pub use href::href_for_uid;
+pub use href::{card_href_for_uid, href_for_uid};
 pub use node::{Node, NodeStatus, Pruned};
 pub use password::{HashMemory, dummy_hash, hash_password, verify_password_in};
 pub use sqlite::SqliteStore;
 pub use types::*;
 
 /// The storage interface. Methods are blocking; async callers use `spawn_blocking`.
-pub trait Store: Send + Sync {
+pub trait Store: AddressBooks + Send + Sync {
     // --- users and addresses ---------------------------------------------------------
     /// Creates a user with its primary address; fails if any address is taken.
     fn create_user(&self, email: &str, password_hash: Option<&str>) -> Result<User>;
@@ -85,9 +90,16 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     fn sieve_script(&self, user: &str) -> Result<Option<String>>;
     fn set_sieve_script(&self, user: &str, script: Option<&str>) -> Result<()>;
-    fn add_contact(&self, user: &str, address: &str) -> Result<()>;
+    /// Makes `address` a contact: a simple card (FN, EMAIL) in the default address book,
+    /// unless a card has the address already (`false`).
+    fn add_contact(&self, user: &str, address: &str) -> Result<bool>;
+    /// Takes `address` out of every card that has it; a card left with nothing but its
+    /// name is deleted. `false` when no card had it.
     fn remove_contact(&self, user: &str, address: &str) -> Result<bool>;
+    /// Every EMAIL of every card in the user's address books, normalised, once each.
     fn contacts(&self, user: &str) -> Result<Vec<String>>;
+    /// Is `address` an EMAIL of one of the user's cards (ASCII case-insensitive)? One
+    /// indexed lookup: the contacts gate asks this for every delivery.
     fn is_contact(&self, user: &str, address: &str) -> Result<bool>;
 
     // --- the job queue (update stage) --------------------------------------------------

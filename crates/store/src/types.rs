@@ -220,10 +220,10 @@ impl std::fmt::Display for Conflict {
     }
 }
 
-/// What changed in one calendar since a sync token.
+/// What changed in one collection (a calendar, or an address book) since a sync token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
-    /// The calendar's sync token now: the next call's `token`.
+    /// The collection's sync token now: the next call's `token`.
     pub token: i64,
     /// Objects added or changed, oldest change first, with their current version.
     pub changed: Vec<ChangedObject>,

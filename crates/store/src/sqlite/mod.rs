@@ -1,6 +1,7 @@
 //! The embedded default backend: one SQLite file in WAL mode, `synchronous=FULL` so that
 //! a committed job is on disk before the LMTP `250` that depends on it.
 
+mod addressbooks;
 mod calendars;
 mod changes;
 mod nodes;

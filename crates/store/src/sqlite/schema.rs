@@ -20,6 +20,11 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V4_CALENDAR_PROPERTIES)],
     &[Step::Sql(V5_CHANGE_LOG)],
     &[Step::Sql(V6_NODES)],
+    &[
+        Step::Sql(ADDRESS_BOOKS),
+        Step::Rust(contacts_to_cards),
+        Step::Sql(DROP_CONTACTS),
+    ],
 ];
 
 const V1: &str = r#"
@@ -194,6 +199,70 @@ CREATE INDEX workers_node ON workers(node);
 CREATE INDEX jobs_finished ON jobs(state, updated);
 CREATE INDEX outbox_finished ON outbox(state, updated);
 "#;
+
+/// Address books (RFC 6352) replace the contacts list; every EMAIL of every card is a known
+/// sender. Their change log works as the calendars' does: one row per card (and per book)
+/// holding its latest change, under a sequence number that only grows.
+const ADDRESS_BOOKS: &str = r#"
+CREATE TABLE addressbooks (
+    user        TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    id          TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    is_default  INTEGER NOT NULL,
+    -- tokens below it are of an earlier book of this id
+    sync_floor  INTEGER NOT NULL,
+    -- its newest change: its sync token and ctag
+    sync_seq    INTEGER NOT NULL,
+    PRIMARY KEY (user, id)
+);
+CREATE TABLE cards (
+    user    TEXT NOT NULL,
+    book_id TEXT NOT NULL,
+    href    TEXT NOT NULL,
+    uid     TEXT NOT NULL,
+    vcard   TEXT NOT NULL,
+    modseq  INTEGER NOT NULL,
+    PRIMARY KEY (user, book_id, href),
+    UNIQUE (user, book_id, uid),
+    FOREIGN KEY (user, book_id) REFERENCES addressbooks(user, id) ON DELETE CASCADE
+);
+CREATE INDEX cards_uid ON cards(user, uid);
+-- every EMAIL of every card, normalised, kept on write: the contacts gate reads this
+CREATE TABLE card_emails (
+    user    TEXT NOT NULL,
+    book_id TEXT NOT NULL,
+    href    TEXT NOT NULL,
+    address TEXT NOT NULL,
+    PRIMARY KEY (user, book_id, href, address),
+    FOREIGN KEY (user, book_id, href) REFERENCES cards(user, book_id, href) ON DELETE CASCADE
+);
+CREATE INDEX card_emails_address ON card_emails(user, address);
+CREATE TABLE card_changes (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    user    TEXT NOT NULL,
+    book_id TEXT NOT NULL,
+    -- '' for the address book itself
+    href    TEXT NOT NULL,
+    uid     TEXT NOT NULL,
+    deleted INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX card_changes_latest ON card_changes(user, book_id, href);
+"#;
+
+/// Each contact becomes the card `contacts add` writes, in its user's default address book.
+fn contacts_to_cards(tx: &Transaction<'_>) -> Result<()> {
+    let contacts = tx
+        .prepare("SELECT user, address FROM contacts ORDER BY user, address")?
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (user, address) in contacts {
+        super::addressbooks::add_contact(tx, &user, &address)?;
+    }
+    Ok(())
+}
+
+const DROP_CONTACTS: &str = "DROP TABLE contacts;";
 
 /// Names every stored object after its UID, as new ones are named.
 fn name_objects(tx: &Transaction<'_>) -> Result<()> {

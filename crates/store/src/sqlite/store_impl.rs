@@ -1,4 +1,4 @@
-use super::{SqliteStore, calendars, changes, nodes, outbox, queue, users};
+use super::{SqliteStore, addressbooks, calendars, changes, nodes, outbox, queue, users};
 use crate::{
     Batch, Calendar, CalendarObject, CalendarProps, Changes, Committed, Error, FeedEntry, Job,
     JobFilter, NewJob, NewMail, OutMail, QueueCounts, Result, Store, User, canonical_address,
@@ -21,6 +21,7 @@ impl Store for SqliteStore {
             let name = users::require(tx, user)?;
             tx.execute("DELETE FROM objects WHERE user = ?1", [&name])?;
             tx.execute("DELETE FROM changes WHERE user = ?1", [&name])?;
+            tx.execute("DELETE FROM card_changes WHERE user = ?1", [&name])?;
             tx.execute("DELETE FROM users WHERE name = ?1", [&name])?;
             Ok(())
         })
@@ -241,51 +242,34 @@ impl Store for SqliteStore {
         })
     }
 
-    fn add_contact(&self, user: &str, address: &str) -> Result<()> {
+    fn add_contact(&self, user: &str, address: &str) -> Result<bool> {
         let address = normalize_address(address);
         if canonical_address(&address).is_none() {
             return Err(Error::InvalidAddress(address));
         }
         self.write(|tx| {
             let name = users::require(tx, user)?;
-            tx.execute(
-                "INSERT OR IGNORE INTO contacts (user, address) VALUES (?1, ?2)",
-                params![name, address],
-            )?;
-            Ok(())
+            addressbooks::add_contact(tx, &name, &address)
         })
     }
 
     fn remove_contact(&self, user: &str, address: &str) -> Result<bool> {
         self.write(|tx| {
             let name = users::require(tx, user)?;
-            Ok(tx.execute(
-                "DELETE FROM contacts WHERE user = ?1 AND address = ?2",
-                params![name, normalize_address(address)],
-            )? == 1)
+            addressbooks::remove_contact(tx, &name, address)
         })
     }
 
     fn contacts(&self, user: &str) -> Result<Vec<String>> {
         self.with(|conn| {
             let name = users::require(conn, user)?;
-            Ok(conn
-                .prepare_cached("SELECT address FROM contacts WHERE user = ?1 ORDER BY address")?
-                .query_map([name], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?)
+            addressbooks::contacts(conn, &name)
         })
     }
 
     fn is_contact(&self, user: &str, address: &str) -> Result<bool> {
         self.with(|conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM contacts WHERE user = ?1 AND address = ?2)",
-                )?
-                .query_row(
-                    params![normalize_address(user), normalize_address(address)],
-                    |r| r.get(0),
-                )?)
+            addressbooks::is_contact(conn, &normalize_address(user), &normalize_address(address))
         })
     }
 
