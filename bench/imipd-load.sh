@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Runs imipd (release build) on a fresh data directory and loads it with imipd-bench:
 # plain mail, 100 KB mail, invitations end to end (LMTP in -> calendar written).
-# usage: bench/imipd-load.sh [MESSAGES] [CONNECTIONS]
+# usage: bench/imipd-load.sh [MESSAGES] [CONNECTIONS] [BIN_DIR]
+# BIN_DIR: run the imipd and imipd-bench found there (another build, side by side) instead
+# of building this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-2000} connections=${2:-4}
-cargo build --release -q -p imipd -p imipd-bench
-bin=target/release
+if [[ -n ${3:-} ]]; then
+  bin=$3
+else
+  cargo build --release -q -p imipd -p imipd-bench
+  bin=target/release
+fi
 dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 export IMIPD_DATA_DIR=$dir IMIPD_HOSTNAME=mx.bench IMIPD_LOG=warn \
