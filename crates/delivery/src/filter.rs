@@ -12,6 +12,7 @@
 
 use crate::decide::action_for;
 use crate::detect::MessageView;
+use crate::outcome_header::outcome_header;
 use crate::pipeline::{Pipeline, Plan, RecipientView};
 use crate::redirect::redirect_mail;
 use imipd_calendar::Outcome;
@@ -126,10 +127,7 @@ impl Pipeline {
         Filtered {
             deliveries: result.deliveries,
             held_jobs,
-            headers: outcome
-                .as_ref()
-                .map(imipd_sieve::outcome_header)
-                .unwrap_or_default(),
+            headers: outcome.as_ref().map(outcome_header).unwrap_or_default(),
         }
     }
 
@@ -265,7 +263,7 @@ pub fn unprocessed_reason(info: &HeaderFacts) -> String {
 impl Filtered {
     fn inbox(view: &MessageView<'_>, reason: &str) -> Self {
         let headers = if view.calendar.invitation.is_some() {
-            imipd_sieve::outcome_header(&Outcome::error(reason))
+            outcome_header(&Outcome::error(reason))
         } else {
             String::new()
         };

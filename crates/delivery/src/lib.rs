@@ -7,6 +7,7 @@
 //!   calendar part) and the `X-ME-Cal-*` headers it earns each recipient.
 //! - [`filter`], [`decide`], [`scripts`]: the recipient's Sieve script run on the mail,
 //!   the calendar decision for the outcome header, and the jobs queued for the update stage.
+//! - [`outcome_header`]: the `X-Imipd-Cal-Outcome` line, the decision as the mail shows it.
 //! - [`redirect`]: a Sieve redirect as an outbox entry.
 //! - [`sink`]: where the copy goes: [`maildir::Maildir`] writes the user's Maildir, and
 //!   [`downstream::LmtpClient`] hands the message to another LMTP server.
@@ -17,6 +18,7 @@ pub mod detect;
 pub mod downstream;
 pub mod filter;
 pub mod maildir;
+pub mod outcome_header;
 pub mod pipeline;
 pub mod redirect;
 pub mod scripts;

@@ -33,7 +33,7 @@ fn a_new_invitation_is_added_and_printed() {
     let (code, out, err) = apply(dir.path(), &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("outcome: added"), "{err}");
-    assert!(err.contains("reason: "), "{err}");
+    assert!(err.contains("outcome: added; reason=\""), "{err}");
     assert!(
         out.contains("UID:cli-1@example.org") && !out.contains("METHOD:"),
         "{out}"

@@ -32,7 +32,7 @@ impl Applied {
     /// A result that changes nothing.
     pub fn outcome(outcome: &Outcome) -> Self {
         Applied {
-            outcome: outcome.header_value(),
+            outcome: outcome.to_string(),
             ..Applied::default()
         }
     }
@@ -150,7 +150,7 @@ pub fn apply_parsed(
     let applied = Applied {
         writes: vec![write],
         mails: Vec::new(),
-        outcome: decision.outcome.header_value(),
+        outcome: decision.outcome.to_string(),
         applied: true,
     };
     Ok((decision, applied))

@@ -64,7 +64,6 @@
 
 mod compile;
 mod generate;
-mod header;
 mod lexer;
 mod prefs;
 mod prepass;
@@ -73,7 +72,6 @@ mod types;
 
 pub use compile::{CompileError, MAX_SCRIPT_BYTES, Script, compile};
 pub use generate::{BEGIN_MARKER, END_MARKER, generate_section, splice, user_section};
-pub use header::outcome_header;
 pub use prefs::{AddInvitations, PrefError, Prefs};
 pub use run::{MAX_INSTRUCTIONS, MAX_REDIRECTS, run, run_view};
 pub use types::{CalendarJob, CalendarRequest, Delivery, Envelope, Facts, FilterResult, Host};

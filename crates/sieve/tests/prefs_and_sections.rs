@@ -1,9 +1,8 @@
-//! Preferences, the generated section and splicing, the outcome header.
+//! Preferences, the generated section and splicing.
 
-use imipd_calendar::{Outcome, OutcomeKind};
 use imipd_sieve::{
-    AddInvitations, BEGIN_MARKER, END_MARKER, PrefError, Prefs, compile, generate_section,
-    outcome_header, splice, user_section,
+    AddInvitations, BEGIN_MARKER, END_MARKER, PrefError, Prefs, compile, generate_section, splice,
+    user_section,
 };
 
 #[test]
@@ -127,28 +126,4 @@ fn splice_without_user_requires() {
     assert!(full.starts_with(BEGIN_MARKER));
     assert!(full.ends_with("keep;\n"));
     compile(&full).expect("compiles");
-}
-
-#[test]
-fn outcome_header_escapes_and_folds() {
-    let o = Outcome::new(OutcomeKind::Added, "event \"Lunch\" added");
-    assert_eq!(
-        outcome_header(&o),
-        "X-Imipd-Cal-Outcome: added; reason=\"event \\\"Lunch\\\" added\"\r\n"
-    );
-    let evil = Outcome::new(OutcomeKind::Error, "bad\r\nBcc: victim@example.org\\");
-    let h = outcome_header(&evil);
-    assert!(!h.contains("\r\nBcc"), "{h:?}");
-    assert!(h.ends_with("\\\\\"\r\n"), "{h:?}");
-    let long = Outcome::no_action("word ".repeat(400));
-    let h = outcome_header(&long);
-    assert!(h.ends_with("\"\r\n"));
-    for line in h.trim_end_matches("\r\n").split("\r\n").skip(1) {
-        assert!(
-            line.starts_with(' '),
-            "continuation lines are folded: {line:?}"
-        );
-    }
-    assert!(h.split("\r\n").all(|l| l.len() <= 78), "{h}");
-    assert!(h.len() < 998 + 200);
 }

@@ -100,16 +100,14 @@ pub fn explain(
         let unprocessed = (view.calendar.invitation.is_some() && result.outcome.is_none())
             .then(|| Outcome::no_action(unprocessed_reason(info)));
         if let Some(o) = result.outcome.as_ref().or(unprocessed.as_ref()) {
-            eprintln!("outcome: {}", o.kind);
-            eprintln!("reason: {}", o.reason);
+            eprintln!("outcome: {o}");
         }
     }
     for job in &result.calendar_jobs {
         let action = action_for(job);
         eprintln!("  calendar action: {}", describe(job));
         let decision = pipeline.decide_full(&action, &view, &rcpt, &seen.stored);
-        eprintln!("outcome: {}", decision.outcome.kind);
-        eprintln!("reason: {}", decision.outcome.reason);
+        eprintln!("outcome: {}", decision.outcome);
         match decision.change {
             Change::Put(ics) => print!("{ics}"),
             Change::Delete => eprintln!("result: the stored event would be deleted"),

@@ -32,8 +32,7 @@ pub fn apply_files(args: ItipApply) -> Result<ExitCode> {
         &policy,
         &Limits::default(),
     );
-    eprintln!("outcome: {}", decision.outcome.kind);
-    eprintln!("reason: {}", decision.outcome.reason);
+    eprintln!("outcome: {}", decision.outcome);
     match decision.change {
         Change::Put(ics) => print!("{ics}"),
         Change::None => {
