@@ -1,6 +1,7 @@
 //! The inputs and the result of applying one iTIP message.
 
 use crate::{Method, Outcome};
+use serde::{Deserialize, Serialize};
 
 /// What the mail pipeline knows about the message and its recipient.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +42,8 @@ pub struct Policy {
 }
 
 /// What to do to the stored calendar object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Change {
     None,
     /// Store this complete VCALENDAR object (without METHOD).

@@ -13,6 +13,9 @@ pub struct DeliveryConfig {
     pub trusted_authserv_ids: Vec<String>,
     /// The script of users who never set preferences or rules: the defaults, generated.
     pub default_script: String,
+    /// Calendar changes applied automatically from one sender to one user per hour
+    /// (0: no limit), decided at delivery.
+    pub max_per_sender_per_hour: u64,
     /// Unix seconds now; the calendar core and the redirect trace header take the clock
     /// as an argument.
     pub clock: fn() -> i64,

@@ -1,101 +1,99 @@
-//! What the update stage will do with a calendar action: the calendar core, run at
-//! delivery on what the recipient's calendar holds now, for the outcome header, Sieve's
-//! `processcalendar` and `imipd itip explain`.
+//! The decision, taken here, once, at delivery: the inputs of [`imipd_scheduling::decide`]
+//! gathered for one recipient (what its calendar holds now, its addresses, the sender's
+//! recent actions) and the refusals only the message layer can word. Sieve's
+//! `processcalendar`, the outcome header, the job and `imipd itip explain` all get this one
+//! [`Decided`].
 
 use crate::detect::MessageView;
 use crate::pipeline::Pipeline;
-use imipd_calendar::{Change, Decision, Facts, Outcome, apply_message};
+use imipd_calendar::Outcome;
 use imipd_lmtp::Recipient;
-use imipd_scheduling::Action;
+use imipd_scheduling::{Action, Ask, Decided, JobSpec, SENDER_WINDOW_SECS, decide};
 use imipd_sieve::CalendarJob;
 use imipd_store::CalendarObject;
 
 impl Pipeline {
-    /// What the update stage will do with `action`: the calendar core, run now on what
-    /// the calendar holds now.
-    pub(crate) fn decide(
+    /// What the update stage will do with `action`, decided on what the calendar holds now
+    /// (`stored`, what [`Pipeline::recipient_view`] found under the invitation's UID).
+    /// `pending` is how many jobs this delivery already decided to act for the recipient:
+    /// they count toward the sender's limit like the stored ones. The calendar part is the
+    /// one detection parsed: it is not read again, however many recipients there are.
+    pub fn decide(
         &self,
         action: &Action,
         view: &MessageView<'_>,
         rcpt: &Recipient,
         stored: &Result<Option<CalendarObject>, String>,
-    ) -> Outcome {
-        self.decide_full(action, view, rcpt, stored).outcome
-    }
-
-    /// [`Self::decide`] with the whole decision, for `imipd itip explain`. `stored` is what
-    /// [`Pipeline::recipient_view`] found under the invitation's UID. The calendar part is
-    /// the one detection parsed: it is not read again, however many recipients there are.
-    pub fn decide_full(
-        &self,
-        action: &Action,
-        view: &MessageView<'_>,
-        rcpt: &Recipient,
-        stored: &Result<Option<CalendarObject>, String>,
-    ) -> Decision {
+        pending: u64,
+    ) -> Decided {
         let Some(inv) = &view.calendar.invitation else {
-            return refused(Outcome::no_action("no calendar part"));
+            return Decided::nothing(Outcome::no_action("no calendar part"), None);
         };
+        let seen = stored
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|o| o.modseq);
         let info = &view.facts;
         // The core would refuse too, without the message layer's reason (which From
         // rule or which Authentication-Results failed).
         if !info.spam
             && let Some(why) = &info.unauthenticated
         {
-            return Decision {
-                method: Some(inv.method),
-                uid: Some(inv.uid.clone()),
-                ..refused(Outcome::no_action(format!(
+            return Decided::nothing(
+                Outcome::no_action(format!(
                     "sender not authenticated ({why}); {} not applied to the calendar",
                     inv.method
-                )))
-            };
+                )),
+                seen,
+            );
         }
         let stored = match stored {
-            Ok(found) => found,
-            Err(e) => return refused(Outcome::error(e.clone())),
+            Ok(found) => found.as_ref(),
+            Err(e) => return Decided::nothing(Outcome::error(e.clone()), None),
         };
-        let (policy, addresses) = action.policy((self.clock)());
-        // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
-        let (recipient, user_addresses) = match addresses {
-            Some(list) => (String::new(), list),
-            // A store error here leaves just the user's name: the decision can only be stricter.
-            None => (
-                rcpt.address.clone(),
-                self.store
-                    .addresses(&rcpt.user)
-                    .unwrap_or_else(|_| vec![rcpt.user.clone()]),
-            ),
+        let spec = self.job_spec(action, view, rcpt);
+        let sender = info.from.clone().unwrap_or_default();
+        // A store error here leaves just the user's name: the decision can only be stricter.
+        let user_addresses = self
+            .store
+            .addresses(&rcpt.user)
+            .unwrap_or_else(|_| vec![rcpt.user.clone()]);
+        let now = (self.clock)();
+        let recent_actions = || {
+            self.store
+                .actions_since(&rcpt.user, &sender, now - SENDER_WINDOW_SECS)
+                .map(|n| n + pending)
+                .map_err(|e| format!("calendar store unavailable: {e}"))
         };
-        let facts = Facts {
-            recipient,
-            user_addresses,
-            sender: info.from.clone().unwrap_or_default(),
-            authenticated: info.authenticated,
-            spam: info.spam,
-        };
-        let decision = apply_message(
-            stored.as_ref().map(|o| o.ics.as_str()),
-            &inv.itip,
-            &facts,
-            &policy,
-            &self.limits,
-        );
-        if let (
-            Action::Process {
-                calendar_id: Some(id),
-                ..
-            },
-            Change::Put(_),
-            None,
-        ) = (action, &decision.change, &stored)
-            && !self.calendar_exists(&rcpt.user, id)
-        {
-            return refused(Outcome::error(format!(
-                "no calendar {id:?} (create it, or fix :calendarid)"
-            )));
+        decide(&Ask {
+            user: &rcpt.user,
+            message: &inv.itip,
+            spec: &spec,
+            sender: &sender,
+            user_addresses: &user_addresses,
+            stored,
+            calendar_exists: &|id| self.calendar_exists(&rcpt.user, id),
+            recent_actions: &recent_actions,
+            max_per_sender_per_hour: self.max_per_sender_per_hour,
+            now,
+            limits: &self.limits,
+        })
+    }
+
+    /// The job spec for `action`: what the update stage is told about the message.
+    pub(crate) fn job_spec(
+        &self,
+        action: &Action,
+        view: &MessageView<'_>,
+        rcpt: &Recipient,
+    ) -> JobSpec {
+        JobSpec {
+            action: action.clone(),
+            recipient: rcpt.address.clone(),
+            authenticated: view.facts.authenticated,
+            spam: view.facts.spam,
         }
-        decision
     }
 
     pub(crate) fn calendar_exists(&self, user: &str, id: &str) -> bool {
@@ -103,16 +101,6 @@ impl Pipeline {
             .calendars(user)
             .map(|cals| cals.iter().any(|c| c.id == id))
             .unwrap_or(false)
-    }
-}
-
-fn refused(outcome: Outcome) -> Decision {
-    Decision {
-        outcome,
-        method: None,
-        uid: None,
-        change: Change::None,
-        response: None,
     }
 }
 

@@ -12,15 +12,15 @@
 
 use crate::decide::action_for;
 use crate::detect::MessageView;
-use crate::outcome_header::outcome_header;
 use crate::pipeline::{Pipeline, Plan, RecipientView};
 use crate::redirect::redirect_mail;
 use imipd_calendar::Outcome;
 use imipd_lmtp::{Recipient, Reply};
 use imipd_message::{HeaderFacts, SieveView};
-use imipd_scheduling::{Action, JobSpec, job_for_invitation};
+use imipd_scheduling::{Action, Decided, job_for_invitation};
 use imipd_sieve::{CalendarJob, CalendarRequest, Delivery, Envelope, FilterResult, Host};
 use imipd_store::CalendarObject;
+use std::cell::RefCell;
 use tracing::{info, warn};
 
 /// What the filter stage decided for one recipient.
@@ -28,8 +28,50 @@ pub struct Filtered {
     pub deliveries: Vec<Delivery>,
     /// Calendar jobs written held, for [`Pipeline::settle`] to release or drop.
     pub held_jobs: Vec<i64>,
-    /// `X-Imipd-Cal-Outcome` and friends, added on top of detection's headers.
-    pub headers: String,
+    /// What the `X-Imipd-Cal-Outcome` header says (a message with a calendar part).
+    pub outcome: Option<Outcome>,
+}
+
+/// The user's script run on the message, and the decisions its `processcalendar`s took.
+pub struct Evaluated {
+    pub result: FilterResult,
+    /// One per `processcalendar` run, in order, with its arguments.
+    pub decided: Vec<(CalendarRequest, Decided)>,
+}
+
+impl Evaluated {
+    /// Each of the script's calendar jobs with its decision: the one `processcalendar`
+    /// took while the script ran, or (`notify addcal`, `updatecal`) one taken now.
+    pub fn decisions(
+        &self,
+        pipeline: &Pipeline,
+        view: &MessageView<'_>,
+        seen: &RecipientView,
+        rcpt: &Recipient,
+    ) -> Vec<(Action, Decided)> {
+        let mut recorded: Vec<Option<&(CalendarRequest, Decided)>> =
+            self.decided.iter().map(Some).collect();
+        let mut pending = self.decided.iter().filter(|(_, d)| d.acts()).count() as u64;
+        let mut out = Vec::with_capacity(self.result.calendar_jobs.len());
+        for job in &self.result.calendar_jobs {
+            let action = action_for(job);
+            let taken = match job {
+                CalendarJob::Process(request) => recorded
+                    .iter_mut()
+                    .find(|r| r.is_some_and(|(asked, _)| asked == request))
+                    .and_then(Option::take)
+                    .map(|(_, d)| d.clone()),
+                _ => None,
+            };
+            let decided = taken.unwrap_or_else(|| {
+                let d = pipeline.decide(&action, view, rcpt, &seen.stored, pending);
+                pending += u64::from(d.acts());
+                d
+            });
+            out.push((action, decided));
+        }
+        out
+    }
 }
 
 impl Pipeline {
@@ -40,7 +82,7 @@ impl Pipeline {
         sieve: &mut SieveView<'_>,
         seen: &RecipientView,
         rcpt: &Recipient,
-    ) -> Result<FilterResult, String> {
+    ) -> Result<Evaluated, String> {
         let user = rcpt.user.as_str();
         let source = match self.store.sieve_script(user) {
             Ok(Some(s)) => s,
@@ -53,6 +95,7 @@ impl Pipeline {
             view,
             rcpt,
             stored: &seen.stored,
+            decided: RefCell::new(Vec::new()),
         };
         let info = &view.facts;
         let facts = imipd_sieve::Facts {
@@ -71,14 +114,18 @@ impl Pipeline {
             to: &rcpt.address,
             user,
         };
-        Ok(imipd_sieve::run_view(
+        let result = imipd_sieve::run_view(
             script.as_deref(),
             sieve,
             &seen.headers,
             &envelope,
             &facts,
             &host,
-        ))
+        );
+        Ok(Evaluated {
+            result,
+            decided: host.decided.into_inner(),
+        })
     }
 
     pub(crate) fn filter(
@@ -89,13 +136,14 @@ impl Pipeline {
         rcpt: &Recipient,
     ) -> Filtered {
         let user = rcpt.user.as_str();
-        let result = match self.evaluate(view, sieve, seen, rcpt) {
-            Ok(result) => result,
+        let evaluated = match self.evaluate(view, sieve, seen, rcpt) {
+            Ok(evaluated) => evaluated,
             Err(e) => {
                 warn!(user, "{e}; delivering to INBOX");
                 return Filtered::inbox(view, "calendar store unavailable");
             }
         };
+        let result = &evaluated.result;
         for e in &result.errors {
             warn!(user, "Sieve: {e}");
         }
@@ -107,7 +155,7 @@ impl Pipeline {
         let mut held_jobs = Vec::new();
         let calendar = &view.calendar;
         if calendar.invitation.is_some() {
-            let queued = self.hold_calendar_jobs(&result, view, seen, rcpt, &mut held_jobs);
+            let queued = self.hold_calendar_jobs(&evaluated, view, seen, rcpt, &mut held_jobs);
             if queued.is_err() {
                 // The outcome header will say nothing was queued: nothing may run.
                 self.drop_held(user, std::mem::take(&mut held_jobs));
@@ -123,20 +171,20 @@ impl Pipeline {
                 || "calendar part has no METHOD: not an invitation".into(),
             )));
         }
-        self.queue_redirects(&result, view.raw(), user);
+        self.queue_redirects(result, view.raw(), user);
         Filtered {
-            deliveries: result.deliveries,
+            deliveries: evaluated.result.deliveries,
             held_jobs,
-            headers: outcome.as_ref().map(outcome_header).unwrap_or_default(),
+            outcome,
         }
     }
 
-    /// Writes the script's calendar jobs to the queue, held, and adds their ids to `held`.
-    /// Returns the outcome of the first notify-style job when the script did not record
-    /// one itself (processcalendar did its deciding while the script ran).
+    /// Writes the script's calendar jobs to the queue, held, each with its decision, and
+    /// adds their ids to `held`. Returns the outcome of the first job, for a script that did
+    /// not record one itself (`processcalendar` records its own).
     fn hold_calendar_jobs(
         &self,
-        result: &FilterResult,
+        evaluated: &Evaluated,
         view: &MessageView<'_>,
         seen: &RecipientView,
         rcpt: &Recipient,
@@ -145,27 +193,33 @@ impl Pipeline {
         let Some(inv) = &view.calendar.invitation else {
             return Ok(None);
         };
-        let info = &view.facts;
-        let mut first_outcome = None;
-        for job in &result.calendar_jobs {
-            let action = action_for(job);
-            if first_outcome.is_none() && result.outcome.is_none() {
-                first_outcome = Some(self.decide(&action, view, rcpt, &seen.stored));
-            }
+        let decisions = evaluated.decisions(self, view, seen, rcpt);
+        let first_outcome = decisions.first().map(|(_, d)| d.outcome.clone());
+        let sender = view.facts.from.clone().unwrap_or_default();
+        for (action, decided) in decisions {
             let known = matches!(seen.stored, Ok(Some(_)));
             if matches!(action, Action::UpdateCal) && !known {
                 continue;
             }
-            let spec = JobSpec {
-                action,
-                recipient: rcpt.address.clone(),
-                authenticated: info.authenticated,
-                spam: info.spam,
-            };
-            let sender = info.from.clone().unwrap_or_default();
-            let new = job_for_invitation(&rcpt.user, &sender, &spec, &inv.itip, &inv.calendar);
+            let spec = self.job_spec(&action, view, rcpt);
+            let new = job_for_invitation(
+                &rcpt.user,
+                &sender,
+                &spec,
+                &inv.itip,
+                &inv.calendar,
+                Some(&decided),
+            );
             match self.store.hold_job(&new) {
-                Ok(Some(id)) => held.push(id),
+                Ok(Some(id)) => {
+                    info!(
+                        user = rcpt.user,
+                        job = id,
+                        "calendar job held: {}",
+                        decided.outcome
+                    );
+                    held.push(id);
+                }
                 Ok(None) => info!(
                     user = rcpt.user,
                     uid = inv.uid,
@@ -262,15 +316,14 @@ pub fn unprocessed_reason(info: &HeaderFacts) -> String {
 
 impl Filtered {
     fn inbox(view: &MessageView<'_>, reason: &str) -> Self {
-        let headers = if view.calendar.invitation.is_some() {
-            outcome_header(&Outcome::error(reason))
-        } else {
-            String::new()
-        };
         Filtered {
             deliveries: vec![Delivery::inbox()],
             held_jobs: Vec::new(),
-            headers,
+            outcome: view
+                .calendar
+                .invitation
+                .is_some()
+                .then(|| Outcome::error(reason)),
         }
     }
 }
@@ -281,6 +334,8 @@ struct StoreHost<'a> {
     view: &'a MessageView<'a>,
     rcpt: &'a Recipient,
     stored: &'a Result<Option<CalendarObject>, String>,
+    /// The decisions `processcalendar` took, for the jobs it asked for.
+    decided: RefCell<Vec<(CalendarRequest, Decided)>>,
 }
 
 impl Host for StoreHost<'_> {
@@ -301,7 +356,13 @@ impl Host for StoreHost<'_> {
 
     fn decide(&self, request: &CalendarRequest) -> Outcome {
         let action = action_for(&CalendarJob::Process(request.clone()));
-        self.pipeline
-            .decide(&action, self.view, self.rcpt, self.stored)
+        let mut decided = self.decided.borrow_mut();
+        let pending = decided.iter().filter(|(_, d)| d.acts()).count() as u64;
+        let decision = self
+            .pipeline
+            .decide(&action, self.view, self.rcpt, self.stored, pending);
+        let outcome = decision.outcome.clone();
+        decided.push((request.clone(), decision));
+        outcome
     }
 }

@@ -15,9 +15,10 @@
 
 use crate::config::DeliveryConfig;
 use crate::detect::{self, MessageView, MimeLimits};
+use crate::outcome_header::outcome_header;
 use crate::scripts::ScriptCache;
 use crate::sink::Sink;
-use imipd_calendar::Limits;
+use imipd_calendar::{Limits, Outcome};
 use imipd_lmtp::{Backend, RcptCheck, Recipient, Reply, Transaction};
 use imipd_message::{SieveView, header, normalize};
 use imipd_sieve::Delivery;
@@ -32,6 +33,8 @@ pub struct Pipeline {
     pub store: Arc<dyn Store>,
     pub detect: MimeLimits,
     pub limits: Limits,
+    /// The sender's hourly limit (0: none).
+    pub max_per_sender_per_hour: u64,
     pub trusted_authserv_ids: Vec<String>,
     pub sink: Sink,
     pub scripts: ScriptCache,
@@ -54,6 +57,8 @@ pub struct Plan {
     pub deliveries: Vec<Delivery>,
     /// Calendar jobs held until the sink has answered ([`Pipeline::settle`]).
     pub held_jobs: Vec<i64>,
+    /// The decision the copy's `X-Imipd-Cal-Outcome` header tells, for the log line.
+    pub outcome: Option<Outcome>,
 }
 
 impl Backend for Pipeline {
@@ -130,6 +135,7 @@ impl Backend for Pipeline {
                 headers: String::new(),
                 deliveries: vec![Delivery::inbox()],
                 held_jobs: Vec::new(),
+                outcome: None,
             });
             let reply = self
                 .sink
@@ -144,6 +150,7 @@ impl Backend for Pipeline {
                 method = invitation.map(|i| i.method.as_lower()),
                 uid = invitation.map(|i| i.uid.as_str()),
                 code = reply.code,
+                outcome = plan.outcome.as_ref().map(|o| o.to_string()),
                 "{}",
                 reply.text
             );
@@ -176,6 +183,7 @@ impl Pipeline {
             store,
             detect: config.mime,
             limits: config.limits,
+            max_per_sender_per_hour: config.max_per_sender_per_hour,
             trusted_authserv_ids: config.trusted_authserv_ids,
             sink,
             scripts: ScriptCache::default(),
@@ -210,17 +218,23 @@ impl Pipeline {
     fn plan(&self, view: &MessageView<'_>, sieve: &mut SieveView<'_>, rcpt: &Recipient) -> Plan {
         let seen = self.recipient_view(view, rcpt);
         let filtered = self.filter(view, sieve, &seen, rcpt);
+        let added = filtered
+            .outcome
+            .as_ref()
+            .map(outcome_header)
+            .unwrap_or_default();
         // Added headers follow the message's own line endings.
         let added = if view.crlf {
-            filtered.headers
+            added
         } else {
-            filtered.headers.replace("\r\n", "\n")
+            added.replace("\r\n", "\n")
         };
         Plan {
             user: rcpt.user.clone(),
             headers: seen.headers + &added,
             deliveries: filtered.deliveries,
             held_jobs: filtered.held_jobs,
+            outcome: filtered.outcome,
         }
     }
 }

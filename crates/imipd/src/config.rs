@@ -347,6 +347,7 @@ impl Config {
                 max_parts: self.limits.mime_parts,
             },
             limits: self.calendar_limits(),
+            max_per_sender_per_hour: self.worker.max_per_sender_per_hour,
             trusted_authserv_ids: self.trusted_authserv_ids.clone(),
             default_script: crate::commands::default_script(),
             clock: crate::now,

@@ -1,12 +1,14 @@
-//! The apply path: one iTIP message, checked against what the user's calendar holds,
-//! turned into calendar writes. The worker ([`crate::process_job`]), and later the web
-//! page's "Add to calendar" button and CalDAV, all go through [`apply_itip`], so one
-//! message has one meaning.
+//! The apply path: a decision ([`crate::Decided`]) carried out on what the user's calendar
+//! holds, as calendar writes committed with the job, each expecting the version the
+//! decision was taken on. The worker ([`crate::process_job`]), and later the web page's
+//! "Add to calendar" button and CalDAV, decide with [`crate::decide`] and write through
+//! [`execute`], so one message has one meaning.
 
-use imipd_calendar::{
-    Change, Decision, Facts, ItipMessage, Limits, Outcome, Policy, apply, apply_message,
+use crate::decide::{Decided, Executed};
+use imipd_calendar::{Change, Outcome};
+use imipd_store::{
+    Batch, CalendarObject, Conflict, Expect, Found, JobDone, NewMail, ObjectWrite, Store,
 };
-use imipd_store::{Batch, Conflict, Expect, Found, JobDone, NewMail, ObjectWrite, Store};
 
 /// A failure worth another attempt: the store is unavailable or busy. Anything wrong with
 /// the message itself is not an error but an outcome (`error; reason=…`).
@@ -16,24 +18,27 @@ pub enum JobError {
     Store(#[from] imipd_store::Error),
 }
 
-/// What applying a message commits.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What carrying out a job commits, and what it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     /// The calendar writes, each expecting the store as it was read when planned.
     pub writes: Vec<ObjectWrite>,
     pub mails: Vec<NewMail>,
-    /// The outcome to record (`added; reason="…"`).
-    pub outcome: String,
-    /// Whether this changed the calendar (counts toward per-sender rate limits).
+    /// What the job records (as JSON).
+    pub executed: Executed,
+    /// Whether this changed the calendar or sent mail (counts toward per-sender rate
+    /// limits).
     pub applied: bool,
 }
 
 impl Applied {
     /// A result that changes nothing.
-    pub fn outcome(outcome: &Outcome) -> Self {
+    pub fn nothing(executed: Executed) -> Self {
         Applied {
-            outcome: outcome.to_string(),
-            ..Applied::default()
+            writes: Vec::new(),
+            mails: Vec::new(),
+            executed,
+            applied: false,
         }
     }
 
@@ -47,7 +52,7 @@ impl Applied {
             job: Some(JobDone {
                 job_id,
                 worker: worker.to_string(),
-                outcome: self.outcome.clone(),
+                outcome: self.executed.to_json(),
                 applied: self.applied,
             }),
         }
@@ -72,86 +77,44 @@ impl Applied {
                 conflict.uid, conflict.calendar_id
             ),
         };
-        Some(Applied::outcome(&Outcome::no_action(format!(
-            "{found} by another change while this message was applied; a new event never \
+        Some(Applied::nothing(Executed::new(Outcome::no_action(
+            format!(
+                "{found} by another change while this message was applied; a new event never \
              replaces one already there, so this message changed nothing"
+            ),
         ))))
     }
 }
 
-/// Applies one iTIP message to `user`'s calendars. A known event changes where it is
-/// stored; a new one goes into `calendar_id`, or the default calendar. The message is
-/// parsed once, here.
-pub fn apply_itip(
+/// The calendar write that carries out `decided` for `uid`, given `stored`, what the
+/// user's calendars hold under it now (which the decision was taken on): a known event
+/// changes where it is stored, if still at that version; a new one goes into the
+/// decision's calendar, or the default, if the UID is still unused.
+pub fn execute(
     store: &dyn Store,
     user: &str,
-    itip_text: &str,
-    facts: &Facts,
-    policy: &Policy,
-    calendar_id: Option<&str>,
-    limits: &Limits,
-) -> Result<(Decision, Applied), JobError> {
-    match ItipMessage::parse(itip_text.as_bytes(), limits) {
-        Ok(Some(message)) => {
-            apply_parsed(store, user, &message, facts, policy, calendar_id, limits)
-        }
-        // Broken, or no METHOD: the calendar core says why in its own words, and nothing
-        // stored is read.
-        _ => {
-            let decision = apply(None, itip_text, facts, policy, limits);
-            let applied = Applied::outcome(&decision.outcome);
-            Ok((decision, applied))
-        }
-    }
-}
-
-/// [`apply_itip`] for a message already parsed.
-pub fn apply_parsed(
-    store: &dyn Store,
-    user: &str,
-    message: &ItipMessage,
-    facts: &Facts,
-    policy: &Policy,
-    calendar_id: Option<&str>,
-    limits: &Limits,
-) -> Result<(Decision, Applied), JobError> {
-    let uid = message.uid();
-    let stored = store.find_object(user, uid)?;
-    let decision = apply_message(
-        stored.as_ref().map(|o| o.ics.as_str()),
-        message,
-        facts,
-        policy,
-        limits,
-    );
-    let write = match (&decision.change, &stored) {
+    uid: &str,
+    decided: &Decided,
+    stored: Option<&CalendarObject>,
+    executed: Executed,
+) -> Result<Applied, JobError> {
+    let write = match (&decided.change, stored) {
         (Change::Put(ics), Some(object)) => ObjectWrite::replace(object, ics),
-        // A new event goes where the action says, or to the default calendar.
         (Change::Put(ics), None) => {
-            let home = match calendar_id {
-                Some(wanted) if !store.calendars(user)?.iter().any(|c| c.id == wanted) => {
-                    let refused = Outcome::error(format!(
-                        "no calendar {wanted:?} for {user} (create it, or fix :calendarid)"
-                    ));
-                    return Ok((decision, Applied::outcome(&refused)));
-                }
-                Some(wanted) => wanted.to_string(),
+            let home = match &decided.calendar_id {
+                Some(wanted) => wanted.clone(),
                 None => store.default_calendar(user)?.id,
             };
             ObjectWrite::new_event(&home, uid, ics)
         }
         (Change::Delete, Some(object)) => ObjectWrite::delete(object),
         // No change, or nothing stored to delete.
-        _ => {
-            let applied = Applied::outcome(&decision.outcome);
-            return Ok((decision, applied));
-        }
+        _ => return Ok(Applied::nothing(executed)),
     };
-    let applied = Applied {
+    Ok(Applied {
         writes: vec![write],
         mails: Vec::new(),
-        outcome: decision.outcome.to_string(),
+        executed,
         applied: true,
-    };
-    Ok((decision, applied))
+    })
 }

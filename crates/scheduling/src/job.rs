@@ -1,10 +1,13 @@
-//! A queued job from the filter stage, executed: its calendar part (chosen at delivery)
-//! applied under the job's action, the per-sender rate limit enforced. No MIME is parsed
-//! here: the job carries the calendar part, not the mail.
+//! A queued job executed: the decision it carries from delivery carried out, after one
+//! check, that what it was taken on (the stored event, the target calendar) has not changed
+//! meanwhile. When it has (or the job came without a decision) the decision is taken again
+//! with the same [`decide`], and the job records that, and why, next to the first. No MIME
+//! is parsed here: the job carries the calendar part, not the mail.
 
-use crate::apply::{Applied, JobError, apply_itip};
+use crate::apply::{Applied, JobError, execute};
+use crate::decide::{Ask, Decided, Executed, SENDER_WINDOW_SECS, changed_since, decide};
 use crate::spec::JobSpec;
-use imipd_calendar::{Facts, Limits, Outcome};
+use imipd_calendar::{Facts, ItipMessage, Limits, Outcome, Policy, apply};
 use imipd_store::{Job, Store};
 
 /// The rules a job is executed under.
@@ -24,69 +27,92 @@ impl Default for ApplyConfig {
     }
 }
 
-/// Processes one queued job: applies its calendar part under the job's action, and
-/// enforces the per-sender rate limit. Never sends mail: processing incoming
-/// mail must not cause outgoing mail (no backscatter).
+/// Processes one queued job. Never sends mail but the answer to a REFRESH the decision
+/// holds: processing incoming mail must not cause outgoing mail (no backscatter).
 pub fn process_job(
     store: &dyn Store,
     job: &Job,
     now: i64,
     cfg: &ApplyConfig,
 ) -> Result<Applied, JobError> {
+    let refused = |outcome| Ok(Applied::nothing(Executed::new(outcome)));
     let spec = match JobSpec::from_json(&job.spec) {
         Ok(spec) => spec,
-        Err(e) => return Ok(Applied::outcome(&Outcome::error(e.to_string()))),
+        Err(e) => return refused(Outcome::error(e.to_string())),
+    };
+    let decided = match job.decided.as_deref().map(Decided::from_json).transpose() {
+        Ok(decided) => decided,
+        Err(e) => return refused(Outcome::error(e.to_string())),
     };
     let Some(user) = store.user(&job.user)? else {
-        return Ok(Applied::outcome(&Outcome::error(format!(
+        return refused(Outcome::error(format!(
             "user {} no longer exists",
             job.user
-        ))));
+        )));
     };
-    let calendar = match calendar_part(&job.message) {
-        Ok(text) => text,
-        Err(why) => return Ok(Applied::outcome(&Outcome::error(why))),
+    let stored = store.find_object(&user.name, &job.uid)?;
+    let calendars = match spec.action.calendar_id() {
+        Some(_) => store.calendars(&user.name)?,
+        None => Vec::new(),
     };
-    let (policy, explicit) = spec.action.policy(now);
-    let user_addresses = explicit.clone().unwrap_or_else(|| user.addresses());
-    let calendar_id = spec.action.calendar_id().map(str::to_string);
-    let facts = Facts {
-        // RFC 9671 `:addresses` names the user's addresses instead of the envelope recipient.
-        recipient: if explicit.is_some() {
-            String::new()
-        } else {
-            spec.recipient
-        },
-        user_addresses,
-        sender: job.sender.clone(),
-        authenticated: spec.authenticated,
-        spam: spec.spam,
+    let calendar_exists = |id: &str| calendars.iter().any(|c| c.id == id);
+    let redecided = decided
+        .as_ref()
+        .and_then(|d| changed_since(d, stored.as_ref(), &calendar_exists));
+    let run = match decided {
+        // What delivery decided, carried out: the calendar part is not even read.
+        Some(d) if redecided.is_none() => d,
+        previous => {
+            let calendar = match calendar_part(&job.message) {
+                Ok(text) => text,
+                Err(why) => return refused(Outcome::error(why)),
+            };
+            let message = match ItipMessage::parse(calendar.as_bytes(), &cfg.limits) {
+                Ok(Some(message)) => message,
+                // Broken, or no METHOD: the calendar core says why in its own words (it
+                // reads no facts before the message is read).
+                _ => {
+                    let policy = Policy {
+                        now,
+                        ..Policy::default()
+                    };
+                    let decision = apply(None, calendar, &Facts::default(), &policy, &cfg.limits);
+                    return refused(decision.outcome);
+                }
+            };
+            // The job's own place in the sender's count, taken at delivery, is its own.
+            let since = now - SENDER_WINDOW_SECS;
+            let own = previous.as_ref().is_some_and(Decided::acts) && job.created >= since;
+            let recent = store
+                .actions_since(&user.name, &job.sender, since)?
+                .saturating_sub(u64::from(own));
+            decide(&Ask {
+                user: &user.name,
+                message: &message,
+                spec: &spec,
+                sender: &job.sender,
+                user_addresses: &user.addresses(),
+                stored: stored.as_ref(),
+                calendar_exists: &calendar_exists,
+                recent_actions: &|| Ok(recent),
+                max_per_sender_per_hour: cfg.max_per_sender_per_hour,
+                now,
+                limits: &cfg.limits,
+            })
+        }
     };
-    let (decision, mut applied) = apply_itip(
-        store,
-        &user.name,
-        calendar,
-        &facts,
-        &policy,
-        calendar_id.as_deref(),
-        &cfg.limits,
-    )?;
+    let executed = Executed {
+        outcome: run.outcome.clone(),
+        redecided,
+    };
+    let mut applied = execute(store, &user.name, &job.uid, &run, stored.as_ref(), executed)?;
     // Queued in the job's own transaction: answered once, however often the job runs.
-    // An answer counts against the sender's limit like a change: REFRESH cannot be used
-    // to make imipd send mail in bulk.
-    if let Some(mail) = crate::refresh::answer(&decision, &user.name, &job.sender, &cfg.limits, now)
+    if let Some(request) = &run.answer
+        && let Some(mail) =
+            crate::refresh::answer(request, &user.name, &job.sender, &cfg.limits, now)
     {
         applied.mails.push(mail);
         applied.applied = true;
-    }
-    if applied.applied && cfg.max_per_sender_per_hour > 0 {
-        let recent = store.applied_since(&user.name, &job.sender, now - 3600)?;
-        if recent >= cfg.max_per_sender_per_hour {
-            return Ok(Applied::outcome(&Outcome::no_action(format!(
-                "rate limit: {recent} automatic actions for {} in the last hour",
-                job.sender
-            ))));
-        }
     }
     Ok(applied)
 }

@@ -2,8 +2,11 @@
 //! command line, or later CalDAV and the web page, goes through here.
 //!
 //! - [`spec`]: the job the filter stage queues, and its idempotency key.
-//! - [`apply`]: one iTIP message applied to a user's calendars ([`apply_itip`]).
-//! - [`job`]: a queued job executed: its calendar part applied, rate-limited.
+//! - [`decide`]: the decision a job carries, taken once at delivery ([`Decided`]), and
+//!   what the worker recorded ([`Executed`]).
+//! - [`apply`]: a decision carried out as calendar writes ([`execute`]).
+//! - [`job`]: a queued job executed: its decision carried out, or taken again when what it
+//!   was taken on has changed.
 //! - [`refresh`]: the answer to an attendee's REFRESH.
 //! - [`rsvp`]: an attendee's answer: their copy changes, a REPLY goes to the organizer.
 //! - [`organize`]: the organizer's changes: their copy written, REQUEST/CANCEL queued.
@@ -16,6 +19,7 @@
 
 pub mod apply;
 pub mod change;
+pub mod decide;
 pub mod imip;
 pub mod job;
 pub mod organize;
@@ -24,8 +28,9 @@ pub mod retry;
 pub mod rsvp;
 pub mod spec;
 
-pub use apply::{Applied, JobError, apply_itip, apply_parsed};
+pub use apply::{Applied, JobError, execute};
 pub use change::CalendarChanged;
+pub use decide::{Ask, Decided, Executed, SENDER_WINDOW_SECS, changed_since, decide};
 pub use job::{ApplyConfig, process_job};
 pub use spec::{
     Action, ItipKey, JobSpec, SpecError, idem_key, job_for_invitation, job_for_message,

@@ -4,22 +4,19 @@
 //! event: the calendar core decides that, and builds the answer.
 
 use crate::imip::{EventText, Mailbox, compose_itip, outgoing};
-use imipd_calendar::{Decision, Limits, Method, summarize};
+use imipd_calendar::{Limits, Method, summarize};
 use imipd_store::NewMail;
 use tracing::warn;
 
-/// The outbox entry answering `decision`, when it is a REFRESH with an answer.
+/// The outbox entry sending `request`, the answer the calendar core made to a REFRESH
+/// ([`crate::Decided::answer`]), to the attendee who asked.
 pub fn answer(
-    decision: &Decision,
+    request: &str,
     user: &str,
     asker: &str,
     limits: &Limits,
     now: i64,
 ) -> Option<NewMail> {
-    if decision.method != Some(Method::Refresh) {
-        return None;
-    }
-    let request = decision.response.as_deref()?;
     let events = summarize(request, limits).ok()?;
     let event = events.first()?;
     let organizer = event.organizer.clone().unwrap_or_else(|| user.to_string());

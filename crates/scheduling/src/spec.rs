@@ -2,6 +2,7 @@
 //! stage to do with one message. It travels as JSON in `NewJob::spec`; the store does not
 //! read it.
 
+use crate::decide::Decided;
 use calcard::icalendar::ICalendarProperty;
 use imipd_calendar::{ItipMessage, Limits, Method, Policy};
 use imipd_store::NewJob;
@@ -130,6 +131,8 @@ impl JobSpec {
 pub enum SpecError {
     #[error("job spec is not valid: {0}")]
     BadSpec(String),
+    #[error("the job's recorded decision is not valid: {0}")]
+    BadDecision(String),
     #[error("calendar part cannot be used: {0}")]
     Calendar(String),
     #[error("calendar part has no METHOD: it is not an iTIP message")]
@@ -204,13 +207,15 @@ pub fn idem_key(
 /// `sender` is the message's From address (what authentication vouches for, and what rate
 /// limits count); `itip` is the calendar part detection chose, parsed, and `calendar` its
 /// text: all the update stage reads (the facts are in `spec`), so the job carries the
-/// calendar part, never the mail.
+/// calendar part, never the mail. `decided` is the decision taken at delivery; without
+/// one, the worker decides.
 pub fn job_for_invitation(
     user: &str,
     sender: &str,
     spec: &JobSpec,
     itip: &ItipMessage,
     calendar: &str,
+    decided: Option<&Decided>,
 ) -> NewJob {
     let key = ItipKey::of(itip);
     NewJob {
@@ -228,10 +233,13 @@ pub fn job_for_invitation(
         uid: key.uid,
         sender: sender.to_string(),
         message: calendar.as_bytes().to_vec(),
+        decided: decided.map(Decided::to_json),
+        applies: decided.is_some_and(Decided::acts),
     }
 }
 
-/// [`job_for_invitation`] for a calendar part given as text (the CLI, tests): parsed here.
+/// [`job_for_invitation`] for a calendar part given as text (the CLI, tests), without a
+/// decision: parsed here.
 pub fn job_for_message(
     user: &str,
     sender: &str,
@@ -240,7 +248,9 @@ pub fn job_for_message(
     limits: &Limits,
 ) -> Result<NewJob, SpecError> {
     match ItipMessage::parse(calendar.as_bytes(), limits) {
-        Ok(Some(itip)) => Ok(job_for_invitation(user, sender, spec, &itip, calendar)),
+        Ok(Some(itip)) => Ok(job_for_invitation(
+            user, sender, spec, &itip, calendar, None,
+        )),
         Ok(None) => Err(SpecError::NotItip),
         Err(e) => Err(SpecError::Calendar(e.to_string())),
     }

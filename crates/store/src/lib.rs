@@ -127,8 +127,10 @@ pub trait Store: AddressBooks + Send + Sync {
     fn job(&self, job_id: i64) -> Result<Option<Job>>;
     /// Puts a dead or failed job back in the queue.
     fn retry_job(&self, job_id: i64) -> Result<bool>;
-    /// How many jobs from `sender` to `user` were applied since `since` (rate limits).
-    fn applied_since(&self, user: &str, sender: &str, since: i64) -> Result<u64>;
+    /// How many jobs from `sender` to `user` written since `since` changed the calendar or
+    /// will: applied, or held, queued or running with [`NewJob::applies`] (the sender's
+    /// hourly limit, which deliveries must agree on before the worker has run them).
+    fn actions_since(&self, user: &str, sender: &str, since: i64) -> Result<u64>;
 
     // --- the outbox (outbound mail) ------------------------------------------------------
     fn queue_mail(&self, mail: &NewMail) -> Result<i64>;

@@ -332,9 +332,10 @@ pub struct Batch {
 pub struct JobDone {
     pub job_id: i64,
     pub worker: String,
-    /// The outcome recorded (`added; reason="…"`).
+    /// What the worker recorded (JSON the worker writes and reads).
     pub outcome: String,
-    /// Whether this job changed the calendar (counts toward per-sender rate limits).
+    /// Whether this job changed the calendar or sent mail (counts toward per-sender rate
+    /// limits).
     pub applied: bool,
 }
 
@@ -401,8 +402,14 @@ pub struct NewJob {
     pub uid: String,
     /// The envelope sender / From, for rate limits and logs.
     pub sender: String,
-    /// The mail to parse again.
+    /// The calendar part the update stage reads.
     pub message: Vec<u8>,
+    /// The decision taken at delivery, as JSON the worker understands (the store does not
+    /// interpret it); `None`: the worker decides.
+    pub decided: Option<String>,
+    /// The decision changes the calendar or sends mail: the job counts toward the sender's
+    /// hourly limit from the moment it is written ([`crate::Store::actions_since`]).
+    pub applies: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -419,7 +426,9 @@ pub struct Job {
     pub attempts: i64,
     pub not_before: i64,
     pub last_error: Option<String>,
-    /// The outcome the worker recorded (`added; reason="…"`).
+    /// The decision taken at delivery (JSON, see [`NewJob::decided`]).
+    pub decided: Option<String>,
+    /// What the worker recorded when it ran the job (JSON the worker writes).
     pub outcome: Option<String>,
     pub created: i64,
     pub updated: i64,

@@ -11,6 +11,13 @@ fn open() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 fn job(user: &str, uid: &str, key: &str) -> NewJob {
     NewJob {
         user: user.into(),
@@ -19,6 +26,8 @@ fn job(user: &str, uid: &str, key: &str) -> NewJob {
         uid: uid.into(),
         sender: "Alice@Example.org".into(),
         message: b"Subject: x\r\n\r\nbody".to_vec(),
+        decided: None,
+        applies: false,
     }
 }
 
@@ -729,9 +738,90 @@ fn an_expired_lease_is_taken_over_and_the_old_worker_cannot_complete() {
     assert_eq!(done.outcome.as_deref(), Some("added; reason=\"x\""));
     assert!(s.find_object("bob@example.org", "u1").unwrap().is_some());
     assert_eq!(
-        s.applied_since("bob@example.org", "alice@example.org", 0)
+        s.actions_since("bob@example.org", "alice@example.org", 0)
             .unwrap(),
         1
+    );
+}
+
+#[test]
+fn a_senders_actions_count_from_delivery_until_they_turn_out_not_to_apply() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    let count = |s: &SqliteStore| {
+        s.actions_since("BOB@example.org", "alice@EXAMPLE.org", 0)
+            .unwrap()
+    };
+    let applies = |uid: &str| NewJob {
+        applies: true,
+        decided: Some("{}".into()),
+        ..job("bob@example.org", uid, uid)
+    };
+    let held = s.hold_job(&applies("held")).unwrap().unwrap();
+    let queued = s.enqueue_job(&applies("queued")).unwrap().unwrap();
+    s.enqueue_job(&job("bob@example.org", "nothing", "nothing"))
+        .unwrap();
+    assert_eq!(count(&s), 2, "held and queued jobs that will apply count");
+    assert_eq!(
+        s.actions_since("bob@example.org", "alice@example.org", now() + 10)
+            .unwrap(),
+        0,
+        "only jobs written since then"
+    );
+    assert_eq!(
+        s.actions_since("bob@example.org", "carol@example.org", 0)
+            .unwrap(),
+        0
+    );
+    s.release_job(held).unwrap();
+    let claimed: Vec<i64> = s
+        .claim_jobs("w", 60, 10)
+        .unwrap()
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert!(
+        claimed.contains(&held) && claimed.contains(&queued),
+        "{claimed:?}"
+    );
+    assert_eq!(count(&s), 2, "running jobs count");
+    let mut not_applied = done(held, "w", Vec::new(), Vec::new());
+    if let Some(job) = &mut not_applied.job {
+        job.applied = false;
+    }
+    s.commit(&not_applied).unwrap();
+    assert_eq!(
+        count(&s),
+        1,
+        "a job that did not apply after all no longer counts"
+    );
+    s.fail_job(queued, "w", "broken", None).unwrap();
+    assert_eq!(count(&s), 0, "a dead job never applied");
+}
+
+#[test]
+fn a_held_job_found_again_takes_the_new_deliverys_decision() {
+    let (_d, s) = open();
+    let first = NewJob {
+        decided: Some("first".into()),
+        applies: true,
+        ..job("bob@example.org", "u1", "k")
+    };
+    let id = s.hold_job(&first).unwrap().unwrap();
+    let again = NewJob {
+        decided: Some("second".into()),
+        applies: false,
+        ..first
+    };
+    assert_eq!(s.hold_job(&again).unwrap(), Some(id));
+    assert_eq!(
+        s.job(id).unwrap().unwrap().decided.as_deref(),
+        Some("second")
+    );
+    assert_eq!(
+        s.actions_since("bob@example.org", "alice@example.org", 0)
+            .unwrap(),
+        0
     );
 }
 

@@ -5,7 +5,7 @@
 
 use crate::background::{blocking, next_round, now};
 use crate::config::WorkerConfig;
-use imipd_scheduling::{Applied, ApplyConfig, JobError, process_job};
+use imipd_scheduling::{Applied, ApplyConfig, Executed, JobError, process_job};
 use imipd_store::{Job, Store};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -55,7 +55,14 @@ pub async fn worker_round(store: &Arc<dyn Store>, cfg: &WorkerConfig, process: P
             tokio::task::spawn_blocking(move || run_job(&*store, &job, &cfg_for_job, process))
                 .await;
         match ran {
-            Ok(Ran::Done { outcome }) => info!(job = id, user, uid, "{outcome}"),
+            Ok(Ran::Done { executed }) => info!(
+                job = id,
+                user,
+                uid,
+                redecided = executed.redecided,
+                "{}",
+                executed.outcome
+            ),
             Ok(Ran::Failed(summary)) => warn!(job = id, user, uid, "{summary}"),
             Ok(Ran::LeaseLost) => warn!(
                 job = id,
@@ -80,7 +87,7 @@ pub async fn worker_round(store: &Arc<dyn Store>, cfg: &WorkerConfig, process: P
 
 /// How one job went, for the log line.
 enum Ran {
-    Done { outcome: String },
+    Done { executed: Executed },
     Failed(String),
     LeaseLost,
     NotRecorded(imipd_store::Error),
@@ -152,7 +159,7 @@ fn recorded(
 ) -> Ran {
     match result {
         Ok(()) => Ran::Done {
-            outcome: applied.outcome,
+            executed: applied.executed,
         },
         Err(imipd_store::Error::LeaseLost(_)) => Ran::LeaseLost,
         // The writes did not commit (a store error, a calendar deleted meanwhile): like

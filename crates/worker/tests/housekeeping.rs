@@ -14,6 +14,8 @@ fn job(uid: &str) -> NewJob {
         uid: uid.into(),
         sender: "alice@example.org".into(),
         message: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
+        decided: None,
+        applies: false,
     }
 }
 

@@ -1,8 +1,10 @@
 //! The update stage on a real SQLite file: jobs are applied once, survive a dead worker,
 //! retry with backoff into the dead-letter state, and a flood from one sender is capped.
 
+use imipd_calendar::{Change, ItipMessage, Limits, OutcomeKind};
 use imipd_scheduling::{
-    Action, Applied, ApplyConfig, JobError, JobSpec, job_for_message, process_job,
+    Action, Applied, ApplyConfig, Ask, Decided, Executed, JobError, JobSpec, SENDER_WINDOW_SECS,
+    decide, job_for_invitation, job_for_message, process_job,
 };
 use imipd_store::{Batch, Job, JobState, ObjectWrite, SqliteStore, Store};
 use imipd_worker::{Backoff, WorkerConfig, run_worker, worker_round};
@@ -103,6 +105,12 @@ fn job(store: &Arc<dyn Store>, id: i64) -> Job {
     store.job(id).unwrap().unwrap()
 }
 
+/// What the worker recorded for a job, rendered; `None` before it ran.
+fn outcome(j: &Job) -> Option<String> {
+    let json = j.outcome.as_deref()?;
+    Some(Executed::from_json(json).unwrap().outcome.to_string())
+}
+
 /// Runs rounds until the queue has nothing due.
 async fn drain(store: &Arc<dyn Store>, cfg: &WorkerConfig) {
     while worker_round(store, cfg, process_job).await > 0 {}
@@ -121,7 +129,7 @@ async fn an_invitation_lands_in_the_calendar_once() {
     drain(&store, &cfg()).await;
 
     let j = job(&store, id);
-    let outcome = j.outcome.clone().unwrap_or_default();
+    let outcome = outcome(&j).unwrap_or_default();
     assert!(
         j.state == JobState::Done && outcome.starts_with("added"),
         "job {j:?}"
@@ -145,6 +153,153 @@ async fn an_invitation_lands_in_the_calendar_once() {
     );
 }
 
+/// The decision delivery takes for Bob on what the store holds now, as
+/// `imipd_delivery` takes it, under the sender's hourly limit `limit`.
+fn decide_now(store: &Arc<dyn Store>, calendar: &str, limit: u64) -> Decided {
+    let message = ItipMessage::parse(calendar.as_bytes(), &Limits::default())
+        .unwrap()
+        .unwrap();
+    let stored = store.find_object(BOB, message.uid()).unwrap();
+    let now = now();
+    let recent = || {
+        store
+            .actions_since(BOB, ALICE, now - SENDER_WINDOW_SECS)
+            .map_err(|e| e.to_string())
+    };
+    decide(&Ask {
+        user: BOB,
+        message: &message,
+        spec: &spec(process()),
+        sender: ALICE,
+        user_addresses: &[BOB.to_string()],
+        stored: stored.as_ref(),
+        calendar_exists: &|_| false,
+        recent_actions: &recent,
+        max_per_sender_per_hour: limit,
+        now,
+        limits: &Limits::default(),
+    })
+}
+
+/// Queues `calendar` for Bob with `decided`, as delivery does.
+fn enqueue_decided(store: &Arc<dyn Store>, calendar: &str, decided: &Decided) -> i64 {
+    let message = ItipMessage::parse(calendar.as_bytes(), &Limits::default())
+        .unwrap()
+        .unwrap();
+    let job = job_for_invitation(
+        BOB,
+        ALICE,
+        &spec(process()),
+        &message,
+        calendar,
+        Some(decided),
+    );
+    store.enqueue_job(&job).unwrap().unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn executed(j: &Job) -> Executed {
+    Executed::from_json(j.outcome.as_deref().expect("the job ran")).unwrap()
+}
+
+#[tokio::test]
+async fn the_worker_carries_out_the_decision_taken_at_delivery() {
+    let (_dir, store) = open_store();
+    let calendar = itip("REQUEST", "d-1", 0, "CONFIRMED");
+    let decided = decide_now(&store, &calendar, 50);
+    assert_eq!(decided.outcome.kind, OutcomeKind::Added, "{decided:?}");
+    let Change::Put(ics) = &decided.change else {
+        panic!("a new event is written: {decided:?}")
+    };
+    let id = enqueue_decided(&store, &calendar, &decided);
+    drain(&store, &cfg()).await;
+    let j = job(&store, id);
+    assert_eq!(
+        executed(&j),
+        Executed::new(decided.outcome.clone()),
+        "{j:?}"
+    );
+    let object = store.find_object(BOB, "d-1").unwrap().expect("stored");
+    assert_eq!(&object.ics, ics, "what was decided is what is written");
+}
+
+#[tokio::test]
+async fn a_decision_overtaken_by_another_job_is_taken_again_and_says_why() {
+    let (_dir, store) = open_store();
+    // Both delivered before the worker ran: the cancellation was decided on an empty
+    // calendar.
+    let request = itip("REQUEST", "d-2", 0, "CONFIRMED");
+    let cancel = itip("CANCEL", "d-2", 0, "CANCELLED");
+    let (request_decided, cancel_decided) = (
+        decide_now(&store, &request, 50),
+        decide_now(&store, &cancel, 50),
+    );
+    assert_eq!(request_decided.outcome.kind, OutcomeKind::Added);
+    assert_eq!(cancel_decided.outcome.kind, OutcomeKind::NoAction);
+    let first = enqueue_decided(&store, &request, &request_decided);
+    let second = enqueue_decided(&store, &cancel, &cancel_decided);
+    drain(&store, &cfg()).await;
+    assert_eq!(executed(&job(&store, first)).redecided, None);
+    let second = job(&store, second);
+    let again = executed(&second);
+    assert_eq!(again.outcome.kind, OutcomeKind::Updated, "{again:?}");
+    assert!(
+        again
+            .redecided
+            .as_deref()
+            .is_some_and(|why| why.contains("stored after delivery")),
+        "{again:?}"
+    );
+    assert_eq!(
+        Decided::from_json(second.decided.as_deref().unwrap()).unwrap(),
+        cancel_decided,
+        "the first decision stays on the job, next to the second"
+    );
+    let object = store.find_object(BOB, "d-2").unwrap().unwrap();
+    assert!(object.ics.contains("STATUS:CANCELLED"), "{}", object.ics);
+}
+
+#[tokio::test]
+async fn the_sender_limit_holds_when_a_decision_is_taken_again() {
+    let (_dir, store) = open_store();
+    let limit = 1;
+    let first = itip("REQUEST", "d-3", 0, "CONFIRMED");
+    let decided = decide_now(&store, &first, limit);
+    let first = enqueue_decided(&store, &first, &decided);
+    // Counted from delivery: the second invitation is over the limit before the first ran.
+    let update = itip("REQUEST", "d-3", 1, "TENTATIVE");
+    let limited = decide_now(&store, &update, limit);
+    assert!(
+        limited
+            .outcome
+            .reason
+            .starts_with("rate limit: 1 automatic actions"),
+        "{limited:?}"
+    );
+    let second = enqueue_decided(&store, &update, &limited);
+    let cfg = WorkerConfig {
+        apply: ApplyConfig {
+            max_per_sender_per_hour: limit,
+            ..ApplyConfig::default()
+        },
+        ..cfg()
+    };
+    drain(&store, &cfg).await;
+    assert_eq!(executed(&job(&store, first)).outcome, decided.outcome);
+    // The first job's write made the second stale: taken again, it is still limited.
+    let again = executed(&job(&store, second));
+    assert_eq!(again.outcome, limited.outcome, "{again:?}");
+    assert!(again.redecided.is_some(), "{again:?}");
+    let object = store.find_object(BOB, "d-3").unwrap().unwrap();
+    assert!(object.ics.contains("SEQUENCE:0"), "{}", object.ics);
+}
+
 #[tokio::test]
 async fn updates_and_cancellations_apply_in_order() {
     let (_dir, store) = open_store();
@@ -156,7 +311,11 @@ async fn updates_and_cancellations_apply_in_order() {
         let j = job(&store, id);
         assert_eq!(j.state, JobState::Done, "job {id}: {j:?}");
     }
-    assert!(job(&store, update).outcome.unwrap().starts_with("updated"));
+    assert!(
+        outcome(&job(&store, update))
+            .unwrap()
+            .starts_with("updated")
+    );
     let object = store
         .find_object(BOB, "plan-2")
         .unwrap()
@@ -312,7 +471,7 @@ async fn a_flood_from_one_sender_is_capped() {
     assert_eq!(store.objects(BOB).unwrap().len(), limit as usize);
     let limited: Vec<String> = ids
         .iter()
-        .filter_map(|&id| job(&store, id).outcome)
+        .filter_map(|&id| outcome(&job(&store, id)))
         .filter(|o| o.starts_with("no_action"))
         .collect();
     assert_eq!(limited.len(), 5, "{limited:?}");
@@ -364,7 +523,7 @@ async fn actions_choose_where_and_whether() {
         let id = enqueue(&store, action, "REQUEST", &uid, 0, "CONFIRMED").unwrap();
         drain(&store, &cfg()).await;
         let j = job(&store, id);
-        let outcome = j.outcome.unwrap_or_default();
+        let outcome = outcome(&j).unwrap_or_default();
         let calendar = store.find_object(BOB, &uid).unwrap().map(|o| o.calendar_id);
         assert!(
             j.state == JobState::Done
@@ -414,7 +573,7 @@ async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
         let id = store.enqueue_job(&new_job).unwrap().unwrap();
         drain(&store, &cfg()).await;
         let j = job(&store, id);
-        let outcome = j.outcome.clone().unwrap_or_default();
+        let outcome = outcome(&j).unwrap_or_default();
         assert!(
             j.state == JobState::Done
                 && j.attempts == 1
@@ -437,7 +596,7 @@ async fn spam_is_never_applied() {
     let new_job = job_for_message(BOB, ALICE, &spam, &calendar, &Default::default()).unwrap();
     let id = store.enqueue_job(&new_job).unwrap().unwrap();
     drain(&store, &cfg()).await;
-    assert!(job(&store, id).outcome.unwrap().starts_with("no_action"));
+    assert!(outcome(&job(&store, id)).unwrap().starts_with("no_action"));
     assert!(store.find_object(BOB, "plan-7").unwrap().is_none());
 }
 
@@ -559,7 +718,7 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
         ..cfg()
     };
     drain(&store, &limited).await;
-    let outcome = self::job(&store, id).outcome.unwrap_or_default();
+    let outcome = outcome(&self::job(&store, id)).unwrap_or_default();
     assert!(outcome.contains("rate limit"), "{outcome}");
     assert_eq!(store.mails(&Default::default()).unwrap().len(), 1);
 }
@@ -600,7 +759,7 @@ async fn a_new_event_stored_by_another_path_meanwhile_is_left_alone_and_the_job_
         "planned once, not again"
     );
     let j = job(&store, id);
-    let outcome = j.outcome.clone().unwrap_or_default();
+    let outcome = outcome(&j).unwrap_or_default();
     assert!(
         j.state == JobState::Done
             && outcome.starts_with("no_action")
@@ -610,7 +769,7 @@ async fn a_new_event_stored_by_another_path_meanwhile_is_left_alone_and_the_job_
     let stored = store.find_object(BOB, "race-1").unwrap().unwrap();
     assert!(stored.ics.contains("Bob's own"), "{}", stored.ics);
     assert_eq!(
-        store.applied_since(BOB, ALICE, 0).unwrap(),
+        store.actions_since(BOB, ALICE, 0).unwrap(),
         0,
         "a job that changed nothing does not count"
     );
@@ -654,7 +813,7 @@ async fn an_update_planned_on_a_version_that_changed_is_planned_again() {
     );
     let j = job(&store, update);
     assert!(
-        j.state == JobState::Done && j.outcome.as_deref().unwrap_or("").starts_with("updated"),
+        j.state == JobState::Done && outcome(&j).unwrap_or_default().starts_with("updated"),
         "{j:?}"
     );
     let stored = store.find_object(BOB, "race-2").unwrap().unwrap();

@@ -8,7 +8,7 @@ use imipd_calendar::{Change, Outcome};
 use imipd_delivery::detect;
 use imipd_delivery::filter::unprocessed_reason;
 use imipd_delivery::maildir::Maildir;
-use imipd_delivery::{Pipeline, Sink, action_for};
+use imipd_delivery::{Pipeline, Sink};
 use imipd_lmtp::Recipient;
 use imipd_sieve::CalendarJob;
 use imipd_store::Store;
@@ -68,9 +68,10 @@ pub fn explain(
     }
     eprintln!("  spam: {}", if info.spam { "yes" } else { "no" });
 
-    let result = pipeline
+    let evaluated = pipeline
         .evaluate(&view, &mut sieve, &seen, &rcpt)
         .map_err(anyhow::Error::msg)?;
+    let result = &evaluated.result;
     eprintln!("sieve:");
     for e in &result.errors {
         eprintln!("  error: {e}");
@@ -103,12 +104,11 @@ pub fn explain(
             eprintln!("outcome: {o}");
         }
     }
-    for job in &result.calendar_jobs {
-        let action = action_for(job);
+    let decisions = evaluated.decisions(&pipeline, &view, &seen, &rcpt);
+    for (job, (_, decided)) in result.calendar_jobs.iter().zip(decisions) {
         eprintln!("  calendar action: {}", describe(job));
-        let decision = pipeline.decide_full(&action, &view, &rcpt, &seen.stored);
-        eprintln!("outcome: {}", decision.outcome);
-        match decision.change {
+        eprintln!("outcome: {}", decided.outcome);
+        match decided.change {
             Change::Put(ics) => print!("{ics}"),
             Change::Delete => eprintln!("result: the stored event would be deleted"),
             Change::None => {}

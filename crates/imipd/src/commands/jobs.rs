@@ -1,6 +1,7 @@
 use super::require_user;
 use crate::cli::{JobsCmd, MailCmd};
 use anyhow::{Result, bail};
+use imipd_scheduling::{Decided, Executed, SpecError};
 use imipd_store::{Job, JobFilter, JobState, Store};
 use std::process::ExitCode;
 
@@ -48,7 +49,18 @@ pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
             println!("not before: {}", j.not_before);
             println!("key:        {}", j.idem_key);
             println!("spec:       {}", j.spec);
-            println!("outcome:    {}", j.outcome.as_deref().unwrap_or("-"));
+            let (decided, executed) = entries(&j);
+            println!("decided:    {}", decided.as_deref().unwrap_or("-"));
+            match executed {
+                Some(Ok(e)) => {
+                    println!("result:     {}", e.outcome);
+                    if let Some(why) = &e.redecided {
+                        println!("            decided again: {why}");
+                    }
+                }
+                Some(Err(e)) => println!("result:     {e}"),
+                None => println!("result:     -"),
+            }
             println!("last error: {}", j.last_error.as_deref().unwrap_or("-"));
             println!("message:    {} bytes", j.message.len());
         }
@@ -62,12 +74,42 @@ pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The decision taken at delivery, rendered, and what the worker recorded.
+fn entries(j: &Job) -> (Option<String>, Option<Result<Executed, String>>) {
+    let unreadable = |e: SpecError| format!("unreadable ({e})");
+    let decided = j
+        .decided
+        .as_deref()
+        .map(|json| match Decided::from_json(json) {
+            Ok(d) => d.outcome.to_string(),
+            Err(e) => unreadable(e),
+        });
+    let executed = j
+        .outcome
+        .as_deref()
+        .map(|json| Executed::from_json(json).map_err(unreadable));
+    (decided, executed)
+}
+
+/// One line about a job: its decision, and the worker's result when that is different (it
+/// took the decision again) or there was no decision; the last error while it has one.
 fn summary(j: &Job) -> String {
-    match (&j.outcome, &j.last_error) {
-        (Some(o), _) => o.clone(),
-        (None, Some(e)) => format!("error: {e}"),
+    let (decided, executed) = entries(j);
+    let result = match executed {
+        Some(Ok(e)) => Some(e.outcome.to_string()),
+        Some(Err(e)) => Some(e),
+        None => None,
+    };
+    let mut line = match (decided, result) {
+        (Some(d), Some(r)) if d != r => format!("{d}  result: {r}"),
+        (Some(d), _) => d,
+        (None, Some(r)) => r,
         (None, None) => String::new(),
+    };
+    if let Some(e) = &j.last_error {
+        line.push_str(&format!("  last error: {e}"));
     }
+    line.trim_start().to_string()
 }
 
 /// The states a job can be in; outgoing mail is never held.

@@ -2,7 +2,7 @@ use crate::{Error, Job, JobDone, JobFilter, JobState, NewJob, Result};
 use rusqlite::{Connection, params};
 
 const COLUMNS: &str = "id, user, spec, idem_key, uid, sender, message, state, attempts, \
-                       not_before, last_error, outcome, created, updated";
+                       not_before, last_error, outcome, created, updated, decided";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let state: String = r.get(7)?;
@@ -21,6 +21,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         outcome: r.get(11)?,
         created: r.get(12)?,
         updated: r.get(13)?,
+        decided: r.get(14)?,
     })
 }
 
@@ -32,11 +33,13 @@ pub fn hold(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
     if let Some(id) = insert(conn, job, JobState::Held)? {
         return Ok(Some(id));
     }
+    // The held job now belongs to this delivery, whose mail tells this decision.
     use rusqlite::OptionalExtension;
     Ok(conn
         .query_row(
-            "SELECT id FROM jobs WHERE idem_key = ?1 AND state = 'held'",
-            [&job.idem_key],
+            "UPDATE jobs SET decided = ?2, applied = ?3, updated = unixepoch()
+             WHERE idem_key = ?1 AND state = 'held' RETURNING id",
+            params![job.idem_key, job.decided, job.applies],
             |r| r.get(0),
         )
         .optional()?)
@@ -44,8 +47,9 @@ pub fn hold(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
 
 fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64>> {
     let inserted = conn.execute(
-        "INSERT INTO jobs (user, spec, idem_key, uid, sender, message, state, not_before, created, updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch(), unixepoch())
+        "INSERT INTO jobs (user, spec, idem_key, uid, sender, message, state, not_before, created,
+                           updated, decided, applied)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch(), unixepoch(), ?8, ?9)
          ON CONFLICT (idem_key) DO NOTHING",
         params![
             crate::normalize_address(&job.user),
@@ -55,6 +59,8 @@ fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64
             crate::normalize_address(&job.sender),
             job.message,
             state.as_str(),
+            job.decided,
+            job.applies
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
@@ -194,9 +200,10 @@ pub fn retry(conn: &Connection, table: &str, id: i64) -> Result<bool> {
     Ok(changed == 1)
 }
 
-pub fn applied_since(conn: &Connection, user: &str, sender: &str, since: i64) -> Result<u64> {
+pub fn actions_since(conn: &Connection, user: &str, sender: &str, since: i64) -> Result<u64> {
     let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM jobs WHERE user = ?1 AND sender = ?2 AND applied = 1 AND updated >= ?3",
+        "SELECT COUNT(*) FROM jobs
+         WHERE user = ?1 AND sender = ?2 AND applied = 1 AND created >= ?3 AND state != 'dead'",
         params![user, sender, since],
         |r| r.get(0),
     )?;

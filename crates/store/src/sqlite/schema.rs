@@ -25,6 +25,7 @@ const MIGRATIONS: &[&[Step]] = &[
         Step::Rust(contacts_to_cards),
         Step::Sql(DROP_CONTACTS),
     ],
+    &[Step::Sql(DECIDED)],
 ];
 
 const V1: &str = r#"
@@ -264,6 +265,21 @@ fn contacts_to_cards(tx: &Transaction<'_>) -> Result<()> {
 
 const DROP_CONTACTS: &str = "DROP TABLE contacts;";
 
+/// The decision taken at delivery, as JSON the update stage reads. `applied` also marks a
+/// job whose decision will change the calendar, and a sender's hourly limit counts by
+/// delivery time: deliveries agree on the limit before the worker has run. What the worker
+/// records becomes JSON too: `{"outcome": {"kind", "reason"}}`.
+const DECIDED: &str = r#"
+ALTER TABLE jobs ADD COLUMN decided TEXT;
+DROP INDEX jobs_sender;
+CREATE INDEX jobs_sender_created ON jobs(user, sender, applied, created);
+UPDATE jobs SET outcome = json_object('outcome', json_object(
+        'kind', substr(outcome, 1, instr(outcome, ';') - 1),
+        'reason', substr(outcome, instr(outcome, 'reason="') + 8,
+                         length(outcome) - instr(outcome, 'reason="') - 8)))
+    WHERE instr(outcome, '; reason="') > 0;
+"#;
+
 /// Names every stored object after its UID, as new ones are named.
 fn name_objects(tx: &Transaction<'_>) -> Result<()> {
     let rows = tx
@@ -401,5 +417,42 @@ mod tests {
             .query_row("SELECT MIN(sync_floor) FROM calendars", [], |r| r.get(0))
             .unwrap();
         assert_eq!(floor, 7);
+    }
+
+    #[test]
+    fn outcomes_recorded_as_text_become_json() {
+        let (_dir, mut conn) = at_version(MIGRATIONS.len() - 1);
+        // (what an older imipd recorded, what it reads as now)
+        let cases = [
+            (
+                Some("added; reason=\"new event u from a@x\""),
+                Some(r#"{"outcome":{"kind":"added","reason":"new event u from a@x"}}"#),
+            ),
+            (
+                Some("no_action; reason=\"\""),
+                Some(r#"{"outcome":{"kind":"no_action","reason":""}}"#),
+            ),
+            (None, None),
+        ];
+        for (n, (old, _)) in cases.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO jobs (user, spec, idem_key, uid, sender, message, state, not_before,
+                                   outcome, created, updated)
+                 VALUES ('b@x', '{}', ?1, 'u', 'a@x', x'', 'done', 0, ?2, 0, 0)",
+                params![n.to_string(), old],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        for (n, (_, new)) in cases.iter().enumerate() {
+            let got: Option<String> = conn
+                .query_row(
+                    "SELECT outcome FROM jobs WHERE idem_key = ?1",
+                    [n.to_string()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(got.as_deref(), *new);
+        }
     }
 }

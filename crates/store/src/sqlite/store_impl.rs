@@ -319,9 +319,9 @@ impl Store for SqliteStore {
         self.write(|tx| queue::retry(tx, "outbox", mail_id))
     }
 
-    fn applied_since(&self, user: &str, sender: &str, since: i64) -> Result<u64> {
+    fn actions_since(&self, user: &str, sender: &str, since: i64) -> Result<u64> {
         self.with(|conn| {
-            queue::applied_since(
+            queue::actions_since(
                 conn,
                 &normalize_address(user),
                 &normalize_address(sender),
