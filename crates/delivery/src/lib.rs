@@ -6,7 +6,8 @@
 //! - [`detect`]: the one parse (`imipd-message`'s view: forged headers, header facts, the
 //!   calendar part) and the `X-ME-Cal-*` headers it earns each recipient.
 //! - [`filter`], [`decide`], [`scripts`]: the recipient's Sieve script run on the mail,
-//!   the calendar decision for the outcome header, and the jobs queued for the update stage.
+//!   the calendar decision (taken once, one recipient at a time per user), and the jobs
+//!   queued for the update stage with it.
 //! - [`outcome_header`]: the `X-Imipd-Cal-Outcome` line, the decision as the mail shows it.
 //! - [`redirect`]: a Sieve redirect as an outbox entry.
 //! - [`sink`]: where the copy goes: [`maildir::Maildir`] writes the user's Maildir, and
@@ -14,6 +15,7 @@
 
 pub mod config;
 pub mod decide;
+mod deciding;
 pub mod detect;
 pub mod downstream;
 pub mod filter;

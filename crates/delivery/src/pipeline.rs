@@ -14,6 +14,7 @@
 //! detection or filtering degrades to delivering the message unchanged to the inbox.
 
 use crate::config::DeliveryConfig;
+use crate::deciding::Deciding;
 use crate::detect::{self, MessageView, MimeLimits};
 use crate::outcome_header::outcome_header;
 use crate::scripts::ScriptCache;
@@ -46,6 +47,7 @@ pub struct Pipeline {
     pub wake: Arc<Notify>,
     /// Poked after mail (a Sieve redirect) is queued for the relay.
     pub outbox_wake: Arc<Notify>,
+    deciding: Deciding,
 }
 
 /// What one recipient's copy becomes.
@@ -191,6 +193,7 @@ impl Pipeline {
             clock: config.clock,
             wake,
             outbox_wake,
+            deciding: Deciding::default(),
         }
     }
 
@@ -216,8 +219,10 @@ impl Pipeline {
 
     /// Detection for the recipient, then the filter stage.
     fn plan(&self, view: &MessageView<'_>, sieve: &mut SieveView<'_>, rcpt: &Recipient) -> Plan {
+        let deciding = self.deciding.lock(&rcpt.user);
         let seen = self.recipient_view(view, rcpt);
         let filtered = self.filter(view, sieve, &seen, rcpt);
+        drop(deciding);
         let added = filtered
             .outcome
             .as_ref()

@@ -32,14 +32,23 @@ fn job_outcomes(list: &str) -> HashMap<String, String> {
 #[test]
 fn past_the_sender_limit_the_mail_says_what_the_job_does() {
     let server = Imipd::start(bob, &[]);
-    let mut lmtp = server.connect();
-    let n = 55;
-    for i in 0..n {
-        let uid = format!("rl-{i}@example.org");
-        let (_, data) = lmtp.deliver("alice@example.org", &[BOB], &Mail::request(&uid).bytes());
-        assert!(data[0].starts_with("250"), "{data:?}");
-    }
-    lmtp.quit();
+    // 55 invitations over 5 connections at once: deliveries agree on the limit however
+    // they interleave.
+    std::thread::scope(|s| {
+        for connection in 0..5 {
+            let server = &server;
+            s.spawn(move || {
+                let mut lmtp = server.connect();
+                for i in 0..11 {
+                    let uid = format!("rl-{connection}-{i}@example.org");
+                    let mail = Mail::request(&uid).bytes();
+                    let (_, data) = lmtp.deliver("alice@example.org", &[BOB], &mail);
+                    assert!(data[0].starts_with("250"), "{data:?}");
+                }
+                lmtp.quit();
+            });
+        }
+    });
     settled(&server);
     let jobs = job_outcomes(&must(server.data(), &["jobs", "list", "--limit", "1000"]));
     let mut limited = 0;
