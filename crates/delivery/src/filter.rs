@@ -128,12 +128,15 @@ impl Pipeline {
         })
     }
 
+    /// The filter stage for one recipient; `queue_id` names the message on its jobs and
+    /// redirects.
     pub(crate) fn filter(
         &self,
         view: &MessageView<'_>,
         sieve: &mut SieveView<'_>,
         seen: &RecipientView,
         rcpt: &Recipient,
+        queue_id: &str,
     ) -> Filtered {
         let user = rcpt.user.as_str();
         let evaluated = match self.evaluate(view, sieve, seen, rcpt) {
@@ -155,7 +158,8 @@ impl Pipeline {
         let mut held_jobs = Vec::new();
         let calendar = &view.calendar;
         if calendar.invitation.is_some() {
-            let queued = self.hold_calendar_jobs(&evaluated, view, seen, rcpt, &mut held_jobs);
+            let queued =
+                self.hold_calendar_jobs(&evaluated, view, seen, rcpt, queue_id, &mut held_jobs);
             if queued.is_err() {
                 // The outcome header will say nothing was queued: nothing may run.
                 self.drop_held(user, std::mem::take(&mut held_jobs));
@@ -171,7 +175,7 @@ impl Pipeline {
                 || "calendar part has no METHOD: not an invitation".into(),
             )));
         }
-        self.queue_redirects(result, view.raw(), user);
+        self.queue_redirects(result, view.raw(), user, queue_id);
         Filtered {
             deliveries: evaluated.result.deliveries,
             held_jobs,
@@ -188,6 +192,7 @@ impl Pipeline {
         view: &MessageView<'_>,
         seen: &RecipientView,
         rcpt: &Recipient,
+        queue_id: &str,
         held: &mut Vec<i64>,
     ) -> Result<Option<Outcome>, String> {
         let Some(inv) = &view.calendar.invitation else {
@@ -209,6 +214,7 @@ impl Pipeline {
                 &inv.itip,
                 &inv.calendar,
                 Some(&decided),
+                queue_id,
             );
             match self.store.hold_job(&new) {
                 Ok(Some(id)) => {
@@ -282,9 +288,9 @@ impl Pipeline {
         }
     }
 
-    fn queue_redirects(&self, result: &FilterResult, message: &[u8], user: &str) {
+    fn queue_redirects(&self, result: &FilterResult, message: &[u8], user: &str, queue_id: &str) {
         for to in &result.redirects {
-            let queued = redirect_mail(user, message, to, (self.clock)())
+            let queued = redirect_mail(user, message, to, (self.clock)(), queue_id)
                 .map_err(|e| e.to_string())
                 .and_then(|mail| self.store.queue_mail(&mail).map_err(|e| e.to_string()));
             match queued {

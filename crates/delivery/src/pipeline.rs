@@ -128,7 +128,9 @@ impl Backend for Pipeline {
             }
             let plan = match (&view, &mut sieve) {
                 (Some(view), Some(sieve)) => tokio::task::block_in_place(|| {
-                    guarded("calendar processing", || self.plan(view, sieve, rcpt))
+                    guarded("calendar processing", || {
+                        self.plan(view, sieve, rcpt, txn.queue_id.as_str())
+                    })
                 }),
                 _ => None,
             }
@@ -218,10 +220,16 @@ impl Pipeline {
     }
 
     /// Detection for the recipient, then the filter stage.
-    fn plan(&self, view: &MessageView<'_>, sieve: &mut SieveView<'_>, rcpt: &Recipient) -> Plan {
+    fn plan(
+        &self,
+        view: &MessageView<'_>,
+        sieve: &mut SieveView<'_>,
+        rcpt: &Recipient,
+        queue_id: &str,
+    ) -> Plan {
         let deciding = self.deciding.lock(&rcpt.user);
         let seen = self.recipient_view(view, rcpt);
-        let filtered = self.filter(view, sieve, &seen, rcpt);
+        let filtered = self.filter(view, sieve, &seen, rcpt, queue_id);
         drop(deciding);
         let added = filtered
             .outcome

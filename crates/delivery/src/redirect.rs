@@ -25,12 +25,14 @@ pub enum RedirectError {
     Loop(usize),
 }
 
-/// The outbox entry that redirects `original` to `to` on behalf of `user`.
+/// The outbox entry that redirects `original` to `to` on behalf of `user`; `queue_id` is
+/// the original's, named in the trace header too.
 pub fn redirect_mail(
     user: &str,
     original: &[u8],
     to: &str,
     now: i64,
+    queue_id: &str,
 ) -> Result<NewMail, RedirectError> {
     if !is_valid_address(to) {
         return Err(RedirectError::BadTarget(one_line(to, 100)));
@@ -44,7 +46,7 @@ pub fn redirect_mail(
         return Err(RedirectError::Loop(received));
     }
     let mut data = format!(
-        "Received: by imipd (Sieve redirect from <{user}>)\r\n\tfor <{to}>; {}\r\n",
+        "Received: by imipd (Sieve redirect from <{user}>) id {queue_id}\r\n\tfor <{to}>; {}\r\n",
         Date::new(now).to_rfc822()
     )
     .into_bytes();
@@ -56,6 +58,7 @@ pub fn redirect_mail(
         data,
         purpose: "redirect".into(),
         idem_key: Some(idem_key(user, to, original)),
+        queue_id: queue_id.to_string(),
     })
 }
 
@@ -111,13 +114,23 @@ mod tests {
 
     #[test]
     fn keeps_the_message_and_adds_a_trace_header() {
-        let mail = redirect_mail("bob@example.org", ORIGINAL, "bob@elsewhere.example", 0).unwrap();
+        let mail = redirect_mail(
+            "bob@example.org",
+            ORIGINAL,
+            "bob@elsewhere.example",
+            0,
+            "06H37AWPKZ5D0CR4JP",
+        )
+        .unwrap();
         assert_eq!(mail.mail_from, "bob@example.org");
         assert_eq!(mail.rcpt_to, vec!["bob@elsewhere.example".to_string()]);
         assert_eq!(mail.purpose, "redirect");
+        assert_eq!(mail.queue_id, "06H37AWPKZ5D0CR4JP");
         let text = String::from_utf8(mail.data).unwrap();
         let (trace, rest) = text.split_once("\r\nFrom:").unwrap();
-        assert!(trace.starts_with("Received: by imipd (Sieve redirect from <bob@example.org>)"));
+        assert!(trace.starts_with(
+            "Received: by imipd (Sieve redirect from <bob@example.org>) id 06H37AWPKZ5D0CR4JP"
+        ));
         assert!(trace.contains("for <bob@elsewhere.example>; Thu, 1 Jan 1970 00:00:00 +0000"));
         assert_eq!(
             format!("From:{rest}"),
@@ -150,7 +163,7 @@ mod tests {
         ];
         for (user, original, to, want) in cases {
             assert_eq!(
-                redirect_mail(user, original, to, 0),
+                redirect_mail(user, original, to, 0, "Q"),
                 Err(want.clone()),
                 "{user} → {to}"
             );

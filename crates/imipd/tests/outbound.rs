@@ -76,6 +76,14 @@ async fn rsvp_reply_reaches_the_relay_once_after_it_comes_back() {
         waiting.contains("reply") && waiting.contains("alice@example.org"),
         "{waiting}"
     );
+    // The REPLY is under the queue id the command gave its request.
+    let queue_id = out
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|s| s.rsplit_once("(queue id "))
+        .map(|(_, id)| id)
+        .unwrap_or_else(|| panic!("no queue id in {out:?}"));
+    assert!(waiting.contains(queue_id), "{waiting}");
     assert!(!waiting.contains(" done "), "{waiting}");
     sink.set_mode(Mode::Up);
     let delivered = async {

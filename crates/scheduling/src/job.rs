@@ -108,8 +108,14 @@ pub fn process_job(
     let mut applied = execute(store, &user.name, &job.uid, &run, stored.as_ref(), executed)?;
     // Queued in the job's own transaction: answered once, however often the job runs.
     if let Some(request) = &run.answer
-        && let Some(mail) =
-            crate::refresh::answer(request, &user.name, &job.sender, &cfg.limits, now)
+        && let Some(mail) = crate::refresh::answer(
+            request,
+            &user.name,
+            &job.sender,
+            &cfg.limits,
+            now,
+            &job.queue_id,
+        )
     {
         applied.mails.push(mail);
         applied.applied = true;

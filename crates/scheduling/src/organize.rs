@@ -58,6 +58,7 @@ pub fn organize(
     action: &Organize<'_>,
     limits: &Limits,
     now: i64,
+    queue_id: &str,
 ) -> Result<Organized, OrganizeError> {
     let uid = match action {
         Organize::Save { ics } => peek(ics.as_bytes(), limits).ok().and_then(|p| p.uid),
@@ -66,7 +67,7 @@ pub fn organize(
     .ok_or(OrganizeError::NoUid)?;
     let (committed, planned) = crate::retry::commit(
         store,
-        || plan(store, user, &uid, action, limits, now),
+        || plan(store, user, &uid, action, limits, now, queue_id),
         || OrganizeError::KeptChanging { uid: uid.clone() },
     )?;
     Ok(Organized {
@@ -83,7 +84,8 @@ pub struct Planned {
 }
 
 /// The action made on the event `uid` as stored now: the batch that commits it, expecting
-/// that version (or no such event yet), and what it does.
+/// that version (or no such event yet), and what it does. The mail to the attendees goes
+/// under `queue_id`, the name of this request.
 pub fn plan(
     store: &dyn Store,
     user: &str,
@@ -91,6 +93,7 @@ pub fn plan(
     action: &Organize<'_>,
     limits: &Limits,
     now: i64,
+    queue_id: &str,
 ) -> Result<(Batch, Planned), OrganizeError> {
     let own = store.addresses(user)?;
     let previous = store.find_object(user, uid)?;
@@ -126,6 +129,7 @@ pub fn plan(
             user,
             method.as_lower(),
             compose(&change, method, limits, now)?,
+            queue_id,
         )]
     };
     let batch = Batch {

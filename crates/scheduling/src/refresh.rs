@@ -9,13 +9,14 @@ use imipd_store::NewMail;
 use tracing::warn;
 
 /// The outbox entry sending `request`, the answer the calendar core made to a REFRESH
-/// ([`crate::Decided::answer`]), to the attendee who asked.
+/// ([`crate::Decided::answer`]), to the attendee who asked; under the queue id of the job.
 pub fn answer(
     request: &str,
     user: &str,
     asker: &str,
     limits: &Limits,
     now: i64,
+    queue_id: &str,
 ) -> Option<NewMail> {
     let events = summarize(request, limits).ok()?;
     let event = events.first()?;
@@ -42,5 +43,5 @@ pub fn answer(
             return None;
         }
     };
-    Some(outgoing(user, "refresh", composed))
+    Some(outgoing(user, "refresh", composed, queue_id))
 }

@@ -47,16 +47,18 @@ pub struct Answered {
 
 /// Answers: the attendee's copy and the REPLY committed together. If the event changes
 /// between reading and writing it (a job, another answer, a CalDAV client), the answer is
-/// made again on the new version, a few times, before giving up.
+/// made again on the new version, a few times, before giving up. The REPLY is queued under
+/// `queue_id`, the name of this request.
 pub fn rsvp(
     store: &dyn Store,
     answer: &Rsvp<'_>,
     limits: &Limits,
     now: i64,
+    queue_id: &str,
 ) -> Result<Answered, RsvpError> {
     let (committed, change) = crate::retry::commit(
         store,
-        || plan(store, answer, limits, now),
+        || plan(store, answer, limits, now, queue_id),
         || RsvpError::KeptChanging {
             uid: answer.uid.to_string(),
         },
@@ -74,6 +76,7 @@ pub fn plan(
     answer: &Rsvp<'_>,
     limits: &Limits,
     now: i64,
+    queue_id: &str,
 ) -> Result<(Batch, CalendarChanged), RsvpError> {
     let (user, uid) = (answer.user, answer.uid);
     let calendar = |source| RsvpError::Calendar {
@@ -148,7 +151,7 @@ pub fn plan(
         &text,
         now,
     )?;
-    let mail = outgoing(user, "reply", composed);
+    let mail = outgoing(user, "reply", composed, queue_id);
     let batch = Batch {
         user: user.to_string(),
         writes: vec![ObjectWrite::replace(&object, &updated)],

@@ -208,7 +208,7 @@ pub fn idem_key(
 /// limits count); `itip` is the calendar part detection chose, parsed, and `calendar` its
 /// text: all the update stage reads (the facts are in `spec`), so the job carries the
 /// calendar part, never the mail. `decided` is the decision taken at delivery; without
-/// one, the worker decides.
+/// one, the worker decides. `queue_id` names the message.
 pub fn job_for_invitation(
     user: &str,
     sender: &str,
@@ -216,6 +216,7 @@ pub fn job_for_invitation(
     itip: &ItipMessage,
     calendar: &str,
     decided: Option<&Decided>,
+    queue_id: &str,
 ) -> NewJob {
     let key = ItipKey::of(itip);
     NewJob {
@@ -235,6 +236,7 @@ pub fn job_for_invitation(
         message: calendar.as_bytes().to_vec(),
         decided: decided.map(Decided::to_json),
         applies: decided.is_some_and(Decided::acts),
+        queue_id: queue_id.to_string(),
     }
 }
 
@@ -246,10 +248,11 @@ pub fn job_for_message(
     spec: &JobSpec,
     calendar: &str,
     limits: &Limits,
+    queue_id: &str,
 ) -> Result<NewJob, SpecError> {
     match ItipMessage::parse(calendar.as_bytes(), limits) {
         Ok(Some(itip)) => Ok(job_for_invitation(
-            user, sender, spec, &itip, calendar, None,
+            user, sender, spec, &itip, calendar, None, queue_id,
         )),
         Ok(None) => Err(SpecError::NotItip),
         Err(e) => Err(SpecError::Calendar(e.to_string())),
@@ -335,15 +338,16 @@ mod tests {
             authenticated: false,
             spam: false,
         };
-        let got = job_for_message("bob@x", "a@y", &spec, &no_method, &Limits::default());
+        let got = job_for_message("bob@x", "a@y", &spec, &no_method, &Limits::default(), "Q1");
         assert_eq!(got, Err(SpecError::NotItip));
-        let job = job_for_message("Bob@X", "a@y", &spec, INVITE, &Limits::default()).unwrap();
+        let job = job_for_message("Bob@X", "a@y", &spec, INVITE, &Limits::default(), "Q1").unwrap();
         assert_eq!(
             job.message,
             INVITE.as_bytes(),
             "the job carries the calendar part"
         );
         assert_eq!(job.uid, "u1@example.com");
+        assert_eq!(job.queue_id, "Q1");
         assert!(job.idem_key.contains(";5:bob@x;"), "{}", job.idem_key);
     }
 }

@@ -52,7 +52,7 @@ fn accept(uid: &str) -> Rsvp<'_> {
 fn an_answer_planned_on_a_version_that_is_gone_is_refused_whole_then_made_again() {
     let (_dir, store) = store_with("r-1", &event("r-1", "Planning", "carol@example.net"));
     let limits = Limits::default();
-    let (stale, _) = rsvp::plan(&store, &accept("r-1"), &limits, NOW).unwrap();
+    let (stale, _) = rsvp::plan(&store, &accept("r-1"), &limits, NOW, "Q-1").unwrap();
     // Between the read and the write, the organizer's update lands.
     let read = store.find_object(BOB, "r-1").unwrap().unwrap();
     let moved = read.ics.replace("SUMMARY:Planning", "SUMMARY:Moved");
@@ -80,7 +80,7 @@ fn an_answer_planned_on_a_version_that_is_gone_is_refused_whole_then_made_again(
         "nor queued its reply"
     );
     // Made again, on the version now stored: both changes are there.
-    let done = rsvp(&store, &accept("r-1"), &limits, NOW).unwrap();
+    let done = rsvp(&store, &accept("r-1"), &limits, NOW, "Q-2").unwrap();
     let after = store.find_object(BOB, "r-1").unwrap().unwrap();
     let unfolded = after.ics.replace("\r\n ", "");
     assert!(
@@ -103,7 +103,7 @@ fn saving_a_new_event_whose_uid_appeared_meanwhile_becomes_an_update_of_it() {
     let mine = event("o-1", "Bob's review", BOB);
     let save = Organize::Save { ics: &mine };
     let (stale, _) =
-        imipd_scheduling::organize::plan(&store, BOB, "o-1", &save, &limits, NOW).unwrap();
+        imipd_scheduling::organize::plan(&store, BOB, "o-1", &save, &limits, NOW, "Q-3").unwrap();
     // The same UID is stored by another path before the save commits.
     store
         .commit(&Batch {
@@ -117,7 +117,7 @@ fn saving_a_new_event_whose_uid_appeared_meanwhile_becomes_an_update_of_it() {
         "a new event never replaces a stored one"
     );
     let before = store.find_object(BOB, "o-1").unwrap().unwrap();
-    let done = organize(&store, BOB, &save, &limits, NOW).unwrap();
+    let done = organize(&store, BOB, &save, &limits, NOW, "Q-4").unwrap();
     let after = store.find_object(BOB, "o-1").unwrap().unwrap();
     assert!(
         after.modseq > before.modseq,

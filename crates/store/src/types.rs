@@ -410,11 +410,15 @@ pub struct NewJob {
     /// The decision changes the calendar or sends mail: the job counts toward the sender's
     /// hourly limit from the moment it is written ([`crate::Store::actions_since`]).
     pub applies: bool,
+    /// The queue id of the message (its LMTP transaction), for logs and the command line.
+    pub queue_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Job {
     pub id: i64,
+    /// Empty for a job queued before queue ids were stored.
+    pub queue_id: String,
     pub user: String,
     pub spec: String,
     pub idem_key: String,
@@ -454,11 +458,16 @@ pub struct NewMail {
     /// being delivered) is queued once per key: the MTA's retry of a delivery that failed
     /// after the redirect was queued does not send it twice.
     pub idem_key: Option<String>,
+    /// The queue id of the message it answers or redirects, or a fresh one for what a user
+    /// did (an RSVP, an organizer's change), for logs and the command line.
+    pub queue_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutMail {
     pub id: i64,
+    /// Empty for mail queued before queue ids were stored.
+    pub queue_id: String,
     pub user: String,
     pub mail_from: String,
     pub rcpt_to: Vec<String>,

@@ -28,6 +28,7 @@ fn job(user: &str, uid: &str, key: &str) -> NewJob {
         message: b"Subject: x\r\n\r\nbody".to_vec(),
         decided: None,
         applies: false,
+        queue_id: format!("Q-{key}"),
     }
 }
 
@@ -808,15 +809,19 @@ fn a_held_job_found_again_takes_the_new_deliverys_decision() {
         ..job("bob@example.org", "u1", "k")
     };
     let id = s.hold_job(&first).unwrap().unwrap();
+    assert_eq!(s.job(id).unwrap().unwrap().queue_id, "Q-k");
     let again = NewJob {
         decided: Some("second".into()),
         applies: false,
+        queue_id: "Q-again".into(),
         ..first
     };
     assert_eq!(s.hold_job(&again).unwrap(), Some(id));
+    let held = s.job(id).unwrap().unwrap();
+    assert_eq!(held.decided.as_deref(), Some("second"));
     assert_eq!(
-        s.job(id).unwrap().unwrap().decided.as_deref(),
-        Some("second")
+        held.queue_id, "Q-again",
+        "the mail of this delivery names it"
     );
     assert_eq!(
         s.actions_since("bob@example.org", "alice@example.org", 0)
@@ -906,6 +911,7 @@ fn pruning_removes_finished_work_and_old_tombstones_only() {
         data: b"x".to_vec(),
         purpose: purpose.into(),
         idem_key: None,
+        queue_id: format!("Q-{purpose}"),
     };
     let finished = s
         .enqueue_job(&job("bob@example.org", "u1", "k1"))
@@ -997,6 +1003,7 @@ fn a_users_action_commits_its_write_and_its_mail_together() {
         data: b"Subject: Accepted\r\n\r\n".to_vec(),
         purpose: "reply".into(),
         idem_key: None,
+        queue_id: "Q-reply".into(),
     };
     let all = JobFilter {
         limit: 10,
@@ -1059,12 +1066,14 @@ fn outbox_mail_is_claimed_sent_and_failed() {
         data: b"Subject: Accepted\r\n\r\n".to_vec(),
         purpose: "reply".into(),
         idem_key: None,
+        queue_id: "Q-reply".into(),
     };
     let id = s.queue_mail(&mail).unwrap();
     let claimed = s.claim_mail("w", 60, 5).unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].rcpt_to, mail.rcpt_to);
     assert_eq!(claimed[0].data, mail.data);
+    assert_eq!(claimed[0].queue_id, "Q-reply");
     s.mail_failed(id, "w", "451 try later", Some(0)).unwrap();
     assert_eq!(s.claim_mail("w", 60, 5).unwrap().len(), 1);
     s.mail_sent(id, "w").unwrap();
@@ -1095,6 +1104,7 @@ fn completion_queues_mail_atomically() {
             data: b"x".to_vec(),
             purpose: "refresh".into(),
             idem_key: None,
+            queue_id: "Q-refresh".into(),
         }],
     );
     s.commit(&completion).unwrap();

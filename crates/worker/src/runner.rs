@@ -10,7 +10,7 @@ use imipd_store::{Job, Store};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use tokio::sync::{Notify, watch};
-use tracing::{info, warn};
+use tracing::{Instrument, Span, info, info_span, warn};
 
 /// How a job is turned into calendar writes: [`process_job`] in production.
 pub type Processor = fn(&dyn Store, &Job, i64, &ApplyConfig) -> Result<Applied, JobError>;
@@ -49,40 +49,49 @@ pub async fn worker_round(store: &Arc<dyn Store>, cfg: &WorkerConfig, process: P
     };
     let count = jobs.len();
     for job in jobs {
-        let (store, cfg_for_job) = (store.clone(), cfg.clone());
-        let (id, user, uid) = (job.id, job.user.clone(), job.uid.clone());
-        let ran =
-            tokio::task::spawn_blocking(move || run_job(&*store, &job, &cfg_for_job, process))
-                .await;
-        match ran {
-            Ok(Ran::Done { executed }) => info!(
-                job = id,
-                user,
-                uid,
-                redecided = executed.redecided,
-                "{}",
-                executed.outcome
-            ),
-            Ok(Ran::Failed(summary)) => warn!(job = id, user, uid, "{summary}"),
-            Ok(Ran::LeaseLost) => warn!(
-                job = id,
-                user,
-                uid,
-                "lease lost (the job took longer than {} s and another worker took it over); \
-                 result dropped",
-                cfg.lease_secs
-            ),
-            Ok(Ran::NotRecorded(e)) => warn!(
-                job = id,
-                user, uid, "cannot record the job's result: {e}; it runs again when its lease ends"
-            ),
-            Err(e) => warn!(
-                job = id,
-                user, uid, "job thread failed: {e}; it runs again when its lease ends"
-            ),
-        }
+        // Every line about the job carries the queue id of the message it came with.
+        let span = info_span!("job", queue_id = %job.queue_id);
+        run_one(store, cfg, process, job).instrument(span).await;
     }
     count
+}
+
+/// Runs one claimed job on a blocking thread and logs how it went.
+async fn run_one(store: &Arc<dyn Store>, cfg: &WorkerConfig, process: Processor, job: Job) {
+    let (store, cfg_for_job) = (store.clone(), cfg.clone());
+    let (id, user, uid) = (job.id, job.user.clone(), job.uid.clone());
+    let span = Span::current();
+    let ran = tokio::task::spawn_blocking(move || {
+        span.in_scope(|| run_job(&*store, &job, &cfg_for_job, process))
+    })
+    .await;
+    match ran {
+        Ok(Ran::Done { executed }) => info!(
+            job = id,
+            user,
+            uid,
+            redecided = executed.redecided,
+            "{}",
+            executed.outcome
+        ),
+        Ok(Ran::Failed(summary)) => warn!(job = id, user, uid, "{summary}"),
+        Ok(Ran::LeaseLost) => warn!(
+            job = id,
+            user,
+            uid,
+            "lease lost (the job took longer than {} s and another worker took it over); \
+             result dropped",
+            cfg.lease_secs
+        ),
+        Ok(Ran::NotRecorded(e)) => warn!(
+            job = id,
+            user, uid, "cannot record the job's result: {e}; it runs again when its lease ends"
+        ),
+        Err(e) => warn!(
+            job = id,
+            user, uid, "job thread failed: {e}; it runs again when its lease ends"
+        ),
+    }
 }
 
 /// How one job went, for the log line.

@@ -136,6 +136,7 @@ async fn a_redirect_goes_out_as_it_came_in() {
             data: original.to_vec(),
             purpose: "redirect".into(),
             idem_key: None,
+            queue_id: "Q-redirect".into(),
         })
         .unwrap();
     let dkim = Dkim::load(&fixture("dkim-ed25519.pem"), "sel", "example.org").unwrap();

@@ -16,6 +16,7 @@ fn job(uid: &str) -> NewJob {
         message: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
         decided: None,
         applies: false,
+        queue_id: format!("Q-{uid}"),
     }
 }
 

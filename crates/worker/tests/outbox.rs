@@ -187,6 +187,7 @@ async fn partial_refusal_delivers_to_the_rest_and_retries_the_deferred() {
         vec!["defer-carol@example.com".to_string()]
     );
     assert_eq!(again[0].purpose, "reply");
+    assert_eq!(again[0].queue_id, "Q-reply", "under the same queue id");
 }
 
 #[tokio::test]

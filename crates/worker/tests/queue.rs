@@ -87,7 +87,15 @@ fn enqueue(
     status: &str,
 ) -> Option<i64> {
     let calendar = itip(method, uid, seq, status);
-    let job = job_for_message(BOB, ALICE, &spec(action), &calendar, &Default::default()).unwrap();
+    let job = job_for_message(
+        BOB,
+        ALICE,
+        &spec(action),
+        &calendar,
+        &Default::default(),
+        "Q-test",
+    )
+    .unwrap();
     store.enqueue_job(&job).unwrap()
 }
 
@@ -193,6 +201,7 @@ fn enqueue_decided(store: &Arc<dyn Store>, calendar: &str, decided: &Decided) ->
         &message,
         calendar,
         Some(decided),
+        "Q-test",
     );
     store.enqueue_job(&job).unwrap().unwrap()
 }
@@ -538,8 +547,15 @@ async fn actions_choose_where_and_whether() {
 async fn unusable_jobs_complete_with_an_error_outcome_and_are_not_retried() {
     let (_dir, store) = open_store();
     let calendar = itip("REQUEST", "plan-6", 0, "CONFIRMED");
-    let good =
-        job_for_message(BOB, ALICE, &spec(process()), &calendar, &Default::default()).unwrap();
+    let good = job_for_message(
+        BOB,
+        ALICE,
+        &spec(process()),
+        &calendar,
+        &Default::default(),
+        "Q-test",
+    )
+    .unwrap();
     let cases = [
         (
             "spec that is not JSON",
@@ -593,7 +609,8 @@ async fn spam_is_never_applied() {
         spam: true,
         ..spec(process())
     };
-    let new_job = job_for_message(BOB, ALICE, &spam, &calendar, &Default::default()).unwrap();
+    let new_job =
+        job_for_message(BOB, ALICE, &spam, &calendar, &Default::default(), "Q-test").unwrap();
     let id = store.enqueue_job(&new_job).unwrap().unwrap();
     drain(&store, &cfg()).await;
     assert!(outcome(&job(&store, id)).unwrap().starts_with("no_action"));
@@ -688,7 +705,15 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
          BEGIN:VEVENT\r\nUID:own-1\r\nDTSTAMP:20300102T090000Z\r\n\
          ORGANIZER:mailto:{BOB}\r\nATTENDEE:mailto:{ALICE}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     );
-    let job = job_for_message(BOB, ALICE, &spec(process()), &refresh, &Default::default()).unwrap();
+    let job = job_for_message(
+        BOB,
+        ALICE,
+        &spec(process()),
+        &refresh,
+        &Default::default(),
+        "Q-refresh",
+    )
+    .unwrap();
     let id = store.enqueue_job(&job).unwrap().expect("queued");
     assert_eq!(
         store.enqueue_job(&job).unwrap(),
@@ -701,6 +726,10 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0].rcpt_to, [ALICE]);
     assert_eq!(mails[0].mail_from, BOB);
+    assert_eq!(
+        mails[0].queue_id, "Q-refresh",
+        "the answer is under the job's queue id"
+    );
     let text = String::from_utf8_lossy(&mails[0].data).replace("\r\n ", "");
     assert!(text.contains("METHOD:REQUEST"), "{text}");
     assert!(text.contains("Bob's review"), "{text}");
@@ -708,7 +737,15 @@ async fn a_refresh_from_an_attendee_is_answered_once_with_the_current_event() {
 
     // Answers count against the sender's hourly limit: REFRESH cannot make imipd a mailer.
     let again = refresh.replace("DTSTAMP:20300102T090000Z", "DTSTAMP:20300102T100000Z");
-    let job = job_for_message(BOB, ALICE, &spec(process()), &again, &Default::default()).unwrap();
+    let job = job_for_message(
+        BOB,
+        ALICE,
+        &spec(process()),
+        &again,
+        &Default::default(),
+        "Q-test",
+    )
+    .unwrap();
     let id = store.enqueue_job(&job).unwrap().expect("a new REFRESH");
     let limited = WorkerConfig {
         apply: ApplyConfig {
@@ -794,7 +831,7 @@ fn bob_answers_meanwhile(
             recurrence_id: None,
             comment: None,
         };
-        imipd_scheduling::rsvp::rsvp(store, &answer, &cfg.limits, now).unwrap();
+        imipd_scheduling::rsvp::rsvp(store, &answer, &cfg.limits, now, "Q-rsvp").unwrap();
     }
     Ok(planned)
 }

@@ -3,6 +3,7 @@ use crate::cli::EventsCmd;
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use imipd_calendar::{PartStat, summarize};
+use imipd_lmtp::QueueId;
 use imipd_scheduling::organize::{Organize, organize};
 use imipd_scheduling::rsvp::{Rsvp, rsvp};
 use imipd_store::Store;
@@ -23,6 +24,8 @@ pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCod
                 Some(p @ (PartStat::Accepted | PartStat::Declined | PartStat::Tentative)) => p,
                 _ => bail!("answer {answer:?}: use accepted, declined or tentative"),
             };
+            // Mail a user's own action makes has a queue id of its own, as a message would.
+            let queue_id = QueueId::generate();
             let done = rsvp(
                 store,
                 &Rsvp {
@@ -34,9 +37,10 @@ pub fn run(config: &Config, store: &dyn Store, cmd: EventsCmd) -> Result<ExitCod
                 },
                 &config.calendar_limits(),
                 crate::now(),
+                queue_id.as_str(),
             )?;
             println!(
-                "{user}: {} {uid}; reply queued as mail {}",
+                "{user}: {} {uid}; reply queued as mail {} (queue id {queue_id})",
                 partstat.as_str().to_ascii_lowercase(),
                 done.mail_id
             );
@@ -70,12 +74,14 @@ fn organizer(
     action: &Organize,
 ) -> Result<ExitCode> {
     let user = require_user(store, user)?;
+    let queue_id = QueueId::generate();
     let done = organize(
         store,
         &user,
         action,
         &config.calendar_limits(),
         crate::now(),
+        queue_id.as_str(),
     )?;
     let what = match action {
         Organize::Save { .. } => "saved",
@@ -83,7 +89,7 @@ fn organizer(
     };
     match done.mail_id {
         Some(id) => println!(
-            "{user}: {} {what}; mail {id} queued for {}",
+            "{user}: {} {what}; mail {id} queued for {} (queue id {queue_id})",
             done.change.uid,
             done.attendees.join(", ")
         ),

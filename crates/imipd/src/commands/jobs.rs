@@ -23,9 +23,10 @@ pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
             }
             for j in jobs {
                 println!(
-                    "{:>6}  {:<7}  {}  uid={}  from={}  attempts={}  {}",
+                    "{:>6}  {:<7}  {}  {}  uid={}  from={}  attempts={}  {}",
                     j.id,
                     j.state.as_str(),
+                    queue_id(&j.queue_id),
                     j.user,
                     j.uid,
                     j.sender,
@@ -39,6 +40,7 @@ pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
                 bail!("no job {id} (see `imipd jobs list`)");
             };
             println!("id:         {}", j.id);
+            println!("queue id:   {}", queue_id(&j.queue_id));
             println!("state:      {}", j.state.as_str());
             println!("user:       {}", j.user);
             println!("uid:        {}", j.uid);
@@ -72,6 +74,11 @@ pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A queue id as listed: `-` for jobs and mail queued before queue ids were stored.
+fn queue_id(id: &str) -> &str {
+    if id.is_empty() { "-" } else { id }
 }
 
 /// The decision taken at delivery, rendered, and what the worker recorded.
@@ -153,9 +160,10 @@ pub fn run_mail(store: &dyn Store, cmd: MailCmd) -> Result<ExitCode> {
             }
             for m in mails {
                 println!(
-                    "{:>6}  {:<7}  {}  {}  to={}  attempts={}  {}",
+                    "{:>6}  {:<7}  {}  {}  {}  to={}  attempts={}  {}",
                     m.id,
                     m.state.as_str(),
+                    queue_id(&m.queue_id),
                     m.purpose,
                     m.mail_from,
                     m.rcpt_to.join(","),

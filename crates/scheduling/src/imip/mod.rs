@@ -10,8 +10,9 @@ pub use compose::{ComposeError, Composed, EventText, compose_itip};
 
 use imipd_store::NewMail;
 
-/// Turns a composed message into an outbox entry.
-pub fn outgoing(user: &str, purpose: &str, composed: Composed) -> NewMail {
+/// Turns a composed message into an outbox entry; `queue_id` names what it is for (the
+/// message a job answers, or the user's action).
+pub fn outgoing(user: &str, purpose: &str, composed: Composed, queue_id: &str) -> NewMail {
     NewMail {
         user: user.to_string(),
         mail_from: composed.mail_from,
@@ -19,5 +20,6 @@ pub fn outgoing(user: &str, purpose: &str, composed: Composed) -> NewMail {
         data: composed.data,
         purpose: purpose.to_string(),
         idem_key: None,
+        queue_id: queue_id.to_string(),
     }
 }

@@ -1,8 +1,8 @@
 use crate::{JobFilter, JobState, NewMail, OutMail, Result};
 use rusqlite::{Connection, params};
 
-const COLUMNS: &str =
-    "id, user, mail_from, rcpt_to, data, purpose, state, attempts, not_before, last_error, created";
+const COLUMNS: &str = "id, user, mail_from, rcpt_to, data, purpose, state, attempts, not_before, last_error, created, \
+     queue_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMail> {
     let rcpts: String = r.get(3)?;
@@ -19,6 +19,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMail> {
         not_before: r.get(8)?,
         last_error: r.get(9)?,
         created: r.get(10)?,
+        queue_id: r.get(11)?,
     })
 }
 
@@ -26,10 +27,19 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutMail> {
 pub fn queue(conn: &Connection, mail: &NewMail) -> Result<i64> {
     let rcpts = serde_json::to_string(&mail.rcpt_to).unwrap_or_else(|_| "[]".into());
     let inserted = conn.execute(
-        "INSERT INTO outbox (user, mail_from, rcpt_to, data, purpose, state, not_before, created, updated, idem_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', unixepoch(), unixepoch(), unixepoch(), ?6)
+        "INSERT INTO outbox (user, mail_from, rcpt_to, data, purpose, state, not_before, created,
+                             updated, idem_key, queue_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', unixepoch(), unixepoch(), unixepoch(), ?6, ?7)
          ON CONFLICT (idem_key) WHERE idem_key IS NOT NULL DO NOTHING",
-        params![mail.user, mail.mail_from, rcpts, mail.data, mail.purpose, mail.idem_key],
+        params![
+            mail.user,
+            mail.mail_from,
+            rcpts,
+            mail.data,
+            mail.purpose,
+            mail.idem_key,
+            mail.queue_id
+        ],
     )?;
     if inserted == 0 {
         return Ok(conn.query_row(

@@ -2,7 +2,7 @@ use crate::{Error, Job, JobDone, JobFilter, JobState, NewJob, Result};
 use rusqlite::{Connection, params};
 
 const COLUMNS: &str = "id, user, spec, idem_key, uid, sender, message, state, attempts, \
-                       not_before, last_error, outcome, created, updated, decided";
+                       not_before, last_error, outcome, created, updated, decided, queue_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let state: String = r.get(7)?;
@@ -22,6 +22,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         created: r.get(12)?,
         updated: r.get(13)?,
         decided: r.get(14)?,
+        queue_id: r.get(15)?,
     })
 }
 
@@ -37,9 +38,9 @@ pub fn hold(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
     use rusqlite::OptionalExtension;
     Ok(conn
         .query_row(
-            "UPDATE jobs SET decided = ?2, applied = ?3, updated = unixepoch()
+            "UPDATE jobs SET decided = ?2, applied = ?3, queue_id = ?4, updated = unixepoch()
              WHERE idem_key = ?1 AND state = 'held' RETURNING id",
-            params![job.idem_key, job.decided, job.applies],
+            params![job.idem_key, job.decided, job.applies, job.queue_id],
             |r| r.get(0),
         )
         .optional()?)
@@ -48,8 +49,8 @@ pub fn hold(conn: &Connection, job: &NewJob) -> Result<Option<i64>> {
 fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64>> {
     let inserted = conn.execute(
         "INSERT INTO jobs (user, spec, idem_key, uid, sender, message, state, not_before, created,
-                           updated, decided, applied)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch(), unixepoch(), ?8, ?9)
+                           updated, decided, applied, queue_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch(), unixepoch(), ?8, ?9, ?10)
          ON CONFLICT (idem_key) DO NOTHING",
         params![
             crate::normalize_address(&job.user),
@@ -60,7 +61,8 @@ fn insert(conn: &Connection, job: &NewJob, state: JobState) -> Result<Option<i64
             job.message,
             state.as_str(),
             job.decided,
-            job.applies
+            job.applies,
+            job.queue_id
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))

@@ -265,11 +265,15 @@ fn contacts_to_cards(tx: &Transaction<'_>) -> Result<()> {
 
 const DROP_CONTACTS: &str = "DROP TABLE contacts;";
 
-/// The decision taken at delivery, as JSON the update stage reads. `applied` also marks a
-/// job whose decision will change the calendar, and a sender's hourly limit counts by
-/// delivery time: deliveries agree on the limit before the worker has run. What the worker
-/// records becomes JSON too: `{"outcome": {"kind", "reason"}}`.
+/// The queue id of the message a job or an outgoing mail is for (LMTP gives one per
+/// transaction; mail made by the command line gets its own), and the decision taken at
+/// delivery, as JSON the update stage reads. `applied` also marks a job whose decision
+/// will change the calendar, and a sender's hourly limit counts by delivery time:
+/// deliveries agree on the limit before the worker has run. What the worker records
+/// becomes JSON too: `{"outcome": {"kind", "reason"}}`.
 const DECIDED: &str = r#"
+ALTER TABLE jobs ADD COLUMN queue_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN queue_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN decided TEXT;
 DROP INDEX jobs_sender;
 CREATE INDEX jobs_sender_created ON jobs(user, sender, applied, created);

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
-use tracing::{info, warn};
+use tracing::{Instrument, info, info_span, warn};
 
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
@@ -93,14 +93,21 @@ pub async fn outbox_round(
     };
     let count = mails.len();
     for mail in mails {
-        let result = match signed(cfg.dkim.as_deref(), &mail) {
-            Ok(data) => submit(relay, &mail.mail_from, &mail.rcpt_to, &data).await,
-            // Nothing the relay did: the mail waits for a working key, like for a relay.
-            Err(e) => Err(SendError::Transient(e.to_string())),
-        };
-        record(store, cfg, mail, result).await;
+        // Every line about the mail carries the queue id of what it answers or redirects.
+        let span = info_span!("mail", queue_id = %mail.queue_id);
+        send_one(store, relay, cfg, mail).instrument(span).await;
     }
     count
+}
+
+/// Signs and submits one claimed mail, and records how it went.
+async fn send_one(store: &Arc<dyn Store>, relay: &RelayConfig, cfg: &OutboxConfig, mail: OutMail) {
+    let result = match signed(cfg.dkim.as_deref(), &mail) {
+        Ok(data) => submit(relay, &mail.mail_from, &mail.rcpt_to, &data).await,
+        // Nothing the relay did: the mail waits for a working key, like for a relay.
+        Err(e) => Err(SendError::Transient(e.to_string())),
+    };
+    record(store, cfg, mail, result).await;
 }
 
 /// The message as it goes out: with a DKIM-Signature on top when a key is set.
@@ -134,6 +141,7 @@ async fn record(
                         data: mail.data,
                         purpose: mail.purpose,
                         idem_key: None,
+                        queue_id: mail.queue_id,
                     })?;
                 }
                 s.mail_sent(id, &worker)

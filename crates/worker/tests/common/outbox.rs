@@ -60,5 +60,5 @@ pub fn reply_mail(rcpt: &[&str]) -> NewMail {
         1_767_261_600,
     )
     .unwrap();
-    outgoing("bob@example.org", "reply", composed)
+    outgoing("bob@example.org", "reply", composed, "Q-reply")
 }
