@@ -170,8 +170,9 @@ pub enum CalendarsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ItipCmd {
-    /// Apply one iTIP message to an (optional) stored object: prints `outcome:` and
-    /// `reason:` on stderr and the resulting object on stdout. Exit 0 whatever the outcome.
+    /// Apply one iTIP message to an (optional) stored object: prints the outcome
+    /// (`outcome: added; reason="…"`) on stderr and the resulting object on stdout. Exit 0
+    /// whatever the outcome.
     Apply(ItipApply),
     /// Dry-run a whole email against a user's stored calendars; writes nothing.
     Explain {
@@ -306,7 +307,8 @@ pub enum JobsCmd {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
-    /// Show one job with its last error and outcome.
+    /// Show one job: its queue id, the decision taken at delivery, the worker's result
+    /// (and why it decided again, when it did) and its last error.
     Show {
         /// The job's number, as `jobs list` shows it.
         id: i64,
