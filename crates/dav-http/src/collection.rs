@@ -1,6 +1,7 @@
 //! OPTIONS, MKCALENDAR / extended MKCOL and DELETE of calendars.
 
 use crate::propfind::{set_prop, settle, stored_on_calendar};
+use crate::props::normalize_colour;
 use crate::reply::Response;
 use crate::resource::{Node, Resolved};
 use crate::{Dav, Request};
@@ -60,7 +61,7 @@ pub fn make(
     } else {
         parse_mkcol(&req.body)
     };
-    let body = match parsed {
+    let mut body = match parsed {
         Ok(b) => b,
         Err(e) => return Ok(Response::refused(&e)),
     };
@@ -74,9 +75,18 @@ pub fn make(
         }
         Err(p) => return Ok(Response::precondition(&p, "unknown resource type")),
     }
+    for (name, value) in &mut body.set {
+        normalize_colour(name, value);
+    }
     let mut outcome = body.check(ResourceKind::Calendar);
+    // A client that names no component set gets a calendar for all three, as RFC 4791
+    // section 5.2.3 reads an absent set: any component type may be stored.
+    let components = body
+        .components
+        .clone()
+        .unwrap_or_else(|| ["VEVENT", "VTODO", "VJOURNAL"].map(String::from).to_vec());
     let mut props = CalendarProps {
-        components: body.components.clone(),
+        components: Some(components),
         ..CalendarProps::default()
     };
     let first = usize::from(body.components.is_some());

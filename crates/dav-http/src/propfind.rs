@@ -1,6 +1,6 @@
 //! PROPFIND (depth 0 and 1) and PROPPATCH of calendars.
 
-use crate::props::{Source, timezone_name};
+use crate::props::{Source, normalize_colour, timezone_name};
 use crate::reply::Response;
 use crate::resource::{self, Node, Resolved};
 use crate::{Dav, Request};
@@ -121,10 +121,15 @@ pub fn proppatch(
     let Resolved::Found(node) = resolved else {
         return Ok(Response::not_found());
     };
-    let update = match parse_proppatch(&req.body) {
+    let mut update = match parse_proppatch(&req.body) {
         Ok(u) => u,
         Err(e) => return Ok(Response::refused(&e)),
     };
+    for op in &mut update.ops {
+        if let PatchOp::Set(name, value) = op {
+            normalize_colour(name, value);
+        }
+    }
     let mut outcome = check_proppatch(&update, node.kind());
     let mut props = CalendarProps::default();
     let calendar = match node {

@@ -41,6 +41,43 @@ pub fn timezone_name(value: &str) -> Option<String> {
         .map(|t| t.trim().to_string())
 }
 
+/// The CSS basic colour names (and orange), which some clients send instead of
+/// `#RRGGBB`; stored as the hex value they name.
+const COLOUR_NAMES: &[(&str, &str)] = &[
+    ("black", "#000000"),
+    ("silver", "#C0C0C0"),
+    ("gray", "#808080"),
+    ("grey", "#808080"),
+    ("white", "#FFFFFF"),
+    ("maroon", "#800000"),
+    ("red", "#FF0000"),
+    ("purple", "#800080"),
+    ("fuchsia", "#FF00FF"),
+    ("green", "#008000"),
+    ("lime", "#00FF00"),
+    ("olive", "#808000"),
+    ("yellow", "#FFFF00"),
+    ("navy", "#000080"),
+    ("blue", "#0000FF"),
+    ("teal", "#008080"),
+    ("aqua", "#00FFFF"),
+    ("orange", "#FFA500"),
+];
+
+/// A `calendar-color` value given as a colour name, rewritten to its hex form.
+pub fn normalize_colour(name: &PropName, value: &mut imipd_dav::xml::tree::Element) {
+    if *name != PropName::CalendarColor {
+        return;
+    }
+    let text = value.text();
+    if let Some((_, hex)) = COLOUR_NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(text.trim()))
+    {
+        value.children = vec![imipd_dav::xml::tree::Node::Text(hex.to_string())];
+    }
+}
+
 /// One resource's properties.
 pub struct Source<'a> {
     pub dav: &'a Dav<'a>,
@@ -172,6 +209,27 @@ mod tests {
         ] {
             assert_eq!(parse_sync_token(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn colour_names_become_hex_and_others_stay() {
+        let el = |t: &str| imipd_dav::xml::tree::Element {
+            name: Name::new(Ns::AppleIcal, "calendar-color"),
+            attrs: Vec::new(),
+            children: vec![imipd_dav::xml::tree::Node::Text(t.into())],
+        };
+        for (given, stored) in [
+            ("Blue", "#0000FF"),
+            ("#00FF00FF", "#00FF00FF"),
+            ("mauve", "mauve"),
+        ] {
+            let mut v = el(given);
+            normalize_colour(&PropName::CalendarColor, &mut v);
+            assert_eq!(v.text(), stored, "{given}");
+        }
+        let mut v = el("blue");
+        normalize_colour(&PropName::DisplayName, &mut v);
+        assert_eq!(v.text(), "blue");
     }
 
     #[test]

@@ -14,7 +14,9 @@ use imipd_dav::filter::{Basic, matches_calendar, query_timezone};
 use imipd_dav::freebusy::{busy_periods, render_vfreebusy};
 use imipd_dav::propfind::Answerer;
 use imipd_dav::query::TimeRange;
-use imipd_dav::request::{CalendarQuery, Multiget, SyncCollection, expand_property_selection};
+use imipd_dav::request::{
+    CalendarQuery, Multiget, PropRequest, SyncCollection, expand_property_selection,
+};
 use imipd_dav::{
     DavPath, Multistatus, Precondition, PropName, PropSelection, Report, parse_report,
 };
@@ -68,7 +70,7 @@ pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
                 addresses.iter().any(|a| a.to_lowercase().contains(&needle))
             });
             if matches {
-                out.answer(&Node::Principal, &search.select, None);
+                out.answer(&Node::Principal, &principal_selection(search.select), None);
             }
         }
         Report::CalendarserverPrincipalSearch(search) => {
@@ -92,9 +94,23 @@ pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
     Ok(Response::multistatus(out.ms.finish(None)))
 }
 
+/// The properties a principal search returns. A search that names none (python-caldav
+/// puts `calendar-home-set` and `displayname` beside an empty `prop`, not in it) gets
+/// what a client needs to list principals: their name and calendar home.
+fn principal_selection(select: PropSelection) -> PropSelection {
+    match &select.props {
+        PropRequest::Prop(names) if names.is_empty() => PropSelection::names(vec![
+            PropName::DisplayName,
+            PropName::CalendarHomeSet,
+            PropName::PrincipalUrl,
+        ]),
+        _ => select,
+    }
+}
+
 /// Expansion budget per object: an object that exceeds it counts as matching, never
 /// dropped.
-const BUDGET: usize = 5_000;
+const BUDGET: usize = 10_000;
 
 fn parse(ics: &str) -> Option<ICalendar> {
     match calcard::Parser::new(ics).entry() {
@@ -227,6 +243,17 @@ impl Out<'_> {
             Err(e) => return Err(e),
         };
         let floating = calendar_tz(calendar);
+        let mut changes = changes;
+        let mut token = changes.token;
+        // DAV:limit (RFC 6578 section 3.7): the oldest changes, a 507 for the collection
+        // and the position of the last one reported as the token to go on from. Deletions
+        // carry no position of their own, so a delta with deletions comes whole.
+        let limit = s.limit.map_or(usize::MAX, |l| l.max(1) as usize);
+        let truncated = changes.deleted.is_empty() && changes.changed.len() > limit;
+        if truncated {
+            changes.changed.truncate(limit);
+            token = changes.changed.last().map_or(token, |c| c.modseq);
+        }
         for changed in &changes.changed {
             match self
                 .dav
@@ -244,8 +271,12 @@ impl Out<'_> {
             self.ms
                 .status_response(&resource::object(self.dav.user, &calendar.id, href), 404);
         }
+        if truncated {
+            self.ms
+                .status_response(&resource::calendar(self.dav.user, &calendar.id), 507);
+        }
         Ok(Response::multistatus(
-            self.ms.finish(Some(&sync_token(changes.token))),
+            self.ms.finish(Some(&sync_token(token))),
         ))
     }
 }

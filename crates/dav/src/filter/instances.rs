@@ -265,7 +265,7 @@ impl Instances for Basic {
         &self,
         cal: &ICalendar,
         comp_id: u32,
-        _range: &TimeRange,
+        range: &TimeRange,
     ) -> Result<Vec<Occurrence>, BudgetExceeded> {
         let Some(comp) = cal.components.get(comp_id as usize) else {
             return Ok(Vec::new());
@@ -282,7 +282,9 @@ impl Instances for Basic {
         let expanded = cal.expand_dates(self.floating, self.budget);
         let is_date = dtstart.is_some_and(|(_, d)| d);
         let mut out = Vec::new();
+        let mut last_start = Timestamp::MIN;
         for ev in expanded.events.iter().filter(|ev| ev.comp_id == comp_id) {
+            last_start = last_start.max(ev.start.timestamp());
             if let Some(o) = shape(
                 cal,
                 comp,
@@ -292,7 +294,10 @@ impl Instances for Basic {
                 out.push(o);
             }
         }
-        if out.len() >= self.budget || expanded.events.len() >= self.budget {
+        // A series cut off by the budget is still decided for a range that ends before
+        // the last instance expanded: every instance overlapping it is in `out`.
+        let cut_off = out.len() >= self.budget || expanded.events.len() >= self.budget;
+        if cut_off && range.end.is_none_or(|end| last_start < end) {
             return Err(BudgetExceeded);
         }
         Ok(out)

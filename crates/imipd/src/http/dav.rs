@@ -15,10 +15,6 @@ pub async fn serve(req: Request<Incoming>, shared: &Shared, peer: SocketAddr) ->
     if let Some(redirect) = imipd_dav_http::well_known(req.uri().path()) {
         return convert(redirect);
     }
-    let user = match shared.auth.authenticate(req.headers(), peer.ip()).await {
-        Ok(user) => user,
-        Err(denied) => return denied.response(),
-    };
     let max = shared.dav.max_request_bytes;
     let too_large = || {
         convert(DavResponse::text(
@@ -46,6 +42,13 @@ pub async fn serve(req: Request<Incoming>, shared: &Shared, peer: SocketAddr) ->
         Err(e) => {
             return convert(DavResponse::text(400, format!("cannot read the body: {e}")));
         }
+    };
+    // The body is read before sign-in: a 401 sent while it is still unread would end the
+    // connection, and clients that send their first request without credentials would
+    // find the kept-alive connection closed under their retry.
+    let user = match shared.auth.authenticate(&parts.headers, peer.ip()).await {
+        Ok(user) => user,
+        Err(denied) => return denied.response(),
     };
     let request = imipd_dav_http::Request {
         method: parts.method.as_str().to_string(),
