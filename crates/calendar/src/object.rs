@@ -172,10 +172,15 @@ pub struct Identity {
     pub component: String,
 }
 
-/// Reads an object a client wants stored (a CalDAV PUT) by the same rules as every
-/// other object: strictly parsed, one UID, one component type.
+/// Reads an object a client wants stored (a CalDAV PUT) by the rules of an arriving
+/// message, as it comes from outside just the same: every line a content line, every
+/// component ENDed, real dates, one UID, one component type.
 pub fn identify(text: &str, limits: &Limits) -> Result<Identity, ItipError> {
-    let object = Object::parse(text, limits)?;
+    let refused = |e: crate::PeekError| ItipError::Unparsable(e.to_string());
+    crate::message::check_syntax(text).map_err(refused)?;
+    let root = model::parse(text, limits)?;
+    crate::message::check_dates(&root).map_err(refused)?;
+    let object = Object::from_root(root)?;
     Ok(Identity {
         component: object.kind().as_str().to_string(),
         uid: object.uid,
