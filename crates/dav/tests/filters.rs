@@ -189,6 +189,15 @@ fn event_time_ranges() {
         let got = matches_calendar(&query(&inner), &cal, &basic, Tz::UTC).map_err(|_| ());
         assert_eq!(got, want, "{what}\nfilter: {inner}");
     }
+    // A client that bumps the master's SEQUENCE and not the override's: the override
+    // still replaces its instance.
+    let stale = WEEKLY.replace("COUNT=10\n", "COUNT=10\nSEQUENCE:2\n");
+    let cal = ical(&wrap(&stale));
+    let left = range("VEVENT", "20260119T000000Z", "20260120T000000Z");
+    assert_eq!(
+        matches_calendar(&query(&left), &cal, &basic, Tz::UTC),
+        Ok(false)
+    );
 }
 
 #[test]

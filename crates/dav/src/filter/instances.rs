@@ -281,10 +281,22 @@ impl Instances for Basic {
         }
         let expanded = cal.expand_dates(self.floating, self.budget);
         let is_date = dtstart.is_some_and(|(_, d)| d);
+        // An override replaces the instance its RECURRENCE-ID names, whatever its
+        // SEQUENCE (calcard keeps the master's instance when the override's is lower).
+        let overridden: Vec<Timestamp> = cal
+            .components
+            .iter()
+            .filter(|c| c.component_type == comp.component_type)
+            .filter_map(|c| prop(c, &ICalendarProperty::RecurrenceId))
+            .filter_map(|e| utc_of(cal, e, self.floating).map(|(t, _)| t))
+            .collect();
         let mut out = Vec::new();
         let mut last_start = Timestamp::MIN;
         for ev in expanded.events.iter().filter(|ev| ev.comp_id == comp_id) {
             last_start = last_start.max(ev.start.timestamp());
+            if overridden.contains(&ev.start.timestamp()) {
+                continue;
+            }
             if let Some(o) = shape(
                 cal,
                 comp,
