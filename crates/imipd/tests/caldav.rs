@@ -611,11 +611,13 @@ fn an_invitation_by_mail_its_update_and_its_cancel_arrive_through_sync() {
     deliver(Mail::cancel(uid, 2));
     let (body, _) = changes(&token);
     assert!(body.contains("mailed-1%40example.org.ics"), "{body}");
+    // Kept, marked cancelled (the default policy), so the app shows it struck through.
     let cancelled = get();
+    assert_eq!(cancelled.status, 200);
     assert!(
-        cancelled.status == 404 || cancelled.body.contains("STATUS:CANCELLED"),
-        "{} {}",
-        cancelled.status,
+        cancelled.body.contains("STATUS:CANCELLED"),
+        "{}",
         cancelled.body
     );
+    assert!(all(&body, "d:getetag").contains(&cancelled.header("etag").unwrap()));
 }
