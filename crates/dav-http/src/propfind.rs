@@ -22,9 +22,15 @@ pub fn propfind(
     let Resolved::Found(node) = resolved else {
         return Ok(Response::not_found());
     };
-    let depth = match propfind_depth(req.header("depth")) {
-        Ok(d) => d,
-        Err(p) => return Ok(Response::precondition(&p, "use Depth: 0 or 1")),
+    // No Depth header means infinity (RFC 4918 section 9.1); answered as 1, as SabreDAV
+    // does, since clients that leave it out want the members. An explicit infinity is
+    // refused with its precondition.
+    let depth = match req.header("depth") {
+        None => Depth::One,
+        given => match propfind_depth(given) {
+            Ok(d) => d,
+            Err(p) => return Ok(Response::precondition(&p, "use Depth: 0 or 1")),
+        },
     };
     let select = match parse_propfind(&req.body) {
         Ok(s) => s,

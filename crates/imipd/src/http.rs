@@ -117,7 +117,10 @@ pub async fn serve(
         tokio::spawn(async move {
             let service = service_fn(move |req| route(req, shared.clone(), peer));
             let io = TokioIo::new(idle::Idle::new(stream, IDLE_TIMEOUT));
+            // Header names go out as `Content-Type`, not `content-type`: some clients and
+            // proxies match them byte for byte.
             if let Err(e) = http1::Builder::new()
+                .title_case_headers(true)
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(io, service)

@@ -233,6 +233,10 @@ fn discovery_as_clients_do_it() {
         .status,
         409
     );
+    // Without a Depth header: the members too.
+    let r = bob.send("PROPFIND", HOME, &[], b"");
+    assert_eq!(r.status, 207);
+    assert!(all(&r.body, "d:href").contains(&DEFAULT), "{}", r.body);
     let r = bob.propfind(HOME, "infinity", "<d:displayname/>");
     assert_eq!(r.status, 403);
     assert!(r.body.contains("propfind-finite-depth"), "{}", r.body);
