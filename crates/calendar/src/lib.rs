@@ -36,6 +36,7 @@ pub use error::ItipError;
 pub use itip::{apply, apply_message};
 pub use limits::Limits;
 pub use message::ItipMessage;
+pub use object::{Identity, identify};
 pub use organize::{OrganizerChange, organizer_cancel, organizer_update};
 pub use outcome::{Outcome, OutcomeKind};
 pub use partstat::PartStat;

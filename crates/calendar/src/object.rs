@@ -163,3 +163,60 @@ pub(crate) fn ensure_header(root: &mut Comp) {
         );
     }
 }
+
+/// What a calendar object resource is about: its one UID and its component type
+/// (`VEVENT`, `VTODO`, `VJOURNAL`, `VFREEBUSY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub uid: String,
+    pub component: String,
+}
+
+/// Reads an object a client wants stored (a CalDAV PUT) by the rules of an arriving
+/// message, as it comes from outside just the same: every line a content line, every
+/// component ENDed, real dates, one UID, one component type.
+pub fn identify(text: &str, limits: &Limits) -> Result<Identity, ItipError> {
+    let refused = |e: crate::PeekError| ItipError::Unparsable(e.to_string());
+    crate::message::check_syntax(text).map_err(refused)?;
+    let root = model::parse(text, limits)?;
+    crate::message::check_dates(&root).map_err(refused)?;
+    let object = Object::from_root(root)?;
+    Ok(Identity {
+        component: object.kind().as_str().to_string(),
+        uid: object.uid,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal(body: &str) -> String {
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{body}END:VCALENDAR\r\n")
+    }
+
+    const EVENT: &str = "BEGIN:VEVENT\r\nUID:a@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260102T100000Z\r\nEND:VEVENT\r\n";
+
+    #[test]
+    fn identify_names_the_one_uid_and_refuses_mixtures() {
+        let id = identify(&cal(EVENT), &Limits::default()).unwrap();
+        assert_eq!((id.uid.as_str(), id.component.as_str()), ("a@x", "VEVENT"));
+        let decoy = cal(&format!(
+            "BEGIN:VJOURNAL\r\nUID:a@x\r\nDTSTAMP:20260101T000000Z\r\nEND:VJOURNAL\r\n{EVENT}"
+        ));
+        assert!(matches!(
+            identify(&decoy, &Limits::default()),
+            Err(ItipError::MixedComponents(..))
+        ));
+        let two = cal(&format!("{EVENT}{}", EVENT.replace("a@x", "b@x")));
+        assert!(matches!(
+            identify(&two, &Limits::default()),
+            Err(ItipError::MixedUids(..))
+        ));
+        assert!(matches!(
+            identify(&cal(""), &Limits::default()),
+            Err(ItipError::NoComponent)
+        ));
+        assert!(identify("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", &Limits::default()).is_err());
+    }
+}

@@ -163,6 +163,10 @@ fn event_time_ranges() {
         ("weekly: where the override went", WEEKLY, range("VEVENT", "20260120T150000Z", "20260120T151500Z"), Ok(true)),
         ("weekly: after COUNT", WEEKLY, range("VEVENT", "20260401T000000Z", "20260501T000000Z"), Ok(false)),
         ("forever: budget reached", FOREVER, range("VEVENT", "20990101T000000Z", "20990102T000000Z"), Err(())),
+        // 500 days from 2020-01-01 reach May 2021: ranges before that are decided.
+        ("forever: within the budget", FOREVER, range("VEVENT", "20210110T000000Z", "20210110T003000Z"), Ok(true)),
+        ("forever: within the budget, between instances", FOREVER, range("VEVENT", "20210110T020000Z", "20210110T030000Z"), Ok(false)),
+        ("forever: open end", FOREVER, range("VEVENT", "20210110T020000Z", ""), Err(())),
         (
             "alarm 15 minutes before",
             MEETING,
@@ -185,6 +189,15 @@ fn event_time_ranges() {
         let got = matches_calendar(&query(&inner), &cal, &basic, Tz::UTC).map_err(|_| ());
         assert_eq!(got, want, "{what}\nfilter: {inner}");
     }
+    // A client that bumps the master's SEQUENCE and not the override's: the override
+    // still replaces its instance.
+    let stale = WEEKLY.replace("COUNT=10\n", "COUNT=10\nSEQUENCE:2\n");
+    let cal = ical(&wrap(&stale));
+    let left = range("VEVENT", "20260119T000000Z", "20260120T000000Z");
+    assert_eq!(
+        matches_calendar(&query(&left), &cal, &basic, Tz::UTC),
+        Ok(false)
+    );
 }
 
 #[test]

@@ -39,6 +39,8 @@ pub struct Lmtp {
 pub struct Http {
     #[serde(deserialize_with = "listen_address")]
     pub listen: SocketAddr,
+    /// The largest request body read (a calendar object, a REPORT); larger ones get 413.
+    pub max_request_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -154,6 +156,7 @@ impl Default for Http {
     fn default() -> Self {
         Http {
             listen: SocketAddr::from(([127, 0, 0, 1], 8008)),
+            max_request_bytes: 1024 * 1024,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The HTTP listener: health for monitoring, and the push stream that tells a signed-in
-//! user's open pages when their calendars change. CalDAV and the web page plug in here.
+//! The HTTP listener: health for monitoring, the push stream that tells a signed-in
+//! user's open pages when their calendars change, and CalDAV on every other path
+//! ([`dav`]). The web page plugs in here.
 //!
 //! The listener must not let HTTP clients starve the rest of the server: at most
 //! `max_connections` at once (more are answered `503` and closed), a request's header must
@@ -9,6 +10,7 @@
 //! limit, so LMTP can always accept.
 
 mod auth;
+mod dav;
 mod idle;
 mod login_limits;
 mod push;
@@ -46,6 +48,7 @@ struct Shared {
     store: Arc<dyn Store>,
     feed: push::Feed,
     auth: Arc<Authenticator>,
+    dav: Arc<imipd_dav_http::Config>,
 }
 
 /// The most HTTP connections at once, given the descriptor limit (`RLIMIT_NOFILE`) and
@@ -62,7 +65,12 @@ pub fn lmtp_reserve(lmtp_connections: usize) -> u64 {
     lmtp_connections as u64 * 3 + 128
 }
 
-pub async fn serve(listener: TcpListener, store: Arc<dyn Store>, max_connections: usize) {
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    max_connections: usize,
+    dav: imipd_dav_http::Config,
+) {
     let auth = Authenticator::new(
         store.clone(),
         Arc::new(MemoryLimits::default()),
@@ -76,6 +84,7 @@ pub async fn serve(listener: TcpListener, store: Arc<dyn Store>, max_connections
         feed: push::Feed::follow(store.clone()),
         store,
         auth: Arc::new(auth),
+        dav: Arc::new(dav),
     };
     let slots = Arc::new(Semaphore::new(max_connections));
     let mut backoff = AcceptBackoff::default();
@@ -108,7 +117,10 @@ pub async fn serve(listener: TcpListener, store: Arc<dyn Store>, max_connections
         tokio::spawn(async move {
             let service = service_fn(move |req| route(req, shared.clone(), peer));
             let io = TokioIo::new(idle::Idle::new(stream, IDLE_TIMEOUT));
+            // Header names go out as `Content-Type`, not `content-type`: some clients and
+            // proxies match them byte for byte.
             if let Err(e) = http1::Builder::new()
+                .title_case_headers(true)
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(io, service)
@@ -165,7 +177,7 @@ async fn route(
     let response = match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => health(shared.store).await,
         (&Method::GET, "/events") => push::stream(&req, peer, &shared.auth, &shared.feed).await,
-        _ => json(StatusCode::NOT_FOUND, "{\"error\":\"not found\"}\n".into()),
+        _ => dav::serve(req, &shared, peer).await,
     };
     Ok(response)
 }

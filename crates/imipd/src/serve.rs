@@ -117,7 +117,15 @@ async fn serve_all(config: Config) -> Result<()> {
     }
     let http_connections = crate::http::connection_cap(open_files, config.lmtp.max_connections);
     info!("http listening on {}", http.local_addr()?);
-    tokio::spawn(crate::http::serve(http, store.clone(), http_connections));
+    let dav = imipd_dav_http::Config {
+        max_request_bytes: config.http.max_request_bytes,
+    };
+    tokio::spawn(crate::http::serve(
+        http,
+        store.clone(),
+        http_connections,
+        dav,
+    ));
     let pipeline = Arc::new(Pipeline::new(
         config.delivery(),
         store.clone(),

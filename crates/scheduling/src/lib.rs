@@ -13,12 +13,14 @@
 //! - [`retry`]: a user's action planned again when the event changed under it.
 //! - [`imip`]: the iMIP mail those actions send, composed for the outbox.
 //! - [`change`]: what a user's action changed.
+//! - [`client`]: a CalDAV client's PUT or DELETE ([`client_write`]).
 //!
 //! No network I/O: the store is the only thing touched, and mail only goes as far as
 //! the outbox.
 
 pub mod apply;
 pub mod change;
+pub mod client;
 pub mod decide;
 pub mod imip;
 pub mod job;
@@ -30,6 +32,7 @@ pub mod spec;
 
 pub use apply::{Applied, JobError, execute};
 pub use change::CalendarChanged;
+pub use client::client_write;
 pub use decide::{Ask, Decided, Executed, SENDER_WINDOW_SECS, changed_since, decide};
 pub use job::{ApplyConfig, process_job};
 pub use spec::{

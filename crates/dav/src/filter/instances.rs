@@ -265,7 +265,7 @@ impl Instances for Basic {
         &self,
         cal: &ICalendar,
         comp_id: u32,
-        _range: &TimeRange,
+        range: &TimeRange,
     ) -> Result<Vec<Occurrence>, BudgetExceeded> {
         let Some(comp) = cal.components.get(comp_id as usize) else {
             return Ok(Vec::new());
@@ -281,8 +281,22 @@ impl Instances for Basic {
         }
         let expanded = cal.expand_dates(self.floating, self.budget);
         let is_date = dtstart.is_some_and(|(_, d)| d);
+        // An override replaces the instance its RECURRENCE-ID names, whatever its
+        // SEQUENCE (calcard keeps the master's instance when the override's is lower).
+        let overridden: Vec<Timestamp> = cal
+            .components
+            .iter()
+            .filter(|c| c.component_type == comp.component_type)
+            .filter_map(|c| prop(c, &ICalendarProperty::RecurrenceId))
+            .filter_map(|e| utc_of(cal, e, self.floating).map(|(t, _)| t))
+            .collect();
         let mut out = Vec::new();
+        let mut last_start = Timestamp::MIN;
         for ev in expanded.events.iter().filter(|ev| ev.comp_id == comp_id) {
+            last_start = last_start.max(ev.start.timestamp());
+            if overridden.contains(&ev.start.timestamp()) {
+                continue;
+            }
             if let Some(o) = shape(
                 cal,
                 comp,
@@ -292,7 +306,10 @@ impl Instances for Basic {
                 out.push(o);
             }
         }
-        if out.len() >= self.budget || expanded.events.len() >= self.budget {
+        // A series cut off by the budget is still decided for a range that ends before
+        // the last instance expanded: every instance overlapping it is in `out`.
+        let cut_off = out.len() >= self.budget || expanded.events.len() >= self.budget;
+        if cut_off && range.end.is_none_or(|end| last_start < end) {
             return Err(BudgetExceeded);
         }
         Ok(out)

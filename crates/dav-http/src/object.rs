@@ -1,0 +1,197 @@
+//! GET, PUT and DELETE of calendar objects, with strong ETags and the RFC 4791
+//! preconditions of PUT. Every write goes through [`imipd_scheduling::client_write`].
+
+use crate::reply::Response;
+use crate::resource::{self, Node, Resolved};
+use crate::{Dav, Request};
+use imipd_calendar::{ItipError, Limits, identify};
+use imipd_dav::Precondition;
+use imipd_dav::headers::Conditions;
+use imipd_scheduling::client_write;
+use imipd_store::{Calendar, CalendarObject, Error, Expect, Found, ObjectWrite, etag};
+
+const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
+
+pub fn get(resolved: &Resolved, with_body: bool) -> Response {
+    match resolved {
+        Resolved::Found(Node::Object(_, o)) => {
+            let r = Response::new(200).header("ETag", o.etag());
+            let mut r = r.with_body(CALENDAR_TYPE, o.ics.clone().into_bytes());
+            if !with_body {
+                r.headers.push(("Content-Length", r.body.len().to_string()));
+                r.body.clear();
+            }
+            r
+        }
+        Resolved::Found(_) => Response::text(
+            405,
+            "this is a collection: list it with PROPFIND, or read its objects one by one".into(),
+        )
+        .header("Allow", crate::collection::allow(resolved).to_string()),
+        _ => Response::not_found(),
+    }
+}
+
+fn conditions(req: &Request) -> Result<Conditions, Response> {
+    Conditions::parse(
+        req.header("if-match"),
+        req.header("if-none-match"),
+        req.header("if-schedule-tag-match"),
+    )
+    .map_err(|e| Response::text(400, e.to_string()))
+}
+
+/// The current version's tag as conditions compare it (unquoted).
+fn tag(object: Option<&CalendarObject>) -> Option<String> {
+    object.map(|o| o.modseq.to_string())
+}
+
+fn precondition_failed() -> Response {
+    Response::text(
+        412,
+        "the resource is not in the state the request's If-Match / If-None-Match expects \
+         (read it again)"
+            .into(),
+    )
+}
+
+/// Why an object is refused, as the RFC 4791 precondition that says so.
+fn refusal(e: &ItipError) -> Precondition {
+    match e {
+        ItipError::TooLarge { .. } => Precondition::MaxResourceSize,
+        ItipError::NoComponent
+        | ItipError::MissingUid
+        | ItipError::MixedUids(..)
+        | ItipError::MixedComponents(..) => Precondition::ValidCalendarObjectResource,
+        _ => Precondition::ValidCalendarData,
+    }
+}
+
+pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
+    let (calendar, name, current): (&Calendar, &str, Option<&CalendarObject>) = match resolved {
+        Resolved::Found(Node::Object(c, o)) => (c, &o.href, Some(o)),
+        Resolved::NewObject(c, name) => (c, name, None),
+        Resolved::Found(_) => {
+            return Ok(
+                Response::text(405, "a collection cannot be replaced by PUT".into())
+                    .header("Allow", crate::collection::allow(resolved).to_string()),
+            );
+        }
+        _ => {
+            return Ok(Response::text(
+                409,
+                "no such calendar: objects are put into an existing calendar".into(),
+            ));
+        }
+    };
+    let conds = match conditions(req) {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    if let Some(ct) = req.header("content-type")
+        && !ct.trim().to_ascii_lowercase().starts_with("text/calendar")
+    {
+        return Ok(Response::precondition(
+            &Precondition::SupportedCalendarData,
+            &format!("Content-Type {ct:?}: send text/calendar"),
+        ));
+    }
+    let Ok(text) = std::str::from_utf8(&req.body) else {
+        return Ok(Response::precondition(
+            &Precondition::ValidCalendarData,
+            "the object is not UTF-8",
+        ));
+    };
+    let limits = Limits {
+        max_part_bytes: dav.config.max_request_bytes,
+        ..Limits::default()
+    };
+    let identity = match identify(text, &limits) {
+        Ok(i) => i,
+        Err(e) => return Ok(Response::precondition(&refusal(&e), &e.to_string())),
+    };
+    if !calendar
+        .components
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(&identity.component))
+    {
+        return Ok(Response::precondition(
+            &Precondition::SupportedCalendarComponent,
+            &format!(
+                "this calendar holds {}, not {}",
+                calendar.components.join(", "),
+                identity.component
+            ),
+        ));
+    }
+    if !conds.hold(tag(current).as_deref(), None) {
+        return Ok(precondition_failed());
+    }
+    let path = resource::object(dav.user, &calendar.id, name);
+    if let Some(o) = current
+        && o.uid != identity.uid
+    {
+        return Ok(Response::precondition(
+            &Precondition::NoUidConflict { href: path },
+            &format!(
+                "this resource holds UID {:?}; a PUT cannot change it to {:?}",
+                o.uid, identity.uid
+            ),
+        ));
+    }
+    let write = ObjectWrite::Put {
+        calendar_id: calendar.id.clone(),
+        href: name.to_string(),
+        uid: identity.uid.clone(),
+        ics: text.to_string(),
+        expect: current.map_or(Expect::MustNotExist, |o| Expect::Modseq(o.modseq)),
+    };
+    match client_write(dav.store, dav.user, write) {
+        Ok(written) => {
+            let status = if current.is_some() { 204 } else { 201 };
+            Ok(Response::new(status).header("ETag", etag(written.modseq.unwrap_or_default())))
+        }
+        Err(Error::Conflict(c)) => Ok(match c.found {
+            Found::Uid { calendar_id, href } => Response::precondition(
+                &Precondition::NoUidConflict {
+                    href: resource::object(dav.user, &calendar_id, &href),
+                },
+                &format!(
+                    "UID {:?} is stored at another resource already",
+                    identity.uid
+                ),
+            ),
+            Found::OtherUid(uid) => Response::precondition(
+                &Precondition::NoUidConflict { href: path },
+                &format!("this resource holds UID {uid:?} now"),
+            ),
+            Found::Nothing | Found::Version(_) => precondition_failed(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
+    let object = match resolved {
+        Resolved::Found(Node::Object(_, o)) => o,
+        Resolved::Found(_) => {
+            return Ok(
+                Response::text(405, "this collection cannot be deleted".into())
+                    .header("Allow", crate::collection::allow(resolved).to_string()),
+            );
+        }
+        _ => return Ok(Response::not_found()),
+    };
+    let conds = match conditions(req) {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    if !conds.hold(tag(Some(object)).as_deref(), None) {
+        return Ok(precondition_failed());
+    }
+    match client_write(dav.store, dav.user, ObjectWrite::delete(object)) {
+        Ok(_) => Ok(Response::new(204)),
+        Err(Error::Conflict(_)) => Ok(precondition_failed()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,192 @@
+//! PROPFIND (depth 0 and 1) and PROPPATCH of calendars.
+
+use crate::props::{Source, normalize_colour, timezone_name};
+use crate::reply::Response;
+use crate::resource::{self, Node, Resolved};
+use crate::{Dav, Request};
+use imipd_dav::headers::{Depth, Prefer, propfind_depth};
+use imipd_dav::propfind::{Answerer, PatchOutcome, check_proppatch};
+use imipd_dav::request::PatchOp;
+use imipd_dav::{Multistatus, PropName, parse_propfind, parse_proppatch};
+use imipd_store::{CalendarProps, Error};
+
+pub fn prefer(req: &Request) -> Prefer {
+    Prefer::parse(req.headers_named("prefer"), req.header("brief"))
+}
+
+pub fn propfind(
+    dav: &Dav<'_>,
+    resolved: &Resolved,
+    req: &Request,
+) -> imipd_store::Result<Response> {
+    let Resolved::Found(node) = resolved else {
+        return Ok(Response::not_found());
+    };
+    // No Depth header means infinity (RFC 4918 section 9.1); answered as 1, as SabreDAV
+    // does, since clients that leave it out want the members. An explicit infinity is
+    // refused with its precondition.
+    let depth = match req.header("depth") {
+        None => Depth::One,
+        given => match propfind_depth(given) {
+            Ok(d) => d,
+            Err(p) => return Ok(Response::precondition(&p, "use Depth: 0 or 1")),
+        },
+    };
+    let select = match parse_propfind(&req.body) {
+        Ok(s) => s,
+        Err(e) => return Ok(Response::refused(&e)),
+    };
+    let prefer = prefer(req);
+    let children = if depth == Depth::One {
+        children(dav, node)?
+    } else {
+        Vec::new()
+    };
+    let mut ms = Multistatus::with_capacity(512 + children.len() * 400);
+    let mut answerer = Answerer::default();
+    if !(depth == Depth::One && prefer.depth_noroot) {
+        let src = Source::new(dav, node);
+        answerer.answer(&mut ms, &node.path(dav.user), &select, &src, prefer);
+    }
+    for child in &children {
+        let src = Source::new(dav, child);
+        answerer.answer(&mut ms, &child.path(dav.user), &select, &src, prefer);
+    }
+    Ok(Response::multistatus(ms.finish(None)))
+}
+
+/// The members of a collection.
+pub fn children(dav: &Dav<'_>, node: &Node) -> imipd_store::Result<Vec<Node>> {
+    Ok(match node {
+        Node::Root => vec![
+            Node::Top(resource::PRINCIPALS),
+            Node::Top(resource::CALENDARS),
+            Node::Top(resource::ADDRESSBOOKS),
+        ],
+        Node::Top(resource::PRINCIPALS) => vec![Node::Principal],
+        Node::Top(resource::CALENDARS) => vec![Node::CalendarHome],
+        Node::Top(_) => vec![Node::AddressbookHome],
+        Node::CalendarHome => {
+            // A new user has a calendar to see before any invitation arrives.
+            dav.store.default_calendar(dav.user)?;
+            dav.store
+                .calendars(dav.user)?
+                .into_iter()
+                .map(Node::Calendar)
+                .collect()
+        }
+        Node::Calendar(c) => resource::objects_of(dav, &c.id)?
+            .into_iter()
+            .map(|o| Node::Object(c.clone(), o))
+            .collect(),
+        Node::Principal | Node::AddressbookHome | Node::Object(..) => Vec::new(),
+    })
+}
+
+/// The calendar properties this server stores.
+pub fn stored_on_calendar(name: &PropName) -> bool {
+    matches!(
+        name,
+        PropName::DisplayName
+            | PropName::CalendarDescription
+            | PropName::CalendarColor
+            | PropName::CalendarTimezone
+    )
+}
+
+/// Sets `name` to `text` in `props`; `None` (a remove) unsets it.
+pub fn set_prop(
+    props: &mut CalendarProps,
+    calendar_id: &str,
+    name: &PropName,
+    text: Option<String>,
+) -> Result<(), String> {
+    let unset = String::new;
+    match name {
+        PropName::DisplayName => {
+            props.name = Some(text.unwrap_or_else(|| calendar_id.to_string()));
+        }
+        PropName::CalendarDescription => props.description = Some(text.unwrap_or_else(unset)),
+        PropName::CalendarColor => props.color = Some(text.unwrap_or_else(unset)),
+        PropName::CalendarTimezone => {
+            props.timezone = Some(match text {
+                Some(t) => timezone_name(&t).ok_or("a VCALENDAR with one VTIMEZONE")?,
+                None => unset(),
+            })
+        }
+        _ => return Err("not stored".into()),
+    }
+    Ok(())
+}
+
+pub fn proppatch(
+    dav: &Dav<'_>,
+    resolved: &Resolved,
+    req: &Request,
+) -> imipd_store::Result<Response> {
+    let Resolved::Found(node) = resolved else {
+        return Ok(Response::not_found());
+    };
+    let mut update = match parse_proppatch(&req.body) {
+        Ok(u) => u,
+        Err(e) => return Ok(Response::refused(&e)),
+    };
+    for op in &mut update.ops {
+        if let PatchOp::Set(name, value) = op {
+            normalize_colour(name, value);
+        }
+    }
+    let mut outcome = check_proppatch(&update, node.kind());
+    let mut props = CalendarProps::default();
+    let calendar = match node {
+        Node::Calendar(c) => Some(c),
+        _ => None,
+    };
+    for (op, (_, status)) in update.ops.iter().zip(outcome.statuses.iter_mut()) {
+        if *status != 200 && *status != 424 {
+            continue;
+        }
+        let Some(cal) = calendar.filter(|_| stored_on_calendar(op.name())) else {
+            *status = 403;
+            continue;
+        };
+        let text = match op {
+            PatchOp::Set(_, v) => Some(v.text().trim().to_string()),
+            PatchOp::Remove(_) => None,
+        };
+        if set_prop(&mut props, &cal.id, op.name(), text).is_err() {
+            *status = 409;
+        }
+    }
+    settle(&mut outcome);
+    if let (true, Some(cal)) = (outcome.ok(), calendar) {
+        match dav.store.update_calendar(dav.user, &cal.id, &props) {
+            Ok(_) => {}
+            Err(Error::InvalidCalendar(why)) => {
+                for (_, s) in &mut outcome.statuses {
+                    *s = 409;
+                }
+                let mut ms = Multistatus::default();
+                outcome.render(&mut ms, &node.path(dav.user));
+                tracing::info!(user = dav.user, "caldav: PROPPATCH refused: {why}");
+                return Ok(Response::multistatus(ms.finish(None)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut ms = Multistatus::default();
+    outcome.render(&mut ms, &node.path(dav.user));
+    Ok(Response::multistatus(ms.finish(None)))
+}
+
+/// All or nothing (RFC 4918 section 9.2): once one property fails, the ones that
+/// would have succeeded answer 424.
+pub fn settle(outcome: &mut PatchOutcome) {
+    if outcome.statuses.iter().any(|(_, s)| *s != 200 && *s != 424) {
+        for (_, s) in &mut outcome.statuses {
+            if *s == 200 {
+                *s = 424;
+            }
+        }
+    }
+}

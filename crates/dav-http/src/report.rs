@@ -1,0 +1,313 @@
+//! REPORTs: calendar-multiget, calendar-query, sync-collection, free-busy-query, and
+//! the principal reports clients send while setting up.
+
+use crate::propfind::prefer;
+use crate::props::{Source, parse_sync_token, sync_token};
+use crate::reply::Response;
+use crate::resource::{self, Node, Resolved};
+use crate::{Dav, Request};
+use calcard::common::timezone::Tz;
+use calcard::icalendar::ICalendar;
+use imipd_dav::caldata::calendar_data;
+use imipd_dav::discovery::principal_search_property_set;
+use imipd_dav::filter::{Basic, matches_calendar, query_timezone};
+use imipd_dav::freebusy::{busy_periods, render_vfreebusy};
+use imipd_dav::propfind::Answerer;
+use imipd_dav::query::TimeRange;
+use imipd_dav::request::{
+    CalendarQuery, Multiget, PropRequest, SyncCollection, expand_property_selection,
+};
+use imipd_dav::{
+    DavPath, Multistatus, Precondition, PropName, PropSelection, Report, parse_report,
+};
+use imipd_store::{Calendar, CalendarObject, Error};
+
+pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
+    let Resolved::Found(node) = resolved else {
+        return Ok(Response::not_found());
+    };
+    let report = match parse_report(&req.body) {
+        Ok(r) => r,
+        Err(e) => return Ok(Response::refused(&e)),
+    };
+    if !node.kind().reports().contains(&report.kind()) {
+        return Ok(Response::precondition(
+            &Precondition::SupportedReport,
+            "this report is not supported on this resource",
+        ));
+    }
+    let mut out = Out {
+        dav,
+        ms: Multistatus::default(),
+        answerer: Answerer::default(),
+        prefer: prefer(req),
+    };
+    match report {
+        Report::CalendarMultiget(m) => out.multiget(&m)?,
+        Report::CalendarQuery(q) => {
+            if let Node::Calendar(c) = node {
+                out.query(c, &q)?
+            }
+        }
+        Report::SyncCollection(s) => {
+            if let Node::Calendar(c) = node {
+                return out.sync(c, &s);
+            }
+        }
+        Report::FreeBusyQuery(range) => {
+            if let Node::Calendar(c) = node {
+                return free_busy(dav, c, &range);
+            }
+        }
+        Report::ExpandProperty(items) => {
+            let select = expand_property_selection(&items);
+            out.answer(node, &select, None);
+        }
+        Report::PrincipalPropertySearch(search) => {
+            let addresses = dav.store.addresses(dav.user)?;
+            let matches = search.searches.iter().all(|s| {
+                let needle = s.match_text.to_lowercase();
+                addresses.iter().any(|a| a.to_lowercase().contains(&needle))
+            });
+            if matches {
+                out.answer(&Node::Principal, &principal_selection(search.select), None);
+            }
+        }
+        Report::CalendarserverPrincipalSearch(search) => {
+            let addresses = dav.store.addresses(dav.user)?;
+            let matches = search.tokens.iter().all(|t| {
+                let needle = t.to_lowercase();
+                addresses.iter().any(|a| a.to_lowercase().contains(&needle))
+            });
+            if matches {
+                out.answer(&Node::Principal, &search.select, None);
+            }
+        }
+        Report::PrincipalSearchPropertySet => {
+            return Ok(Response::new(200).with_body(
+                "application/xml; charset=utf-8",
+                principal_search_property_set().into_bytes(),
+            ));
+        }
+        Report::AddressbookQuery(_) | Report::AddressbookMultiget(_) => {}
+    }
+    Ok(Response::multistatus(out.ms.finish(None)))
+}
+
+/// The properties a principal search returns. A search that names none (python-caldav
+/// puts `calendar-home-set` and `displayname` beside an empty `prop`, not in it) gets
+/// what a client needs to list principals: their name and calendar home.
+fn principal_selection(select: PropSelection) -> PropSelection {
+    match &select.props {
+        PropRequest::Prop(names) if names.is_empty() => PropSelection::names(vec![
+            PropName::DisplayName,
+            PropName::CalendarHomeSet,
+            PropName::PrincipalUrl,
+        ]),
+        _ => select,
+    }
+}
+
+/// Expansion budget per object: an object that exceeds it counts as matching, never
+/// dropped.
+const BUDGET: usize = 10_000;
+
+fn parse(ics: &str) -> Option<ICalendar> {
+    match calcard::Parser::new(ics).entry() {
+        calcard::Entry::ICalendar(cal) => Some(cal),
+        _ => None,
+    }
+}
+
+fn calendar_tz(calendar: &Calendar) -> Tz {
+    calendar
+        .timezone
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+struct Out<'a> {
+    dav: &'a Dav<'a>,
+    ms: Multistatus,
+    answerer: Answerer,
+    prefer: imipd_dav::headers::Prefer,
+}
+
+impl Out<'_> {
+    fn answer(&mut self, node: &Node, select: &PropSelection, data: Option<String>) {
+        let mut src = Source::new(self.dav, node);
+        src.calendar_data = data;
+        self.answerer.answer(
+            &mut self.ms,
+            &node.path(self.dav.user),
+            select,
+            &src,
+            self.prefer,
+        );
+    }
+
+    /// One object with the `calendar-data` the selection asks for.
+    fn object(
+        &mut self,
+        calendar: &Calendar,
+        object: CalendarObject,
+        select: &PropSelection,
+        parsed: Option<&ICalendar>,
+        floating: Tz,
+    ) {
+        let data = match &select.calendar_data {
+            Some(req) if select.wants(&PropName::CalendarData) => {
+                let own;
+                let cal = match parsed {
+                    Some(c) => Some(c),
+                    None => {
+                        own = parse(&object.ics);
+                        own.as_ref()
+                    }
+                };
+                let instances = Basic {
+                    budget: BUDGET,
+                    floating,
+                };
+                cal.and_then(|c| calendar_data(&object.ics, c, req, &instances).ok())
+            }
+            _ => None,
+        };
+        self.answer(&Node::Object(calendar.clone(), object), select, data);
+    }
+
+    fn multiget(&mut self, m: &Multiget) -> imipd_store::Result<()> {
+        for href in &m.hrefs {
+            let path = match DavPath::parse_href(href) {
+                Ok(p) => p,
+                Err(_) => {
+                    self.ms.status_response(href, 400);
+                    continue;
+                }
+            };
+            match resource::resolve(self.dav, &path)? {
+                Resolved::Found(Node::Object(c, o)) => {
+                    let tz = calendar_tz(&c);
+                    self.object(&c, o, &m.select, None, tz)
+                }
+                _ => self.ms.status_response(path.as_str(), 404),
+            }
+        }
+        Ok(())
+    }
+
+    fn query(&mut self, calendar: &Calendar, q: &CalendarQuery) -> imipd_store::Result<()> {
+        let floating = q
+            .timezone
+            .as_deref()
+            .and_then(query_timezone)
+            .unwrap_or_else(|| calendar_tz(calendar));
+        let instances = Basic {
+            budget: BUDGET,
+            floating,
+        };
+        for object in resource::objects_of(self.dav, &calendar.id)? {
+            let Some(cal) = parse(&object.ics) else {
+                continue;
+            };
+            // Undecidable within the budget: open-ended, so it matches.
+            if matches_calendar(&q.filter, &cal, &instances, floating).unwrap_or(true) {
+                self.object(calendar, object, &q.select, Some(&cal), floating);
+            }
+        }
+        Ok(())
+    }
+
+    fn sync(mut self, calendar: &Calendar, s: &SyncCollection) -> imipd_store::Result<Response> {
+        let invalid = || {
+            Response::precondition(
+                &Precondition::ValidSyncToken,
+                "unknown or expired sync token: sync again with an empty token",
+            )
+        };
+        let token = match s.token.as_deref() {
+            None => None,
+            Some(t) => match parse_sync_token(t) {
+                Some(n) => Some(n),
+                None => return Ok(invalid()),
+            },
+        };
+        let changes = match self
+            .dav
+            .store
+            .changes_since(self.dav.user, &calendar.id, token)
+        {
+            Ok(c) => c,
+            Err(Error::InvalidSyncToken { .. }) => return Ok(invalid()),
+            Err(e) => return Err(e),
+        };
+        let floating = calendar_tz(calendar);
+        let mut changes = changes;
+        let mut token = changes.token;
+        // DAV:limit (RFC 6578 section 3.7): the oldest changes, a 507 for the collection
+        // and the position of the last one reported as the token to go on from. Deletions
+        // carry no position of their own, so a delta with deletions comes whole.
+        let limit = s.limit.map_or(usize::MAX, |l| l.max(1) as usize);
+        let truncated = changes.deleted.is_empty() && changes.changed.len() > limit;
+        if truncated {
+            changes.changed.truncate(limit);
+            token = changes.changed.last().map_or(token, |c| c.modseq);
+        }
+        for changed in &changes.changed {
+            match self
+                .dav
+                .store
+                .object_at(self.dav.user, &calendar.id, &changed.href)?
+            {
+                Some(o) => self.object(calendar, o, &s.select, None, floating),
+                None => self.ms.status_response(
+                    &resource::object(self.dav.user, &calendar.id, &changed.href),
+                    404,
+                ),
+            }
+        }
+        for href in &changes.deleted {
+            self.ms
+                .status_response(&resource::object(self.dav.user, &calendar.id, href), 404);
+        }
+        if truncated {
+            self.ms
+                .status_response(&resource::calendar(self.dav.user, &calendar.id), 507);
+        }
+        Ok(Response::multistatus(
+            self.ms.finish(Some(&sync_token(token))),
+        ))
+    }
+}
+
+fn free_busy(
+    dav: &Dav<'_>,
+    calendar: &Calendar,
+    range: &TimeRange,
+) -> imipd_store::Result<Response> {
+    if range.start.is_none() || range.end.is_none() {
+        return Ok(Response::text(
+            400,
+            "free-busy-query needs a time-range with start and end".into(),
+        ));
+    }
+    let instances = Basic {
+        budget: BUDGET,
+        floating: calendar_tz(calendar),
+    };
+    let mut busy = Vec::new();
+    for object in resource::objects_of(dav, &calendar.id)? {
+        if let Some(cal) = parse(&object.ics) {
+            // Past the budget the rest of a series is not counted; the answer is a hint.
+            let _ = busy_periods(&cal, range, &instances, &mut busy);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Ok(Response::new(200).with_body(
+        "text/calendar; charset=utf-8",
+        render_vfreebusy(range, busy, now).into_bytes(),
+    ))
+}

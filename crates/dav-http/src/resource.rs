@@ -1,0 +1,126 @@
+//! What a path names for the signed-in user. Another user's paths name nothing (404):
+//! a user sees only their own collections, and cannot tell which others exist.
+
+use crate::Dav;
+use imipd_dav::DavPath;
+use imipd_dav::propfind::ResourceKind;
+use imipd_store::{Calendar, CalendarObject, normalize_address};
+
+pub const PRINCIPALS: &str = "principals";
+pub const CALENDARS: &str = "calendars";
+pub const ADDRESSBOOKS: &str = "addressbooks";
+
+/// A resource that exists.
+#[derive(Debug, Clone)]
+pub enum Node {
+    Root,
+    /// `/principals/`, `/calendars/`, `/addressbooks/`.
+    Top(&'static str),
+    Principal,
+    CalendarHome,
+    AddressbookHome,
+    Calendar(Calendar),
+    Object(Calendar, CalendarObject),
+}
+
+/// What a path names.
+#[derive(Debug, Clone)]
+pub enum Resolved {
+    Found(Node),
+    /// Free for a new calendar in the calendar home.
+    NewCalendar(String),
+    /// Free for a new object in an existing calendar.
+    NewObject(Calendar, String),
+    /// Nothing, and nothing can be made there.
+    Nowhere,
+}
+
+impl Node {
+    pub fn kind(&self) -> ResourceKind {
+        match self {
+            Node::Root | Node::Top(_) => ResourceKind::Collection,
+            Node::Principal => ResourceKind::Principal,
+            Node::CalendarHome => ResourceKind::CalendarHome,
+            Node::AddressbookHome => ResourceKind::AddressbookHome,
+            Node::Calendar(_) => ResourceKind::Calendar,
+            Node::Object(..) => ResourceKind::CalendarObject,
+        }
+    }
+
+    /// The decoded path the server names it by.
+    pub fn path(&self, user: &str) -> String {
+        match self {
+            Node::Root => "/".into(),
+            Node::Top(top) => format!("/{top}/"),
+            Node::Principal => principal(user),
+            Node::CalendarHome => calendar_home(user),
+            Node::AddressbookHome => format!("/{ADDRESSBOOKS}/{user}/"),
+            Node::Calendar(c) => calendar(user, &c.id),
+            Node::Object(c, o) => object(user, &c.id, &o.href),
+        }
+    }
+}
+
+pub fn principal(user: &str) -> String {
+    format!("/{PRINCIPALS}/{user}/")
+}
+
+pub fn calendar_home(user: &str) -> String {
+    format!("/{CALENDARS}/{user}/")
+}
+
+pub fn addressbook_home(user: &str) -> String {
+    format!("/{ADDRESSBOOKS}/{user}/")
+}
+
+pub fn calendar(user: &str, id: &str) -> String {
+    format!("/{CALENDARS}/{user}/{id}/")
+}
+
+pub fn object(user: &str, calendar_id: &str, href: &str) -> String {
+    format!("/{CALENDARS}/{user}/{calendar_id}/{href}")
+}
+
+pub fn resolve(dav: &Dav<'_>, path: &DavPath) -> imipd_store::Result<Resolved> {
+    let segments: Vec<&str> = path.segments().collect();
+    let own = |name: &str| normalize_address(name) == dav.user;
+    Ok(match segments.as_slice() {
+        [] => Resolved::Found(Node::Root),
+        [top] => match *top {
+            PRINCIPALS => Resolved::Found(Node::Top(PRINCIPALS)),
+            CALENDARS => Resolved::Found(Node::Top(CALENDARS)),
+            ADDRESSBOOKS => Resolved::Found(Node::Top(ADDRESSBOOKS)),
+            _ => Resolved::Nowhere,
+        },
+        [PRINCIPALS, u] if own(u) => Resolved::Found(Node::Principal),
+        [ADDRESSBOOKS, u] if own(u) => Resolved::Found(Node::AddressbookHome),
+        [CALENDARS, u] if own(u) => Resolved::Found(Node::CalendarHome),
+        [CALENDARS, u, id] if own(u) => match find_calendar(dav, id)? {
+            Some(c) => Resolved::Found(Node::Calendar(c)),
+            None => Resolved::NewCalendar(id.to_string()),
+        },
+        [CALENDARS, u, id, name] if own(u) => match find_calendar(dav, id)? {
+            Some(c) => match dav.store.object_at(dav.user, &c.id, name)? {
+                Some(o) => Resolved::Found(Node::Object(c, o)),
+                None => Resolved::NewObject(c, name.to_string()),
+            },
+            None => Resolved::Nowhere,
+        },
+        _ => Resolved::Nowhere,
+    })
+}
+
+pub fn find_calendar(dav: &Dav<'_>, id: &str) -> imipd_store::Result<Option<Calendar>> {
+    Ok(dav
+        .store
+        .calendars(dav.user)?
+        .into_iter()
+        .find(|c| c.id == id))
+}
+
+/// The objects of one calendar.
+pub fn objects_of(dav: &Dav<'_>, calendar_id: &str) -> imipd_store::Result<Vec<CalendarObject>> {
+    let mut all = dav.store.objects(dav.user)?;
+    all.retain(|o| o.calendar_id == calendar_id);
+    Ok(all)
+}
