@@ -227,7 +227,9 @@ impl Pipeline {
         rcpt: &Recipient,
         queue_id: &str,
     ) -> Plan {
-        let deciding = self.deciding.lock(&rcpt.user);
+        // Only the sender limit's count needs deciding in turn; without a limit, deliveries
+        // to one user commit their jobs side by side.
+        let deciding = (self.max_per_sender_per_hour > 0).then(|| self.deciding.lock(&rcpt.user));
         let seen = self.recipient_view(view, rcpt);
         let filtered = self.filter(view, sieve, &seen, rcpt, queue_id);
         drop(deciding);
