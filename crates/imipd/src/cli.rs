@@ -87,6 +87,21 @@ pub enum UserCmd {
         #[arg(long = "alias", value_name = "ADDRESS")]
         aliases: Vec<String>,
     },
+    /// Set or change a user's password; signed-in HTTP clients must use the new one at once.
+    Passwd {
+        /// The user (its address or one of its aliases).
+        email: String,
+        /// The new password.
+        #[arg(
+            long,
+            conflicts_with = "password_stdin",
+            required_unless_present = "password_stdin"
+        )]
+        password: Option<String>,
+        /// Read the new password from standard input instead (keeps it out of `ps`).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// List users with their aliases.
     List,
     /// Delete a user with its calendars, preferences and script (mail stays on disk).

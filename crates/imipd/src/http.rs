@@ -10,6 +10,7 @@
 //! limit, so LMTP can always accept.
 
 mod auth;
+mod credential_cache;
 mod dav;
 mod idle;
 mod login_limits;

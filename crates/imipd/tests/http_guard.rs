@@ -283,3 +283,41 @@ fn password_guessing_is_limited_and_costs_bounded_memory() {
         }
     }
 }
+
+/// `imipd user ARGS...` with `password` on standard input.
+fn user_command(data: &Path, args: &[&str], password: &str) {
+    let mut command = Command::new(bin())
+        .arg("user")
+        .args(args)
+        .arg("--password-stdin")
+        .env("IMIPD_DATA_DIR", data)
+        .env_remove("IMIPD_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(command.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(command.wait().unwrap().success(), "imipd user {args:?}");
+}
+
+#[test]
+fn a_password_changed_or_a_user_deleted_while_serving_stops_the_old_sign_in_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    user_command(dir.path(), &["add", "bob@example.org"], "old");
+    let server = start(dir.path(), 4096);
+    // The second and third sign-ins come from the cache of verified passwords.
+    for attempt in 0..3 {
+        let (status, head) = get(server.http, "/events", Some(("bob@example.org", "old")));
+        assert_eq!(status, 200, "attempt {attempt}: {head}");
+    }
+    user_command(dir.path(), &["passwd", "bob@example.org"], "new");
+    // (password, expected status) in order, right after the change in another process
+    let cases = [("old", 401), ("new", 200), ("new", 200), ("old", 401)];
+    for (password, expected) in cases {
+        let (status, head) = get(server.http, "/events", Some(("bob@example.org", password)));
+        assert_eq!(status, expected, "{password}: {head}");
+    }
+    must(dir.path(), &["user", "del", "bob@example.org"]);
+    let (status, head) = get(server.http, "/events", Some(("bob@example.org", "new")));
+    assert_eq!(status, 401, "after the user was deleted: {head}");
+}

@@ -13,16 +13,7 @@ pub fn run(store: &dyn Store, cmd: UserCmd) -> Result<ExitCode> {
             password_stdin,
             aliases,
         } => {
-            let password = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .context("cannot read the password from standard input")?;
-                Some(line.trim_end_matches(['\r', '\n']).to_string())
-            } else {
-                password
-            };
+            let password = given_password(password, password_stdin)?;
             if password.as_deref() == Some("") {
                 bail!("the password is empty; leave out --password to create a user without one");
             }
@@ -45,6 +36,19 @@ pub fn run(store: &dyn Store, cmd: UserCmd) -> Result<ExitCode> {
                     format!(", aliases {}", aliases.join(", "))
                 }
             );
+        }
+        UserCmd::Passwd {
+            email,
+            password,
+            password_stdin,
+        } => {
+            let user = require_user(store, &email)?;
+            let password = given_password(password, password_stdin)?.unwrap_or_default();
+            if password.is_empty() {
+                bail!("the password is empty; give a new one with --password or --password-stdin");
+            }
+            store.set_password_hash(&user, Some(&hash_password(&password)?))?;
+            println!("password of {user} changed");
         }
         UserCmd::List => {
             let users = store.list_users()?;
@@ -94,4 +98,17 @@ pub fn run(store: &dyn Store, cmd: UserCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The password from `--password`, or one line of standard input with `--password-stdin`.
+fn given_password(password: Option<String>, from_stdin: bool) -> Result<Option<String>> {
+    if !from_stdin {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
 }

@@ -10,7 +10,12 @@
 //!    than [`HASH_QUEUE_WAIT`] for its turn gets `503`;
 //! 3. an unknown address, or a user without a password, is checked against a dummy hash,
 //!    so it costs what a wrong password costs.
+//!
+//! A password that signed in within [`credential_cache::TTL`] is taken again without a hash
+//! check (step 2), as long as the store still holds the hash it was checked against
+//! ([`CredentialCache`]); the limits of step 1 still apply. Wrong passwords are never kept.
 
+use super::credential_cache::{self, CredentialCache};
 use super::login_limits::{LimitKey, LoginLimits};
 use super::{Body, json};
 use base64::Engine;
@@ -33,6 +38,7 @@ pub struct Authenticator {
     hash_checks: usize,
     /// Working memory of the checks not running now; at most `hash_checks` of them.
     memory: Mutex<Vec<HashMemory>>,
+    verified: CredentialCache,
 }
 
 /// Why a request is not signed in; [`Denied::response`] is what the client gets.
@@ -59,6 +65,7 @@ impl Authenticator {
             checks: Semaphore::new(hash_checks),
             hash_checks,
             memory: Mutex::new(Vec::new()),
+            verified: CredentialCache::new(credential_cache::CAPACITY),
         }
     }
 
@@ -87,14 +94,19 @@ impl Authenticator {
         {
             return Err(Denied::Limited { retry_after });
         }
+        if let Some(user) = self.cached(&login, &password, now).await? {
+            self.limits.forget(&keys[0]);
+            return Ok(user);
+        }
         let permit = tokio::time::timeout(HASH_QUEUE_WAIT, self.checks.acquire())
             .await
             .map_err(|_| Denied::Busy)?
             .map_err(|_| Denied::Busy)?;
         let mut memory = self.take_memory();
         let store = self.store.clone();
+        let (checked_login, checked_password) = (login.clone(), password.clone());
         let checked = tokio::task::spawn_blocking(move || {
-            let result = check(&*store, &mut memory, &login, &password);
+            let result = check(&*store, &mut memory, &checked_login, &checked_password);
             (result, memory)
         })
         .await;
@@ -105,8 +117,10 @@ impl Authenticator {
         })?;
         self.put_memory(memory);
         match result {
-            Ok(Some(user)) => {
+            Ok(Some((user, hash))) => {
                 self.limits.forget(&keys[0]);
+                self.verified
+                    .insert(&login, &password, &user, &hash, now_ms());
                 Ok(user)
             }
             Ok(None) => {
@@ -120,6 +134,41 @@ impl Authenticator {
             Err(e) => {
                 warn!("cannot check a sign-in: {e}");
                 Err(Denied::Unavailable)
+            }
+        }
+    }
+
+    /// The user of a cached sign-in the store still backs: the login still names that user
+    /// and the user's hash is still the one the password was checked against. One cheap
+    /// read, so a change made by another process counts at once.
+    async fn cached(
+        &self,
+        login: &str,
+        password: &str,
+        now: u64,
+    ) -> Result<Option<String>, Denied> {
+        let Some(hit) = self.verified.get(login, password, now) else {
+            return Ok(None);
+        };
+        let store = self.store.clone();
+        let read_login = login.to_string();
+        let stored = tokio::task::spawn_blocking(move || hash_for(&*store, &read_login))
+            .await
+            .map_err(|e| {
+                warn!("password check failed: {e}");
+                Denied::Unavailable
+            })?
+            .map_err(|e| {
+                warn!("cannot check a sign-in: {e}");
+                Denied::Unavailable
+            })?;
+        match stored {
+            (Some(user), hash) if user == hit.user && self.verified.still_current(&hit, &hash) => {
+                Ok(Some(user))
+            }
+            _ => {
+                self.verified.remove(&hit);
+                Ok(None)
             }
         }
     }
@@ -159,16 +208,16 @@ fn hash_for(store: &dyn Store, login: &str) -> imipd_store::Result<(Option<Strin
     })
 }
 
-/// The user when the password matches; every path costs one hash check.
+/// The user and the hash checked when the password matches; every path costs one hash check.
 fn check(
     store: &dyn Store,
     memory: &mut HashMemory,
     login: &str,
     password: &str,
-) -> imipd_store::Result<Option<String>> {
+) -> imipd_store::Result<Option<(String, String)>> {
     let (user, hash) = hash_for(store, login)?;
     let matches = verify_password_in(memory, &hash, password);
-    Ok(user.filter(|_| matches))
+    Ok(user.filter(|_| matches).map(|user| (user, hash)))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -356,5 +405,84 @@ mod tests {
         assert_eq!(first_limited, Some(50), "{answers:?}");
         // Memory for one check at a time, kept for the next.
         assert_eq!(auth.lock_memory().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_verified_password_signs_in_again_without_a_hash_check() {
+        let (_dir, store) = store();
+        let auth = Authenticator::new(store, Arc::new(MemoryLimits::default()), 1);
+        let client: IpAddr = "192.0.2.1".parse().unwrap();
+        let bob = basic("bob@example.org", "right");
+        assert_eq!(
+            auth.authenticate(&bob, client).await.as_deref(),
+            Ok("bob@example.org")
+        );
+        // With the only hash check taken, a sign-in that needed one could not finish.
+        let _every_check = auth.checks.acquire().await.unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                auth.authenticate(&bob, client).await.as_deref(),
+                Ok("bob@example.org")
+            );
+        }
+        assert_eq!(auth.verified.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn wrong_passwords_are_not_kept() {
+        let (_dir, store) = store();
+        let auth = Authenticator::new(store, Arc::new(MemoryLimits::default()), 1);
+        let client: IpAddr = "192.0.2.1".parse().unwrap();
+        // (login, password, expected), in order
+        let cases = [
+            ("bob@example.org", "wrong", Err(Denied::Wrong)),
+            ("bob@example.org", "wrong", Err(Denied::Wrong)),
+            ("nopass@example.org", "", Err(Denied::Wrong)),
+            ("nobody@example.org", "right", Err(Denied::Wrong)),
+            ("bob@example.org", "right", Ok("bob@example.org")),
+            // A cached right password does not vouch for another one.
+            ("bob@example.org", "wrong", Err(Denied::Wrong)),
+            ("bob@example.org", "right ", Err(Denied::Wrong)),
+        ];
+        for (login, password, expected) in cases {
+            let got = auth.authenticate(&basic(login, password), client).await;
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                expected,
+                "{login} / {password:?}"
+            );
+        }
+        assert_eq!(auth.verified.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_changed_password_or_a_deleted_user_ends_the_cached_sign_in() {
+        let (_dir, store) = store();
+        let auth = Authenticator::new(store.clone(), Arc::new(MemoryLimits::default()), 1);
+        let client: IpAddr = "192.0.2.1".parse().unwrap();
+        let sign_in = |password: &'static str| {
+            let auth = &auth;
+            async move {
+                auth.authenticate(&basic("bob@example.org", password), client)
+                    .await
+            }
+        };
+        assert_eq!(sign_in("right").await.as_deref(), Ok("bob@example.org"));
+        store
+            .set_password_hash("bob@example.org", Some(&hash_password("new").unwrap()))
+            .unwrap();
+        assert_eq!(sign_in("right").await.as_deref(), Err(&Denied::Wrong));
+        assert_eq!(auth.verified.len(), 0);
+        assert_eq!(sign_in("new").await.as_deref(), Ok("bob@example.org"));
+        // Set again to the same password: a new salt, a new hash, so checked again.
+        store
+            .set_password_hash("bob@example.org", Some(&hash_password("new").unwrap()))
+            .unwrap();
+        let cached = auth.cached("bob@example.org", "new", now_ms()).await;
+        assert_eq!(cached, Ok(None));
+        assert_eq!(sign_in("new").await.as_deref(), Ok("bob@example.org"));
+        store.delete_user("bob@example.org").unwrap();
+        assert_eq!(sign_in("new").await.as_deref(), Err(&Denied::Wrong));
+        assert_eq!(auth.verified.len(), 0);
     }
 }
