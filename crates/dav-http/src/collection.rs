@@ -17,6 +17,7 @@ pub fn allow(resolved: &Resolved) -> &'static str {
     match resolved {
         Resolved::Found(node) => allow_header(node.kind()),
         Resolved::NewCalendar(_) | Resolved::NewObject(..) => ALLOW_NEW,
+        Resolved::NewCard(..) => "OPTIONS, PUT",
         Resolved::Nowhere => "OPTIONS",
     }
 }
@@ -49,7 +50,7 @@ pub fn make(
                     .header("Allow", allow(resolved).to_string()),
             );
         }
-        Resolved::NewObject(..) | Resolved::Nowhere => {
+        Resolved::NewObject(..) | Resolved::NewCard(..) | Resolved::Nowhere => {
             return Ok(Response::precondition(
                 &Precondition::CalendarCollectionLocationOk,
                 "calendars are made in the calendar home, /calendars/<you>/<id>/",
