@@ -122,6 +122,7 @@ fn answer(dav: &Dav<'_>, path: &DavPath, req: &Request) -> imipd_store::Result<R
         "PUT" => object::put(dav, &resolved, req)?,
         "DELETE" => match &resolved {
             Resolved::Found(resource::Node::Calendar(cal)) => collection::delete(dav, cal)?,
+            Resolved::Found(resource::Node::Addressbook(b)) => collection::delete_book(dav, b)?,
             _ => object::delete(dav, &resolved, req)?,
         },
         "REPORT" => report::report(dav, &resolved, req)?,

@@ -33,6 +33,8 @@ pub enum Resolved {
     NewCalendar(String),
     /// Free for a new object in an existing calendar.
     NewObject(Calendar, String),
+    /// Free for a new address book in the address book home.
+    NewAddressbook(String),
     /// Free for a new card in an existing address book.
     NewCard(AddressBook, String),
     /// Nothing, and nothing can be made there.
@@ -113,7 +115,7 @@ pub fn resolve(dav: &Dav<'_>, path: &DavPath) -> imipd_store::Result<Resolved> {
         [CALENDARS, u] if own(u) => Resolved::Found(Node::CalendarHome),
         [ADDRESSBOOKS, u, id] if own(u) => match find_addressbook(dav, id)? {
             Some(b) => Resolved::Found(Node::Addressbook(b)),
-            None => Resolved::Nowhere,
+            None => Resolved::NewAddressbook(id.to_string()),
         },
         [ADDRESSBOOKS, u, id, name] if own(u) => match find_addressbook(dav, id)? {
             Some(b) => match dav.store.card(dav.user, &b.id, name)? {

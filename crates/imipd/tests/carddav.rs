@@ -399,3 +399,50 @@ fn a_card_put_by_a_client_makes_its_second_email_a_contact_and_a_malformed_one_c
     let after = deliver(&server, &from_kate("after-card@example.org"));
     assert!(after.starts_with("added"), "{after}");
 }
+
+#[test]
+fn address_books_made_by_mkcol_and_deleted_but_not_the_default() {
+    let (_server, bob) = server();
+    let work = "/addressbooks/bob%40example.org/work/";
+    let r = bob.send(
+        "MKCOL",
+        work,
+        &[],
+        br#"<d:mkcol xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:set><d:prop><d:resourcetype><d:collection/><card:addressbook/></d:resourcetype><d:displayname>Work</d:displayname></d:prop></d:set></d:mkcol>"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = bob.propfind(HOME, "1", "<d:displayname/>");
+    assert!(all(&r.body, "d:href").contains(&work), "{}", r.body);
+    assert!(
+        r.body.contains("<d:displayname>Work</d:displayname>"),
+        "{}",
+        r.body
+    );
+    let r = bob.send("MKCOL", work, &[], b"");
+    assert_eq!(r.status, 405, "{}", r.body);
+    let r = bob.send(
+        "MKCOL",
+        "/addressbooks/bob%40example.org/cal/",
+        &[],
+        br#"<d:mkcol xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop></d:set></d:mkcol>"#,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("valid-resourcetype"), "{}", r.body);
+
+    let r = bob.put(
+        &format!("{work}al.vcf"),
+        &vcard("al-1", "Al", &["al@example.org"]),
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = bob.send("DELETE", BOOK, &[], b"");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("need-privileges"), "{}", r.body);
+    let r = bob.send("DELETE", work, &[], b"");
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        bob.send("GET", &format!("{work}al.vcf"), &[], b"").status,
+        404
+    );
+    assert_eq!(bob.propfind(work, "0", "<d:displayname/>").status, 404);
+}
