@@ -1,4 +1,4 @@
-//! OPTIONS, MKCALENDAR / extended MKCOL and DELETE of calendars.
+//! OPTIONS, MKCALENDAR / extended MKCOL and DELETE of calendars and address books.
 
 use crate::propfind::{set_prop, settle, stored_on_calendar};
 use crate::props::normalize_colour;
@@ -7,8 +7,8 @@ use crate::resource::{Node, Resolved};
 use crate::{Dav, Request};
 use imipd_dav::discovery::{allow_header, dav_header};
 use imipd_dav::propfind::{NewCollection, ResourceKind};
-use imipd_dav::{Precondition, parse_mkcalendar, parse_mkcol};
-use imipd_store::{Calendar, CalendarProps, Error};
+use imipd_dav::{Precondition, PropName, parse_mkcalendar, parse_mkcol};
+use imipd_store::{AddressBook, AddressBookError, Calendar, CalendarProps, Error};
 
 /// Where nothing exists yet: what may be made there.
 const ALLOW_NEW: &str = "OPTIONS, PUT, MKCALENDAR, MKCOL";
@@ -17,6 +17,8 @@ pub fn allow(resolved: &Resolved) -> &'static str {
     match resolved {
         Resolved::Found(node) => allow_header(node.kind()),
         Resolved::NewCalendar(_) | Resolved::NewObject(..) => ALLOW_NEW,
+        Resolved::NewCard(..) => "OPTIONS, PUT",
+        Resolved::NewAddressbook(_) => "OPTIONS, MKCOL",
         Resolved::Nowhere => "OPTIONS",
     }
 }
@@ -37,6 +39,7 @@ pub fn make(
 ) -> imipd_store::Result<Response> {
     let id = match resolved {
         Resolved::NewCalendar(id) => id,
+        Resolved::NewAddressbook(id) if !mkcalendar => return make_book(dav, id, req),
         Resolved::Found(_) if mkcalendar => {
             return Ok(Response::precondition(
                 &Precondition::ResourceMustBeNull,
@@ -49,7 +52,10 @@ pub fn make(
                     .header("Allow", allow(resolved).to_string()),
             );
         }
-        Resolved::NewObject(..) | Resolved::Nowhere => {
+        Resolved::NewObject(..)
+        | Resolved::NewCard(..)
+        | Resolved::NewAddressbook(_)
+        | Resolved::Nowhere => {
             return Ok(Response::precondition(
                 &Precondition::CalendarCollectionLocationOk,
                 "calendars are made in the calendar home, /calendars/<you>/<id>/",
@@ -122,6 +128,77 @@ pub fn make(
         ),
         Err(e) => Err(e),
     }
+}
+
+/// Extended MKCOL (RFC 5689) of an address book in the address book home, with its
+/// display name and description; other properties are left out, as for calendars.
+fn make_book(dav: &Dav<'_>, id: &str, req: &Request) -> imipd_store::Result<Response> {
+    let body = match parse_mkcol(&req.body) {
+        Ok(b) => b,
+        Err(e) => return Ok(Response::refused(&e)),
+    };
+    match body.collection(false) {
+        Ok(NewCollection::Addressbook) => {}
+        Ok(_) => {
+            return Ok(Response::precondition(
+                &Precondition::ValidResourcetype,
+                "only address books can be made in the address book home",
+            ));
+        }
+        Err(p) => return Ok(Response::precondition(&p, "unknown resource type")),
+    }
+    let mut outcome = body.check(ResourceKind::Addressbook);
+    let (mut name, mut description) = (id.to_string(), String::new());
+    for ((prop, value), (_, status)) in body.set.iter().zip(&mut outcome.statuses) {
+        if *status == 424 {
+            *status = 200;
+        }
+        match prop {
+            PropName::DisplayName => name = value.text().trim().to_string(),
+            PropName::AddressbookDescription => description = value.text().trim().to_string(),
+            _ => {}
+        }
+    }
+    settle(&mut outcome);
+    if !outcome.ok() {
+        return Ok(Response::new(403).with_body(
+            "application/xml; charset=utf-8",
+            outcome.render_creation_response(false).into_bytes(),
+        ));
+    }
+    match dav
+        .store
+        .create_address_book(dav.user, id, &name, &description)
+    {
+        Ok(_) => Ok(Response::new(201)),
+        Err(Error::AddressBook(AddressBookError::AddressBookExists(_))) => {
+            Ok(Response::precondition(
+                &Precondition::ResourceMustBeNull,
+                "the address book exists already",
+            ))
+        }
+        Err(Error::AddressBook(e @ AddressBookError::InvalidId(_))) => Ok(Response::precondition(
+            &Precondition::AddressbookCollectionLocationOk,
+            &e.to_string(),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// DELETE of an address book with its cards; the default one stays, as the default
+/// calendar does, so a slip in a client cannot empty the contacts gate.
+pub fn delete_book(dav: &Dav<'_>, book: &AddressBook) -> imipd_store::Result<Response> {
+    if book.is_default {
+        return Ok(Response::precondition(
+            &Precondition::NeedPrivileges(vec![(
+                Node::Addressbook(book.clone()).path(dav.user),
+                imipd_dav::Privilege::Unbind,
+            )]),
+            "the default address book cannot be deleted",
+        ));
+    }
+    dav.store.delete_address_book(dav.user, &book.id)?;
+    Ok(Response::new(204))
 }
 
 pub fn delete(dav: &Dav<'_>, calendar: &Calendar) -> imipd_store::Result<Response> {

@@ -1,4 +1,4 @@
-//! CalDAV for imipd over HTTP: one request, already authenticated, mapped to the
+//! CalDAV and CardDAV for imipd over HTTP: one request, already authenticated, mapped to the
 //! protocol core ([`imipd_dav`]) and to store calls, and back to a response. The
 //! listener (the `imipd` crate) routes and signs in; nothing here touches a socket.
 //!
@@ -6,11 +6,14 @@
 //! - `/principals/bob@example.org/`: the principal;
 //! - `/calendars/bob@example.org/`: the calendar home, one collection per calendar
 //!   (`/calendars/bob@example.org/default/`), each object by its href in the calendar;
-//! - `/addressbooks/bob@example.org/`: the address book home.
+//! - `/addressbooks/bob@example.org/`: the address book home, one collection per
+//!   address book (`/addressbooks/bob@example.org/default/`), each vCard by its href.
 //!
 //! `@` and `%40` name the same resource: every path is decoded once
 //! ([`imipd_dav::DavPath`]).
 
+mod card;
+mod card_report;
 mod collection;
 mod object;
 mod propfind;
@@ -119,6 +122,7 @@ fn answer(dav: &Dav<'_>, path: &DavPath, req: &Request) -> imipd_store::Result<R
         "PUT" => object::put(dav, &resolved, req)?,
         "DELETE" => match &resolved {
             Resolved::Found(resource::Node::Calendar(cal)) => collection::delete(dav, cal)?,
+            Resolved::Found(resource::Node::Addressbook(b)) => collection::delete_book(dav, b)?,
             _ => object::delete(dav, &resolved, req)?,
         },
         "REPORT" => report::report(dav, &resolved, req)?,

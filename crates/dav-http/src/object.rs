@@ -23,6 +23,7 @@ pub fn get(resolved: &Resolved, with_body: bool) -> Response {
             }
             r
         }
+        Resolved::Found(Node::Card(_, c)) => crate::card::get(c, with_body),
         Resolved::Found(_) => Response::text(
             405,
             "this is a collection: list it with PROPFIND, or read its objects one by one".into(),
@@ -32,7 +33,7 @@ pub fn get(resolved: &Resolved, with_body: bool) -> Response {
     }
 }
 
-fn conditions(req: &Request) -> Result<Conditions, Response> {
+pub fn conditions(req: &Request) -> Result<Conditions, Response> {
     Conditions::parse(
         req.header("if-match"),
         req.header("if-none-match"),
@@ -46,7 +47,7 @@ fn tag(object: Option<&CalendarObject>) -> Option<String> {
     object.map(|o| o.modseq.to_string())
 }
 
-fn precondition_failed() -> Response {
+pub fn precondition_failed() -> Response {
     Response::text(
         412,
         "the resource is not in the state the request's If-Match / If-None-Match expects \
@@ -68,6 +69,9 @@ fn refusal(e: &ItipError) -> Precondition {
 }
 
 pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
+    if let Some((book, name, current)) = crate::card::target(resolved) {
+        return crate::card::put(dav, book, name, current, req);
+    }
     let (calendar, name, current): (&Calendar, &str, Option<&CalendarObject>) = match resolved {
         Resolved::Found(Node::Object(c, o)) => (c, &o.href, Some(o)),
         Resolved::NewObject(c, name) => (c, name, None),
@@ -80,7 +84,8 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
         _ => {
             return Ok(Response::text(
                 409,
-                "no such calendar: objects are put into an existing calendar".into(),
+                "no such collection: objects are put into an existing calendar or address book"
+                    .into(),
             ));
         }
     };
@@ -174,6 +179,7 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
 pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let object = match resolved {
         Resolved::Found(Node::Object(_, o)) => o,
+        Resolved::Found(Node::Card(b, c)) => return crate::card::delete(dav, b, c, req),
         Resolved::Found(_) => {
             return Ok(
                 Response::text(405, "this collection cannot be deleted".into())

@@ -8,7 +8,7 @@ use imipd_dav::headers::{Depth, Prefer, propfind_depth};
 use imipd_dav::propfind::{Answerer, PatchOutcome, check_proppatch};
 use imipd_dav::request::PatchOp;
 use imipd_dav::{Multistatus, PropName, parse_propfind, parse_proppatch};
-use imipd_store::{CalendarProps, Error};
+use imipd_store::{AddressBook, CalendarProps, Error};
 
 pub fn prefer(req: &Request) -> Prefer {
     Prefer::parse(req.headers_named("prefer"), req.header("brief"))
@@ -79,7 +79,19 @@ pub fn children(dav: &Dav<'_>, node: &Node) -> imipd_store::Result<Vec<Node>> {
             .into_iter()
             .map(|o| Node::Object(c.clone(), o))
             .collect(),
-        Node::Principal | Node::AddressbookHome | Node::Object(..) => Vec::new(),
+        Node::AddressbookHome => dav
+            .store
+            .address_books(dav.user)?
+            .into_iter()
+            .map(Node::Addressbook)
+            .collect(),
+        Node::Addressbook(b) => dav
+            .store
+            .cards(dav.user, &b.id)?
+            .into_iter()
+            .map(|c| Node::Card(b.clone(), c))
+            .collect(),
+        Node::Principal | Node::Object(..) | Node::Card(..) => Vec::new(),
     })
 }
 
@@ -137,6 +149,9 @@ pub fn proppatch(
         }
     }
     let mut outcome = check_proppatch(&update, node.kind());
+    if let Node::Addressbook(book) = node {
+        return proppatch_book(dav, node, book, &update, outcome);
+    }
     let mut props = CalendarProps::default();
     let calendar = match node {
         Node::Calendar(c) => Some(c),
@@ -173,6 +188,41 @@ pub fn proppatch(
             }
             Err(e) => return Err(e),
         }
+    }
+    let mut ms = Multistatus::default();
+    outcome.render(&mut ms, &node.path(dav.user));
+    Ok(Response::multistatus(ms.finish(None)))
+}
+
+/// PROPPATCH of an address book: its display name and description, the two things
+/// the store keeps of it.
+fn proppatch_book(
+    dav: &Dav<'_>,
+    node: &Node,
+    book: &AddressBook,
+    update: &imipd_dav::request::PropertyUpdate,
+    mut outcome: PatchOutcome,
+) -> imipd_store::Result<Response> {
+    let mut name = book.name.clone();
+    let mut description = book.description.clone();
+    for (op, (_, status)) in update.ops.iter().zip(outcome.statuses.iter_mut()) {
+        if *status != 200 && *status != 424 {
+            continue;
+        }
+        let text = match op {
+            PatchOp::Set(_, v) => Some(v.text().trim().to_string()),
+            PatchOp::Remove(_) => None,
+        };
+        match op.name() {
+            PropName::DisplayName => name = text.unwrap_or_else(|| book.id.clone()),
+            PropName::AddressbookDescription => description = text.unwrap_or_default(),
+            _ => *status = 403,
+        }
+    }
+    settle(&mut outcome);
+    if outcome.ok() {
+        dav.store
+            .set_address_book(dav.user, &book.id, &name, &description)?;
     }
     let mut ms = Multistatus::default();
     outcome.render(&mut ms, &node.path(dav.user));

@@ -82,9 +82,9 @@ pub fn normalize_colour(name: &PropName, value: &mut imipd_dav::xml::tree::Eleme
 pub struct Source<'a> {
     pub dav: &'a Dav<'a>,
     pub node: &'a Node,
-    /// The `calendar-data` a REPORT asked for (expanded, subset); the stored text
-    /// otherwise.
-    pub calendar_data: Option<String>,
+    /// The `calendar-data` or `address-data` a REPORT asked for (expanded, subset);
+    /// the stored text otherwise.
+    pub data: Option<String>,
 }
 
 impl<'a> Source<'a> {
@@ -92,7 +92,7 @@ impl<'a> Source<'a> {
         Source {
             dav,
             node,
-            calendar_data: None,
+            data: None,
         }
     }
 
@@ -119,6 +119,14 @@ impl PropertySource for Source<'_> {
             Node::Object(_, o) => Some(o),
             _ => None,
         };
+        let book = match self.node {
+            Node::Addressbook(b) => Some(b),
+            _ => None,
+        };
+        let card = match self.node {
+            Node::Card(_, c) => Some(c),
+            _ => None,
+        };
         match name {
             PropName::CurrentUserPrincipal => x.href(&resource::principal(user)),
             PropName::PrincipalCollectionSet => x.href(&format!("/{}/", resource::PRINCIPALS)),
@@ -143,6 +151,7 @@ impl PropertySource for Source<'_> {
                 Node::Calendar(c) => x.text(&c.name),
                 Node::CalendarHome => x.text("Calendars"),
                 Node::AddressbookHome => x.text("Address books"),
+                Node::Addressbook(b) => x.text(&b.name),
                 _ => return false,
             },
             PropName::CalendarDescription => match cal.and_then(|c| c.description.as_deref()) {
@@ -164,21 +173,34 @@ impl PropertySource for Source<'_> {
                 }
                 None => return false,
             },
-            PropName::MaxResourceSize => x.text(&self.dav.config.max_request_bytes.to_string()),
-            PropName::Getctag | PropName::SyncToken => match (cal, obj) {
-                (Some(c), None) => x.text(&sync_token(c.sync_token)),
+            PropName::AddressbookDescription => match book {
+                Some(b) if !b.description.is_empty() => x.text(&b.description),
                 _ => return false,
             },
-            PropName::GetEtag => match obj {
-                Some(o) => x.text(&o.etag()),
-                None => return false,
+            PropName::MaxResourceSize | PropName::AddressbookMaxResourceSize => {
+                x.text(&self.dav.config.max_request_bytes.to_string())
+            }
+            PropName::Getctag | PropName::SyncToken => match (cal, obj, book) {
+                (Some(c), None, _) => x.text(&sync_token(c.sync_token)),
+                (_, _, Some(b)) => x.text(&sync_token(b.sync_token)),
+                _ => return false,
             },
-            PropName::GetContentLength => match obj {
-                Some(o) => x.text(&o.ics.len().to_string()),
+            PropName::GetEtag => match (obj, card) {
+                (Some(o), _) => x.text(&o.etag()),
+                (_, Some(c)) => x.text(&c.etag()),
+                _ => return false,
+            },
+            PropName::GetContentLength => match (obj, card) {
+                (Some(o), _) => x.text(&o.ics.len().to_string()),
+                (_, Some(c)) => x.text(&c.vcard.len().to_string()),
+                _ => return false,
+            },
+            PropName::AddressData => match card {
+                Some(c) => x.text(self.data.as_deref().unwrap_or(&c.vcard)),
                 None => return false,
             },
             PropName::CalendarData => match obj {
-                Some(o) => x.text(self.calendar_data.as_deref().unwrap_or(&o.ics)),
+                Some(o) => x.text(self.data.as_deref().unwrap_or(&o.ics)),
                 None => return false,
             },
             _ => return false,

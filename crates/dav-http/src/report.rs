@@ -1,5 +1,6 @@
 //! REPORTs: calendar-multiget, calendar-query, sync-collection, free-busy-query, and
-//! the principal reports clients send while setting up.
+//! the principal reports clients send while setting up (the address book ones are in
+//! `card_report`).
 
 use crate::propfind::prefer;
 use crate::props::{Source, parse_sync_token, sync_token};
@@ -20,7 +21,7 @@ use imipd_dav::request::{
 use imipd_dav::{
     DavPath, Multistatus, Precondition, PropName, PropSelection, Report, parse_report,
 };
-use imipd_store::{Calendar, CalendarObject, Error};
+use imipd_store::{Calendar, CalendarObject, Changes, Error};
 
 pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let Resolved::Found(node) = resolved else {
@@ -49,11 +50,11 @@ pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
                 out.query(c, &q)?
             }
         }
-        Report::SyncCollection(s) => {
-            if let Node::Calendar(c) = node {
-                return out.sync(c, &s);
-            }
-        }
+        Report::SyncCollection(s) => match node {
+            Node::Calendar(c) => return out.sync(c, &s),
+            Node::Addressbook(b) => return out.card_sync(b, &s),
+            _ => {}
+        },
         Report::FreeBusyQuery(range) => {
             if let Node::Calendar(c) = node {
                 return free_busy(dav, c, &range);
@@ -89,7 +90,12 @@ pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
                 principal_search_property_set().into_bytes(),
             ));
         }
-        Report::AddressbookQuery(_) | Report::AddressbookMultiget(_) => {}
+        Report::AddressbookMultiget(m) => out.card_multiget(&m)?,
+        Report::AddressbookQuery(q) => {
+            if let Node::Addressbook(b) = node {
+                out.card_query(b, &q)?
+            }
+        }
     }
     Ok(Response::multistatus(out.ms.finish(None)))
 }
@@ -127,17 +133,17 @@ fn calendar_tz(calendar: &Calendar) -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-struct Out<'a> {
-    dav: &'a Dav<'a>,
-    ms: Multistatus,
+pub struct Out<'a> {
+    pub dav: &'a Dav<'a>,
+    pub ms: Multistatus,
     answerer: Answerer,
     prefer: imipd_dav::headers::Prefer,
 }
 
 impl Out<'_> {
-    fn answer(&mut self, node: &Node, select: &PropSelection, data: Option<String>) {
+    pub fn answer(&mut self, node: &Node, select: &PropSelection, data: Option<String>) {
         let mut src = Source::new(self.dav, node);
-        src.calendar_data = data;
+        src.data = data;
         self.answerer.answer(
             &mut self.ms,
             &node.path(self.dav.user),
@@ -219,7 +225,40 @@ impl Out<'_> {
         Ok(())
     }
 
-    fn sync(mut self, calendar: &Calendar, s: &SyncCollection) -> imipd_store::Result<Response> {
+    fn sync(self, calendar: &Calendar, s: &SyncCollection) -> imipd_store::Result<Response> {
+        let (dav, user) = (self.dav, self.dav.user);
+        let floating = calendar_tz(calendar);
+        self.sync_changes(
+            s,
+            &resource::calendar(user, &calendar.id),
+            |token| match dav.store.changes_since(user, &calendar.id, token) {
+                Err(Error::InvalidSyncToken { .. }) => Ok(None),
+                r => r.map(Some),
+            },
+            |out, href| {
+                match dav.store.object_at(user, &calendar.id, href)? {
+                    Some(o) => out.object(calendar, o, &s.select, None, floating),
+                    None => out
+                        .ms
+                        .status_response(&resource::object(user, &calendar.id, href), 404),
+                }
+                Ok(())
+            },
+            |href| resource::object(user, &calendar.id, href),
+        )
+    }
+
+    /// sync-collection (RFC 6578) over a collection's change feed: `changes` reads it
+    /// from a token (`None` when the token is not one of the collection's), `member`
+    /// answers one changed member by its href, `path` names a deleted one.
+    pub fn sync_changes(
+        mut self,
+        s: &SyncCollection,
+        collection: &str,
+        changes: impl FnOnce(Option<i64>) -> imipd_store::Result<Option<Changes>>,
+        mut member: impl FnMut(&mut Self, &str) -> imipd_store::Result<()>,
+        path: impl Fn(&str) -> String,
+    ) -> imipd_store::Result<Response> {
         let invalid = || {
             Response::precondition(
                 &Precondition::ValidSyncToken,
@@ -233,17 +272,9 @@ impl Out<'_> {
                 None => return Ok(invalid()),
             },
         };
-        let changes = match self
-            .dav
-            .store
-            .changes_since(self.dav.user, &calendar.id, token)
-        {
-            Ok(c) => c,
-            Err(Error::InvalidSyncToken { .. }) => return Ok(invalid()),
-            Err(e) => return Err(e),
+        let Some(mut changes) = changes(token)? else {
+            return Ok(invalid());
         };
-        let floating = calendar_tz(calendar);
-        let mut changes = changes;
         let mut token = changes.token;
         // DAV:limit (RFC 6578 section 3.7): the oldest changes, a 507 for the collection
         // and the position of the last one reported as the token to go on from. Deletions
@@ -255,25 +286,13 @@ impl Out<'_> {
             token = changes.changed.last().map_or(token, |c| c.modseq);
         }
         for changed in &changes.changed {
-            match self
-                .dav
-                .store
-                .object_at(self.dav.user, &calendar.id, &changed.href)?
-            {
-                Some(o) => self.object(calendar, o, &s.select, None, floating),
-                None => self.ms.status_response(
-                    &resource::object(self.dav.user, &calendar.id, &changed.href),
-                    404,
-                ),
-            }
+            member(&mut self, &changed.href)?;
         }
         for href in &changes.deleted {
-            self.ms
-                .status_response(&resource::object(self.dav.user, &calendar.id, href), 404);
+            self.ms.status_response(&path(href), 404);
         }
         if truncated {
-            self.ms
-                .status_response(&resource::calendar(self.dav.user, &calendar.id), 507);
+            self.ms.status_response(collection, 507);
         }
         Ok(Response::multistatus(
             self.ms.finish(Some(&sync_token(token))),

@@ -4,7 +4,7 @@
 use crate::Dav;
 use imipd_dav::DavPath;
 use imipd_dav::propfind::ResourceKind;
-use imipd_store::{Calendar, CalendarObject, normalize_address};
+use imipd_store::{AddressBook, Calendar, CalendarObject, StoredCard, normalize_address};
 
 pub const PRINCIPALS: &str = "principals";
 pub const CALENDARS: &str = "calendars";
@@ -21,6 +21,8 @@ pub enum Node {
     AddressbookHome,
     Calendar(Calendar),
     Object(Calendar, CalendarObject),
+    Addressbook(AddressBook),
+    Card(AddressBook, StoredCard),
 }
 
 /// What a path names.
@@ -31,6 +33,10 @@ pub enum Resolved {
     NewCalendar(String),
     /// Free for a new object in an existing calendar.
     NewObject(Calendar, String),
+    /// Free for a new address book in the address book home.
+    NewAddressbook(String),
+    /// Free for a new card in an existing address book.
+    NewCard(AddressBook, String),
     /// Nothing, and nothing can be made there.
     Nowhere,
 }
@@ -44,6 +50,8 @@ impl Node {
             Node::AddressbookHome => ResourceKind::AddressbookHome,
             Node::Calendar(_) => ResourceKind::Calendar,
             Node::Object(..) => ResourceKind::CalendarObject,
+            Node::Addressbook(_) => ResourceKind::Addressbook,
+            Node::Card(..) => ResourceKind::AddressObject,
         }
     }
 
@@ -54,9 +62,11 @@ impl Node {
             Node::Top(top) => format!("/{top}/"),
             Node::Principal => principal(user),
             Node::CalendarHome => calendar_home(user),
-            Node::AddressbookHome => format!("/{ADDRESSBOOKS}/{user}/"),
+            Node::AddressbookHome => addressbook_home(user),
             Node::Calendar(c) => calendar(user, &c.id),
             Node::Object(c, o) => object(user, &c.id, &o.href),
+            Node::Addressbook(b) => addressbook(user, &b.id),
+            Node::Card(b, c) => card(user, &b.id, &c.href),
         }
     }
 }
@@ -81,6 +91,14 @@ pub fn object(user: &str, calendar_id: &str, href: &str) -> String {
     format!("/{CALENDARS}/{user}/{calendar_id}/{href}")
 }
 
+pub fn addressbook(user: &str, id: &str) -> String {
+    format!("/{ADDRESSBOOKS}/{user}/{id}/")
+}
+
+pub fn card(user: &str, book_id: &str, href: &str) -> String {
+    format!("/{ADDRESSBOOKS}/{user}/{book_id}/{href}")
+}
+
 pub fn resolve(dav: &Dav<'_>, path: &DavPath) -> imipd_store::Result<Resolved> {
     let segments: Vec<&str> = path.segments().collect();
     let own = |name: &str| normalize_address(name) == dav.user;
@@ -95,6 +113,17 @@ pub fn resolve(dav: &Dav<'_>, path: &DavPath) -> imipd_store::Result<Resolved> {
         [PRINCIPALS, u] if own(u) => Resolved::Found(Node::Principal),
         [ADDRESSBOOKS, u] if own(u) => Resolved::Found(Node::AddressbookHome),
         [CALENDARS, u] if own(u) => Resolved::Found(Node::CalendarHome),
+        [ADDRESSBOOKS, u, id] if own(u) => match find_addressbook(dav, id)? {
+            Some(b) => Resolved::Found(Node::Addressbook(b)),
+            None => Resolved::NewAddressbook(id.to_string()),
+        },
+        [ADDRESSBOOKS, u, id, name] if own(u) => match find_addressbook(dav, id)? {
+            Some(b) => match dav.store.card(dav.user, &b.id, name)? {
+                Some(c) => Resolved::Found(Node::Card(b, c)),
+                None => Resolved::NewCard(b, name.to_string()),
+            },
+            None => Resolved::Nowhere,
+        },
         [CALENDARS, u, id] if own(u) => match find_calendar(dav, id)? {
             Some(c) => Resolved::Found(Node::Calendar(c)),
             None => Resolved::NewCalendar(id.to_string()),
@@ -116,6 +145,16 @@ pub fn find_calendar(dav: &Dav<'_>, id: &str) -> imipd_store::Result<Option<Cale
         .calendars(dav.user)?
         .into_iter()
         .find(|c| c.id == id))
+}
+
+/// The user's address book `id`; the default one is made on first use, so a new user
+/// has a book to fill.
+pub fn find_addressbook(dav: &Dav<'_>, id: &str) -> imipd_store::Result<Option<AddressBook>> {
+    Ok(dav
+        .store
+        .address_books(dav.user)?
+        .into_iter()
+        .find(|b| b.id == id))
 }
 
 /// The objects of one calendar.
