@@ -4,9 +4,10 @@
 
 mod common;
 
+use common::http::{Reply, request};
 use common::itip::Mail;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 
@@ -25,21 +26,6 @@ fn users(dir: &Path) {
     must(dir, &["prefs", "set", BOB, "add_invitations=everyone"]);
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 struct Client {
     addr: SocketAddr,
     login: Option<(String, String)>,
@@ -54,44 +40,14 @@ impl Client {
     }
 
     fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut conn = TcpStream::connect(self.addr).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some((login, pw)) = &self.login {
-            use base64::Engine;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{pw}"));
-            head.push_str(&format!("Authorization: Basic {token}\r\n"));
-        }
-        for (n, v) in headers {
-            head.push_str(&format!("{n}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        conn.write_all(head.as_bytes()).unwrap();
-        conn.write_all(body).unwrap();
-        let mut reader = BufReader::new(conn);
-        let mut status_line = String::new();
-        reader.read_line(&mut status_line).unwrap();
-        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let (n, v) = line.split_once(':').unwrap();
-            headers.push((n.to_string(), v.trim().to_string()));
-        }
-        let mut body = Vec::new();
-        reader.read_to_end(&mut body).unwrap();
-        Reply {
-            status,
+        request(
+            self.addr,
+            self.login.as_ref().map(|(l, p)| (l.as_str(), p.as_str())),
+            method,
+            path,
             headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+            body,
+        )
     }
 
     fn propfind(&self, path: &str, depth: &str, props: &str) -> Reply {

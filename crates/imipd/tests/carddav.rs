@@ -4,10 +4,10 @@
 
 mod common;
 
+use common::http::{Reply, request};
 use common::itip::Mail;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 
 const BOB: &str = "bob@example.org";
@@ -19,63 +19,13 @@ fn users(dir: &Path) {
     must(dir, &["user", "add", BOB, "--password", PW]);
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 struct Client {
     addr: SocketAddr,
 }
 
 impl Client {
     fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        use base64::Engine;
-        let mut conn = TcpStream::connect(self.addr).unwrap();
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{BOB}:{PW}"));
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n\
-             Authorization: Basic {token}\r\n",
-            body.len()
-        );
-        for (n, v) in headers {
-            head.push_str(&format!("{n}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        conn.write_all(head.as_bytes()).unwrap();
-        conn.write_all(body).unwrap();
-        let mut reader = BufReader::new(conn);
-        let mut status_line = String::new();
-        reader.read_line(&mut status_line).unwrap();
-        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let (n, v) = line.split_once(':').unwrap();
-            headers.push((n.to_string(), v.trim().to_string()));
-        }
-        let mut body = Vec::new();
-        reader.read_to_end(&mut body).unwrap();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        request(self.addr, Some((BOB, PW)), method, path, headers, body)
     }
 
     fn propfind(&self, path: &str, depth: &str, props: &str) -> Reply {
