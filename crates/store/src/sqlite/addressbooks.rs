@@ -1,9 +1,10 @@
 //! Address books in SQLite: books, cards, the EMAIL index and the change log. Every card
 //! write goes through [`put`] or [`delete`], so the index and the log never miss one.
 
+use super::changes::{Log, since_in};
 use super::{SqliteStore, users};
 use crate::{
-    AddressBook, AddressBookError, AddressBooks, CardConflict, CardFound, ChangedObject, Changes,
+    AddressBook, AddressBookError, AddressBooks, CardConflict, CardFound, Changes,
     DEFAULT_ADDRESS_BOOK, Error, Expect, Result, StoredCard, canonical_address, card_href_for_uid,
     normalize_address,
 };
@@ -66,18 +67,6 @@ fn log(
     conn.prepare_cached("UPDATE addressbooks SET sync_seq = ?3 WHERE user = ?1 AND id = ?2")?
         .execute(params![user, book, seq])?;
     Ok(seq)
-}
-
-/// The newest sequence number given out (0 before the first).
-fn head(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .query_row(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'card_changes'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0))
 }
 
 pub fn ensure_default(conn: &Connection, user: &str) -> Result<AddressBook> {
@@ -348,65 +337,30 @@ pub fn contacts(conn: &Connection, user: &str) -> Result<Vec<String>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// Read in one transaction, so the token and the rows are of one moment.
+const BOOKS: Log = Log {
+    collections: "addressbooks",
+    members: "cards",
+    changes: "card_changes",
+    column: "book_id",
+    own_href: BOOK,
+};
+
 fn since(conn: &mut Connection, user: &str, book: &str, token: Option<i64>) -> Result<Changes> {
-    let tx = conn.transaction()?;
-    let (floor, now): (i64, i64) = tx
-        .query_row(
-            "SELECT sync_floor, sync_seq FROM addressbooks WHERE user = ?1 AND id = ?2",
-            params![user, book],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
-        .ok_or_else(|| AddressBookError::NoSuchAddressBook(book.into()))?;
-    let Some(token) = token else {
-        let changed = tx
-            .prepare_cached(
-                "SELECT href, uid, modseq FROM cards WHERE user = ?1 AND book_id = ?2
-                 ORDER BY modseq",
-            )?
-            .query_map(params![user, book], |r| {
-                Ok(ChangedObject {
-                    href: r.get(0)?,
-                    uid: r.get(1)?,
-                    modseq: r.get(2)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        return Ok(Changes {
-            token: now,
-            changed,
-            deleted: Vec::new(),
-        });
-    };
-    if token < floor || token > head(&tx)? {
-        return Err(AddressBookError::InvalidSyncToken {
-            book_id: book.into(),
-            token,
-        }
-        .into());
-    }
-    let mut changes = Changes {
-        token: now,
-        ..Changes::default()
-    };
-    let rows = tx
-        .prepare_cached(
-            "SELECT href, uid, deleted, seq FROM card_changes
-             WHERE user = ?1 AND book_id = ?2 AND href != ?3 AND seq > ?4 ORDER BY seq",
-        )?
-        .query_map(params![user, book, BOOK, token], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<rusqlite::Result<Vec<(String, String, bool, i64)>>>()?;
-    for (href, uid, deleted, modseq) in rows {
-        if deleted {
-            changes.deleted.push(href);
-        } else {
-            changes.changed.push(ChangedObject { href, uid, modseq });
-        }
-    }
-    Ok(changes)
+    since_in(
+        conn,
+        &BOOKS,
+        user,
+        book,
+        token,
+        || AddressBookError::NoSuchAddressBook(book.into()).into(),
+        |token| {
+            AddressBookError::InvalidSyncToken {
+                book_id: book.into(),
+                token,
+            }
+            .into()
+        },
+    )
 }
 
 impl SqliteStore {

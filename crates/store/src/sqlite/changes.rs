@@ -43,10 +43,37 @@ pub fn forget_calendar(conn: &Connection, user: &str, calendar_id: &str) -> Resu
 }
 
 pub fn head(conn: &Connection) -> Result<i64> {
+    head_of(conn, &CALENDARS)
+}
+
+/// Where one change log lives. Calendars and address books keep theirs apart (card changes
+/// never reach the calendar push feed, and a book and a calendar may share an id), but read
+/// them by the same rules.
+pub(crate) struct Log {
+    /// The collections table (`id`, `sync_floor`, `sync_seq`).
+    pub collections: &'static str,
+    /// The members table and the log table, both keyed by `user`, `column`, `href`.
+    pub members: &'static str,
+    pub changes: &'static str,
+    pub column: &'static str,
+    /// The `href` of a row about the collection itself.
+    pub own_href: &'static str,
+}
+
+const CALENDARS: Log = Log {
+    collections: "calendars",
+    members: "objects",
+    changes: "changes",
+    column: "calendar_id",
+    own_href: CALENDAR,
+};
+
+/// The newest sequence number given out in `log` (0 before the first).
+pub(crate) fn head_of(conn: &Connection, log: &Log) -> Result<i64> {
     Ok(conn
         .query_row(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-            [],
+            "SELECT seq FROM sqlite_sequence WHERE name = ?1",
+            [log.changes],
             |r| r.get(0),
         )
         .optional()?
@@ -60,22 +87,50 @@ pub fn since(
     calendar_id: &str,
     token: Option<i64>,
 ) -> Result<Changes> {
+    since_in(
+        conn,
+        &CALENDARS,
+        user,
+        calendar_id,
+        token,
+        || Error::NoSuchCalendar(calendar_id.to_string()),
+        |token| Error::InvalidSyncToken {
+            calendar_id: calendar_id.to_string(),
+            token,
+        },
+    )
+}
+
+/// What changed in collection `id` of `log` since `token` (`None`: every member now);
+/// `missing` and `invalid` name the collection's own errors.
+pub(crate) fn since_in(
+    conn: &mut Connection,
+    log: &Log,
+    user: &str,
+    id: &str,
+    token: Option<i64>,
+    missing: impl FnOnce() -> Error,
+    invalid: impl FnOnce(i64) -> Error,
+) -> Result<Changes> {
     let tx = conn.transaction()?;
     let (floor, now): (i64, i64) = tx
         .query_row(
-            "SELECT sync_floor, sync_seq FROM calendars WHERE user = ?1 AND id = ?2",
-            params![user, calendar_id],
+            &format!(
+                "SELECT sync_floor, sync_seq FROM {} WHERE user = ?1 AND id = ?2",
+                log.collections
+            ),
+            params![user, id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?
-        .ok_or_else(|| Error::NoSuchCalendar(calendar_id.to_string()))?;
+        .ok_or_else(missing)?;
     let Some(token) = token else {
         let changed = tx
-            .prepare_cached(
-                "SELECT href, uid, modseq FROM objects WHERE user = ?1 AND calendar_id = ?2
-                 ORDER BY modseq",
-            )?
-            .query_map(params![user, calendar_id], |r| {
+            .prepare_cached(&format!(
+                "SELECT href, uid, modseq FROM {} WHERE user = ?1 AND {} = ?2 ORDER BY modseq",
+                log.members, log.column
+            ))?
+            .query_map(params![user, id], |r| {
                 Ok(ChangedObject {
                     href: r.get(0)?,
                     uid: r.get(1)?,
@@ -89,22 +144,20 @@ pub fn since(
             deleted: Vec::new(),
         });
     };
-    if token < floor || token > head(&tx)? {
-        return Err(Error::InvalidSyncToken {
-            calendar_id: calendar_id.to_string(),
-            token,
-        });
+    if token < floor || token > head_of(&tx, log)? {
+        return Err(invalid(token));
     }
     let mut changes = Changes {
         token: now,
         ..Changes::default()
     };
     let rows = tx
-        .prepare_cached(
-            "SELECT href, uid, deleted, seq FROM changes
-             WHERE user = ?1 AND calendar_id = ?2 AND href != ?3 AND seq > ?4 ORDER BY seq",
-        )?
-        .query_map(params![user, calendar_id, CALENDAR, token], |r| {
+        .prepare_cached(&format!(
+            "SELECT href, uid, deleted, seq FROM {}
+             WHERE user = ?1 AND {} = ?2 AND href != ?3 AND seq > ?4 ORDER BY seq",
+            log.changes, log.column
+        ))?
+        .query_map(params![user, id, log.own_href, token], |r| {
             Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<rusqlite::Result<Vec<(String, String, bool, i64)>>>()?;
