@@ -260,6 +260,37 @@ fn an_answer_given_on_the_command_line_reaches_an_open_page() {
     assert_eq!(next_event_about(&mut again, uid), (id, kind, data));
 }
 
+/// The server reads the change feed only while a page listens: after the last page closes
+/// and changes go by unheard, the next page still hears what happens once it is open.
+#[test]
+fn a_page_opened_after_the_last_one_closed_still_hears_changes() {
+    let server = Imipd::start(bob, &[]);
+    let addr = http_addr(&server);
+    let mut first = open_stream(addr, None);
+    let mut delivery = server.connect();
+    delivery.deliver(
+        "alice@example.org",
+        &[BOB],
+        &Mail::request("heard@example.org").bytes(),
+    );
+    next_event_about(&mut first, "heard@example.org");
+    drop(first);
+    delivery.deliver(
+        "alice@example.org",
+        &[BOB],
+        &Mail::request("unheard@example.org").bytes(),
+    );
+    settled(&server);
+    let mut second = open_stream(addr, None);
+    delivery.deliver(
+        "alice@example.org",
+        &[BOB],
+        &Mail::request("later@example.org").bytes(),
+    );
+    let (_, kind, data) = next_event_about(&mut second, "later@example.org");
+    assert_eq!(kind, "calendar", "{data}");
+}
+
 #[test]
 fn a_large_invitation_is_queued_as_its_calendar_part() {
     let server = Imipd::start(bob, &[]);

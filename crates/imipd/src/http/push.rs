@@ -17,7 +17,9 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tracing::warn;
 
@@ -30,20 +32,71 @@ const BATCH: usize = 256;
 /// A reconnecting page that missed more than this is told to reload instead.
 const MAX_BACKLOG: usize = 4096;
 
-/// The change feed as this process follows it: read once, for every open stream.
+/// The change feed as this process follows it: read once, for every open stream, and only
+/// while a stream is open.
 #[derive(Clone)]
 pub struct Feed {
     store: Arc<dyn Store>,
     entries: broadcast::Sender<Arc<FeedEntry>>,
+    wanted: Arc<Mutex<Wanted>>,
+    wake: Arc<Notify>,
+}
+
+/// Where the idle reader must start when a stream opens: no later than any new stream's
+/// starting point, or nothing is lost between the stream's read of the feed and the reader's.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Wanted {
+    Nothing,
+    /// A stream could not read its starting point (it told its page to reload).
+    Head,
+    From(i64),
+}
+
+impl Wanted {
+    fn and(self, other: Wanted) -> Wanted {
+        match (self, other) {
+            (Wanted::From(a), Wanted::From(b)) => Wanted::From(a.min(b)),
+            (Wanted::From(a), _) | (_, Wanted::From(a)) => Wanted::From(a),
+            (Wanted::Head, _) | (_, Wanted::Head) => Wanted::Head,
+            _ => Wanted::Nothing,
+        }
+    }
 }
 
 impl Feed {
-    /// Starts reading the store's feed from its newest change on.
+    /// Starts the reader; it reads the store's feed whenever a stream is open.
     pub fn follow(store: Arc<dyn Store>) -> Feed {
         let (entries, _) = broadcast::channel(1024);
-        let feed = Feed { store, entries };
+        let feed = Feed {
+            store,
+            entries,
+            wanted: Arc::new(Mutex::new(Wanted::Nothing)),
+            wake: Arc::new(Notify::new()),
+        };
         tokio::spawn(read_feed(feed.clone()));
         feed
+    }
+
+    /// A stream that subscribed has read the feed up to `from` (`None`: it could not).
+    fn listening_from(&self, from: Option<i64>) {
+        let asked = from.map_or(Wanted::Head, Wanted::From);
+        let mut wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
+        *wanted = wanted.and(asked);
+        drop(wanted);
+        self.wake.notify_one();
+    }
+
+    /// Waits, idle, until a stream opens; returns where to read from (`None`: the head).
+    async fn stream_opened(&self) -> Option<i64> {
+        loop {
+            self.wake.notified().await;
+            let mut wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
+            match std::mem::replace(&mut *wanted, Wanted::Nothing) {
+                Wanted::Nothing => {}
+                Wanted::Head => return None,
+                Wanted::From(seq) => return Some(seq),
+            }
+        }
     }
 }
 
@@ -51,6 +104,12 @@ async fn read_feed(feed: Feed) {
     let mut cursor = None;
     let mut failing = false;
     loop {
+        if feed.entries.receiver_count() == 0 {
+            cursor = feed.stream_opened().await;
+        } else {
+            // An open stream's starting point is at or after the cursor already.
+            *feed.wanted.lock().unwrap_or_else(|p| p.into_inner()) = Wanted::Nothing;
+        }
         let read = match cursor {
             Some(seq) => blocking(&feed.store, move |s| s.feed_since(seq, BATCH)).await,
             None => blocking(&feed.store, |s| s.feed_head()).await.map(|head| {
@@ -106,7 +165,7 @@ pub async fn stream(
     state
         .pending
         .push_back(format!(": changes to the calendars of {}\n\n", state.user));
-    state.start(&feed.store, resume).await;
+    state.start(feed, resume).await;
     let changes = stream::unfold(state, |mut state| async move {
         let text = state.next().await?;
         Some((Ok::<_, Infallible>(Frame::data(Bytes::from(text))), state))
@@ -135,8 +194,11 @@ struct Stream {
 impl Stream {
     /// Starts at the newest change, or where a reconnecting page left off, sending what it
     /// missed from the store.
-    async fn start(&mut self, store: &Arc<dyn Store>, resume: Option<i64>) {
-        let head = match blocking(store, |s| s.feed_head()).await {
+    async fn start(&mut self, feed: &Feed, resume: Option<i64>) {
+        let store = &feed.store;
+        let head = blocking(store, |s| s.feed_head()).await;
+        feed.listening_from(head.as_ref().ok().copied());
+        let head = match head {
             Ok(head) => head,
             Err(e) => {
                 warn!("push: cannot read the change feed: {e}");
@@ -230,5 +292,19 @@ async fn blocking<T: Send + 'static>(
     match tokio::task::spawn_blocking(move || call(&*store)).await {
         Ok(result) => result.map_err(|e| e.to_string()),
         Err(e) => Err(format!("store thread failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Wanted::{From, Head, Nothing};
+
+    #[test]
+    fn the_idle_reader_starts_at_the_earliest_point_any_new_stream_read() {
+        assert_eq!(Nothing.and(From(7)), From(7));
+        assert_eq!(From(7).and(From(3)), From(3));
+        assert_eq!(From(3).and(Head), From(3));
+        assert_eq!(Nothing.and(Head), Head);
+        assert_eq!(Nothing.and(Nothing), Nothing);
     }
 }

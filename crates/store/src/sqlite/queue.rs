@@ -113,6 +113,18 @@ pub fn claim(
     Ok(jobs)
 }
 
+/// Whether `table` (`jobs` or `outbox`) holds anything due: a plain read, so workers polling
+/// an idle queue neither wait for the writer's turn nor make deliveries wait for theirs.
+pub fn any_due(conn: &Connection, table: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {table}
+                WHERE (state = 'queued' AND not_before <= unixepoch())
+                   OR (state = 'running' AND lease_until < unixepoch()))"
+        ))?
+        .query_row([], |r| r.get(0))?)
+}
+
 pub fn check_lease_of(conn: &Connection, table: &str, id: i64, worker: &str) -> Result<()> {
     let held: bool = conn.query_row(
         &format!(

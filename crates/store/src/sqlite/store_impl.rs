@@ -290,6 +290,9 @@ impl Store for SqliteStore {
     }
 
     fn claim_jobs(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<Job>> {
+        if !self.with(|conn| queue::any_due(conn, "jobs"))? {
+            return Ok(Vec::new());
+        }
         self.write(|tx| queue::claim(tx, worker, lease_secs, max))
     }
 
@@ -335,6 +338,9 @@ impl Store for SqliteStore {
     }
 
     fn claim_mail(&self, worker: &str, lease_secs: i64, max: usize) -> Result<Vec<OutMail>> {
+        if !self.with(|conn| queue::any_due(conn, "outbox"))? {
+            return Ok(Vec::new());
+        }
         self.write(|tx| outbox::claim(tx, worker, lease_secs, max))
     }
 
