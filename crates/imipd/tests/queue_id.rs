@@ -8,7 +8,7 @@ mod common;
 #[path = "../../worker/tests/common/smtp_sink.rs"]
 mod smtp_sink;
 
-use common::{Imipd, cli_env, eventually, must, settled};
+use common::{Imipd, cli_env, eventually, must, relay_config, settled};
 use smtp_sink::{Mode, SmtpSink};
 use std::time::Duration;
 
@@ -100,16 +100,7 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
 async fn the_queue_id_follows_the_message_to_its_job_and_the_mail_sent_for_it() {
     let sink = SmtpSink::start(Mode::Up).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("imipd.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
-            sink.addr.port()
-        ),
-    )
-    .unwrap();
-    let config = config.to_str().unwrap().to_string();
+    let config = relay_config(dir.path(), sink.addr.port(), "");
     let env = [("IMIPD_CONFIG", config.as_str())];
     let run = |dir: &std::path::Path, args: &[&str]| {
         let (code, out, err) = cli_env(dir, args, &env);

@@ -39,6 +39,15 @@ pub fn cli_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, St
     )
 }
 
+/// Writes `<dir>/imipd.toml` sending outgoing mail to a relay on loopback `port` (plain
+/// SMTP), with `extra` lines in its `[smtp]` table; returns its path for `IMIPD_CONFIG`.
+pub fn relay_config(dir: &Path, port: u16, extra: &str) -> String {
+    let config = dir.join("imipd.toml");
+    let text = format!("[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n{extra}");
+    std::fs::write(&config, text).unwrap();
+    config.to_str().unwrap().to_string()
+}
+
 pub fn must(data_dir: &Path, args: &[&str]) -> String {
     let (code, out, err) = cli(data_dir, args);
     assert_eq!(code, 0, "imipd {args:?} failed: {err}");

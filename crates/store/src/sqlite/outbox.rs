@@ -87,21 +87,5 @@ pub fn sent(tx: &rusqlite::Transaction<'_>, id: i64, worker: &str) -> Result<()>
 }
 
 pub fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<OutMail>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM outbox
-         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR user = ?2)
-         ORDER BY id DESC LIMIT ?3"
-    );
-    let limit = if filter.limit == 0 { 100 } else { filter.limit };
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_map(
-            params![
-                filter.state.map(JobState::as_str),
-                filter.user,
-                limit as i64
-            ],
-            from_row,
-        )?
-        .collect::<rusqlite::Result<_>>()?)
+    super::queue::list_in(conn, "outbox", COLUMNS, filter, from_row)
 }

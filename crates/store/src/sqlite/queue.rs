@@ -173,8 +173,19 @@ pub fn fail(
 }
 
 pub fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<Job>> {
+    list_in(conn, "jobs", COLUMNS, filter, from_row)
+}
+
+/// The newest rows of `table` (`jobs` or `outbox`) that `filter` lets through.
+pub fn list_in<T>(
+    conn: &Connection,
+    table: &str,
+    columns: &str,
+    filter: &JobFilter,
+    from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM jobs
+        "SELECT {columns} FROM {table}
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR user = ?2)
          ORDER BY id DESC LIMIT ?3"
     );
