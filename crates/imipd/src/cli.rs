@@ -124,6 +124,33 @@ pub enum UserCmd {
         /// The alias to remove (not the user's primary address).
         alias: String,
     },
+    /// Passwords for one device or app each, beside the user's own (HTTP sign-in only).
+    #[command(subcommand)]
+    AppPassword(AppPasswordCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppPasswordCmd {
+    /// Generate an app password and print it, the only time it is shown.
+    Add {
+        /// The user (its address or one of its aliases).
+        email: String,
+        /// What it is for, e.g. "phone" or "Thunderbird at work"; unique per user.
+        label: String,
+    },
+    /// List a user's app passwords: label, when made, when last used (never the passwords).
+    List {
+        /// The user (its address or one of its aliases).
+        email: String,
+    },
+    /// Revoke an app password: the next request signed in with it is refused.
+    #[command(alias = "del")]
+    Revoke {
+        /// The user (its address or one of its aliases).
+        email: String,
+        /// The label it was added under.
+        label: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

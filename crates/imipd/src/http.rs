@@ -15,6 +15,7 @@ mod dav;
 mod idle;
 mod login_limits;
 mod push;
+mod stored_credential;
 
 use auth::Authenticator;
 use bytes::Bytes;

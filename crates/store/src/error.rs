@@ -59,4 +59,17 @@ pub enum Error {
     },
     #[error("password hashing failed: {0}")]
     Password(String),
+    #[error("app password refused: {0}")]
+    InvalidAppPassword(String),
+    #[error(
+        "{user} has an app password labelled {label:?} already; choose another label or \
+         revoke it first (`imipd user app-password revoke {user} {label:?}`)"
+    )]
+    AppPasswordExists { user: String, label: String },
+    #[error("{user} has no app password labelled {label:?} (its app passwords: {labels})")]
+    NoSuchAppPassword {
+        user: String,
+        label: String,
+        labels: String,
+    },
 }

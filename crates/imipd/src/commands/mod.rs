@@ -1,5 +1,6 @@
 //! One file per command group; each opens what it needs and prints for a human.
 
+mod app_passwords;
 mod auth;
 mod calendars;
 mod contacts;

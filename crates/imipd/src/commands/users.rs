@@ -96,6 +96,7 @@ pub fn run(store: &dyn Store, cmd: UserCmd) -> Result<ExitCode> {
             store.remove_alias(&user, &alias_name)?;
             println!("removed alias {alias_name} from {user}");
         }
+        UserCmd::AppPassword(cmd) => super::app_passwords::run(store, cmd)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! HTTP Basic sign-in with the user's imipd password, one check for every endpoint that
+//! HTTP Basic sign-in with the user's imipd password or one of their app passwords, one check for every endpoint that
 //! needs a user (the push stream today; CalDAV and the web page use the same).
 //!
 //! A flood of wrong passwords must neither take the server down nor tell which addresses
@@ -9,7 +9,8 @@
 //!    each in working memory that is allocated once and reused; a request that waits more
 //!    than [`HASH_QUEUE_WAIT`] for its turn gets `503`;
 //! 3. an unknown address, or a user without a password, is checked against a dummy hash,
-//!    so it costs what a wrong password costs.
+//!    so it costs what a wrong password costs; an app password is checked against its own
+//!    hash only ([`StoredCredential`]), and its failures count in the same limits.
 //!
 //! A password that signed in within [`credential_cache::TTL`] is taken again without a hash
 //! check (step 2), as long as the store still holds the hash it was checked against
@@ -17,11 +18,12 @@
 
 use super::credential_cache::{self, CredentialCache};
 use super::login_limits::{LimitKey, LoginLimits};
+use super::stored_credential::StoredCredential;
 use super::{Body, json};
 use base64::Engine;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
-use imipd_store::{HashMemory, Store, dummy_hash, verify_password_in};
+use imipd_store::{HashMemory, Store};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -151,19 +153,21 @@ impl Authenticator {
             return Ok(None);
         };
         let store = self.store.clone();
-        let read_login = login.to_string();
-        let stored = tokio::task::spawn_blocking(move || hash_for(&*store, &read_login))
-            .await
-            .map_err(|e| {
-                warn!("password check failed: {e}");
-                Denied::Unavailable
-            })?
-            .map_err(|e| {
-                warn!("cannot check a sign-in: {e}");
-                Denied::Unavailable
-            })?;
-        match stored {
-            (Some(user), hash) if user == hit.user && self.verified.still_current(&hit, &hash) => {
+        let (read_login, read_password) = (login.to_string(), password.to_string());
+        let stored = tokio::task::spawn_blocking(move || {
+            StoredCredential::lookup(&*store, &read_login, &read_password)
+        })
+        .await
+        .map_err(|e| {
+            warn!("password check failed: {e}");
+            Denied::Unavailable
+        })?
+        .map_err(|e| {
+            warn!("cannot check a sign-in: {e}");
+            Denied::Unavailable
+        })?;
+        match stored.user {
+            Some(user) if user == hit.user && self.verified.still_current(&hit, &stored.hash) => {
                 Ok(Some(user))
             }
             _ => {
@@ -197,27 +201,24 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// The hash a login is checked against: the user's, or the dummy when there is none.
-fn hash_for(store: &dyn Store, login: &str) -> imipd_store::Result<(Option<String>, String)> {
-    let Some(user) = store.resolve_address(login)? else {
-        return Ok((None, dummy_hash().to_string()));
-    };
-    Ok(match store.password_hash(&user)? {
-        Some(hash) => (Some(user), hash),
-        None => (None, dummy_hash().to_string()),
-    })
-}
-
 /// The user and the hash checked when the password matches; every path costs one hash check.
+/// A sign-in with an app password is recorded as its last use.
 fn check(
     store: &dyn Store,
     memory: &mut HashMemory,
     login: &str,
     password: &str,
 ) -> imipd_store::Result<Option<(String, String)>> {
-    let (user, hash) = hash_for(store, login)?;
-    let matches = verify_password_in(memory, &hash, password);
-    Ok(user.filter(|_| matches).map(|user| (user, hash)))
+    let stored = StoredCredential::lookup(store, login, password)?;
+    let Some(user) = stored.verify(memory) else {
+        return Ok(None);
+    };
+    if let Some(id) = &stored.app_password
+        && let Err(e) = store.app_password_used(user, id, (now_ms() / 1000) as i64)
+    {
+        warn!(user, "cannot record the use of an app password: {e}");
+    }
+    Ok(Some((user.to_string(), stored.hash.clone())))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -252,7 +253,7 @@ impl Denied {
             Denied::NoCredentials | Denied::Wrong => {
                 let mut r = json(
                     StatusCode::UNAUTHORIZED,
-                    "{\"error\":\"sign in with your imipd address and password (HTTP Basic)\"}\n"
+                    "{\"error\":\"sign in with your imipd address and password or an app password (HTTP Basic)\"}\n"
                         .into(),
                 );
                 r.headers_mut().insert(
@@ -319,28 +320,6 @@ mod tests {
             .unwrap();
         store.create_user("nopass@example.org", None).unwrap();
         (dir, Arc::new(store))
-    }
-
-    #[test]
-    fn every_login_is_checked_against_a_hash() {
-        let (_dir, store) = store();
-        let bob = store.password_hash("bob@example.org").unwrap().unwrap();
-        // (login, the user it is, the hash checked)
-        let cases: &[(&str, Option<&str>, &str)] = &[
-            ("bob@example.org", Some("bob@example.org"), &bob),
-            ("BOB@example.org", Some("bob@example.org"), &bob),
-            ("nopass@example.org", None, dummy_hash()),
-            ("nobody@example.org", None, dummy_hash()),
-            ("", None, dummy_hash()),
-        ];
-        for &(login, user, hash) in cases {
-            let got = hash_for(&*store, login).unwrap();
-            assert_eq!(
-                (got.0.as_deref(), got.1.as_str()),
-                (user, hash),
-                "login {login:?}"
-            );
-        }
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! a committed job is on disk before the LMTP `250` that depends on it.
 
 mod addressbooks;
+mod app_passwords;
 mod calendars;
 mod changes;
 mod nodes;

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&[Step]] = &[
         Step::Sql(DROP_CONTACTS),
     ],
     &[Step::Sql(DECIDED)],
+    &[Step::Sql(V7_APP_PASSWORDS), Step::Sql(V7_DEAD_PROPERTIES)],
 ];
 
 const V1: &str = r#"
@@ -284,6 +285,35 @@ UPDATE jobs SET outcome = json_object('outcome', json_object(
     WHERE instr(outcome, '; reason="') > 0;
 "#;
 
+/// App passwords (see `crate::app_passwords`): the id is the public first part of the
+/// password, so a sign-in finds the one hash to check.
+const V7_APP_PASSWORDS: &str = r#"
+CREATE TABLE app_passwords (
+    user      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    label     TEXT NOT NULL,
+    id        TEXT NOT NULL,
+    hash      TEXT NOT NULL,
+    created   INTEGER NOT NULL,
+    last_used INTEGER,
+    PRIMARY KEY (user, label),
+    UNIQUE (user, id)
+);
+"#;
+
+/// Properties a client sets on a collection that imipd does not interpret (RFC 4918 dead
+/// properties), kept as the XML the client sent. `collection` is the collection's path in
+/// the user's home, e.g. `calendars/work`.
+const V7_DEAD_PROPERTIES: &str = r#"
+CREATE TABLE dead_properties (
+    user       TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    collection TEXT NOT NULL,
+    namespace  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    xml        TEXT NOT NULL,
+    PRIMARY KEY (user, collection, namespace, name)
+);
+"#;
+
 /// Names every stored object after its UID, as new ones are named.
 fn name_objects(tx: &Transaction<'_>) -> Result<()> {
     let rows = tx
@@ -425,7 +455,12 @@ mod tests {
 
     #[test]
     fn outcomes_recorded_as_text_become_json() {
-        let (_dir, mut conn) = at_version(MIGRATIONS.len() - 1);
+        // The version before DECIDED.
+        let before = MIGRATIONS
+            .iter()
+            .position(|steps| matches!(steps, [Step::Sql(DECIDED)]))
+            .unwrap();
+        let (_dir, mut conn) = at_version(before);
         // (what an older imipd recorded, what it reads as now)
         let cases = [
             (
