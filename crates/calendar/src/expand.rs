@@ -80,6 +80,9 @@ pub(crate) struct Expansion {
     pub others: Vec<Other>,
     /// Some date names a TZID nobody can resolve; it was read as UTC.
     pub guessed_zone: bool,
+    /// Some start or end is floating (no TZID, no `Z`; all-day dates too): it was read as
+    /// UTC, though it happens at that wall-clock time wherever the reader is.
+    pub floating: bool,
 }
 
 /// Where a component's own start and end come from, rewritten as DTSTART and DTEND or
@@ -124,6 +127,7 @@ impl Expansion {
             open_ended: false,
             others: Vec::new(),
             guessed_zone: false,
+            floating: false,
         };
         // The master's DTSTART and RDATEs, then every other component: one calcard pass.
         let mut points = Vec::new();
@@ -407,6 +411,9 @@ impl Expansion {
         if let Some(tzid) = start.tz_id() {
             self.zone(Some(tzid));
         }
+        if is_floating(start) {
+            self.floating = true;
+        }
         let start = ICalendarEntry {
             name: ICalendarProperty::Dtstart,
             params: values::zone_params(&start.params),
@@ -426,6 +433,9 @@ impl Expansion {
                 },
             })
             .unwrap_or_else(|| default_length(&start));
+        if end.name != ICalendarProperty::Duration && is_floating(&end) {
+            self.floating = true;
+        }
         Some(Timing { start, end })
     }
 }
@@ -438,6 +448,16 @@ fn readable(entry: &ICalendarEntry) -> bool {
         .and_then(ICalendarValue::as_partial_date_time)
         .and_then(datetime::to_seconds)
         .is_some()
+}
+
+/// A date or date-time without TZID or `Z`.
+fn is_floating(entry: &ICalendarEntry) -> bool {
+    entry.tz_id().is_none()
+        && entry
+            .values
+            .first()
+            .and_then(ICalendarValue::as_partial_date_time)
+            .is_some_and(|v| !v.has_zone())
 }
 
 /// RFC 5545 section 3.6.1: without DTEND or DURATION an all-day event lasts the day, any

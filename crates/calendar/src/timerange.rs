@@ -54,6 +54,24 @@ pub struct TimeRange {
     /// End of the last instance, UTC seconds; `None`: open-ended (+∞) — a series without
     /// end, or one whose expansion reached [`Limits::max_instances`].
     pub last_end: Option<i64>,
+    /// Some start or end is floating (all-day dates too) and was read as UTC: a reader
+    /// in another zone sees it up to 14 hours earlier or later.
+    pub floating: bool,
+}
+
+impl TimeRange {
+    /// The span an index keeps, in UTC seconds: from the first start to the last end,
+    /// `i64::MIN` and `i64::MAX` for unbounded ends, widened by 14 hours each way when a
+    /// floating time makes the instants depend on the reader's zone, so that a query in
+    /// any zone finds the object among its candidates.
+    pub fn index_span(&self) -> (i64, i64) {
+        let widen = if self.floating { MAX_OFFSET } else { 0 };
+        (
+            self.first_start
+                .map_or(i64::MIN, |s| s.saturating_sub(widen)),
+            self.last_end.map_or(i64::MAX, |e| e.saturating_add(widen)),
+        )
+    }
 }
 
 /// One instance of an object.
@@ -113,6 +131,7 @@ pub fn time_range(stored: &str, limits: &Limits) -> Result<TimeRange, ItipError>
         uid: object.uid,
         first_start,
         last_end,
+        floating: expansion.floating,
     })
 }
 

@@ -75,7 +75,7 @@ pub fn children(dav: &Dav<'_>, node: &Node) -> imipd_store::Result<Vec<Node>> {
                 .map(Node::Calendar)
                 .collect()
         }
-        Node::Calendar(c) => resource::objects_of(dav, &c.id)?
+        Node::Calendar(c) => resource::objects_of(dav, &c.id, None)?
             .into_iter()
             .map(|o| Node::Object(c.clone(), o))
             .collect(),

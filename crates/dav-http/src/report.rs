@@ -11,7 +11,7 @@ use calcard::common::timezone::Tz;
 use calcard::icalendar::ICalendar;
 use imipd_dav::caldata::calendar_data;
 use imipd_dav::discovery::principal_search_property_set;
-use imipd_dav::filter::{Basic, matches_calendar, query_timezone};
+use imipd_dav::filter::{Basic, candidate_range, matches_calendar, query_timezone};
 use imipd_dav::freebusy::{busy_periods, render_vfreebusy};
 use imipd_dav::propfind::Answerer;
 use imipd_dav::query::TimeRange;
@@ -213,7 +213,8 @@ impl Out<'_> {
             budget: BUDGET,
             floating,
         };
-        for object in resource::objects_of(self.dav, &calendar.id)? {
+        let during = candidate_range(&q.filter).map(|r| (r.start_or_min(), r.end_or_max()));
+        for object in resource::objects_of(self.dav, &calendar.id, during)? {
             let Some(cal) = parse(&object.ics) else {
                 continue;
             };
@@ -316,7 +317,8 @@ fn free_busy(
         floating: calendar_tz(calendar),
     };
     let mut busy = Vec::new();
-    for object in resource::objects_of(dav, &calendar.id)? {
+    let during = Some((range.start_or_min(), range.end_or_max()));
+    for object in resource::objects_of(dav, &calendar.id, during)? {
         if let Some(cal) = parse(&object.ics) {
             // Past the budget the rest of a series is not counted; the answer is a hint.
             let _ = busy_periods(&cal, range, &instances, &mut busy);

@@ -157,9 +157,12 @@ pub fn find_addressbook(dav: &Dav<'_>, id: &str) -> imipd_store::Result<Option<A
         .find(|b| b.id == id))
 }
 
-/// The objects of one calendar.
-pub fn objects_of(dav: &Dav<'_>, calendar_id: &str) -> imipd_store::Result<Vec<CalendarObject>> {
-    let mut all = dav.store.objects(dav.user)?;
-    all.retain(|o| o.calendar_id == calendar_id);
-    Ok(all)
+/// The objects of one calendar; with `during`, only the time-range index's candidates
+/// (see [`imipd_store::Store::objects_in`]).
+pub fn objects_of(
+    dav: &Dav<'_>,
+    calendar_id: &str,
+    during: Option<(i64, i64)>,
+) -> imipd_store::Result<Vec<CalendarObject>> {
+    dav.store.objects_in(dav.user, calendar_id, during)
 }

@@ -471,6 +471,43 @@ fn floating_times_in_the_query_timezone() {
     assert_eq!(query_timezone("not a calendar"), None);
 }
 
+/// A series in UTC or in a named zone happens when it says, whatever zone the query reads
+/// floating times in; a floating series moves with that zone.
+#[test]
+fn series_keep_their_own_zone_in_a_query_timezone() {
+    let series = |start: &str| {
+        ical(&wrap(&format!(
+            "BEGIN:VEVENT\nUID:s\nDTSTAMP:20260101T000000Z\nDTSTART{start}\nDURATION:PT1H\nRRULE:FREQ=WEEKLY;COUNT=2\nEND:VEVENT\n"
+        )))
+    };
+    let helsinki = query_timezone(&wrap(ZONED)).expect("the VTIMEZONE of the query");
+    // 2026-06-01 09:00 UTC; 06:00Z is 09:00 in Helsinki.
+    let at_nine = query(&range("VEVENT", "20260601T090000Z", "20260601T093000Z"));
+    let at_six = query(&range("VEVENT", "20260601T060000Z", "20260601T063000Z"));
+    let cases = [
+        (":20260601T090000Z", true, false),
+        (";TZID=Europe/London:20260601T100000", true, false),
+        (":20260601T090000", false, true),
+    ];
+    for (start, nine, six) in cases {
+        let cal = series(start);
+        let basic = Basic {
+            floating: helsinki,
+            ..Basic::default()
+        };
+        assert_eq!(
+            matches_calendar(&at_nine, &cal, &basic, helsinki),
+            Ok(nine),
+            "{start} at 09:00Z"
+        );
+        assert_eq!(
+            matches_calendar(&at_six, &cal, &basic, helsinki),
+            Ok(six),
+            "{start} at 06:00Z"
+        );
+    }
+}
+
 #[test]
 fn free_busy_of_a_calendar() {
     use imipd_dav::freebusy::{Busy, BusyType, busy_periods, render_vfreebusy};

@@ -76,6 +76,17 @@ pub trait Store: AddressBooks + AppPasswords + Send + Sync {
         href: &str,
     ) -> Result<Option<CalendarObject>>;
     fn objects(&self, user: &str) -> Result<Vec<CalendarObject>>;
+    /// The objects of one calendar, by href. With `during` (UTC seconds `start..end`, an
+    /// open bound as `i64::MIN` or `i64::MAX`) only the candidates of a time-range query,
+    /// read from the time-range index: every object with an instance in the range, and
+    /// some without (floating times, data the index cannot read, series past the expansion
+    /// budget); the caller's exact filter decides.
+    fn objects_in(
+        &self,
+        user: &str,
+        calendar_id: &str,
+        during: Option<(i64, i64)>,
+    ) -> Result<Vec<CalendarObject>>;
     /// The one write path: commits the batch's calendar writes, its mail and its job's
     /// completion in one transaction, or nothing. A write whose [`Expect`] no longer holds
     /// fails the batch with [`Error::Conflict`]: the caller reads again and retries, or

@@ -279,7 +279,18 @@ impl Instances for Basic {
                 .into_iter()
                 .collect());
         }
-        let expanded = cal.expand_dates(self.floating, self.budget);
+        // calcard reads every DTSTART in the zone it is given, a UTC one too: only a
+        // floating series is expanded in the floating zone.
+        let floating_start = prop(comp, &ICalendarProperty::Dtstart).is_some_and(|e| {
+            e.tz_id().is_none()
+                && matches!(e.values.first(), Some(ICalendarValue::PartialDateTime(dt)) if !dt.has_zone())
+        });
+        let zone = if floating_start {
+            self.floating
+        } else {
+            Tz::UTC
+        };
+        let expanded = cal.expand_dates(zone, self.budget);
         let is_date = dtstart.is_some_and(|(_, d)| d);
         // An override replaces the instance its RECURRENCE-ID names, whatever its
         // SEQUENCE (calcard keeps the master's instance when the override's is lower).

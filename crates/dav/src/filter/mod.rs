@@ -2,11 +2,13 @@
 //! (RFC 6352 section 10.5) filters against parsed objects.
 
 pub mod calendar;
+pub mod candidates;
 pub mod card;
 pub mod collation;
 pub mod instances;
 
 pub use calendar::{matches_calendar, query_timezone};
+pub use candidates::candidate_range;
 pub use card::matches_card;
 pub use instances::{Basic, BudgetExceeded, Instances, Occurrence};
 

@@ -229,6 +229,25 @@ fn with_uid_in(
         .optional()?)
 }
 
+/// The objects of one calendar whose indexed span meets `start..=end` (UTC seconds): every
+/// object with an instance in that range is among them; the caller's exact filter decides.
+/// `i64::MIN..=i64::MAX` reads them all.
+pub fn objects_in(
+    conn: &Connection,
+    user: &str,
+    calendar_id: &str,
+    (start, end): (i64, i64),
+) -> Result<Vec<CalendarObject>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "{OBJECT} WHERE o.user = ?1 AND o.calendar_id = ?2
+                 AND o.last_end >= ?3 AND o.first_start <= ?4
+             ORDER BY o.href"
+        ))?
+        .query_map(params![user, calendar_id, start, end], object_from_row)?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn objects(conn: &Connection, user: &str) -> Result<Vec<CalendarObject>> {
     Ok(conn
         .prepare_cached(&format!(
@@ -239,8 +258,15 @@ pub fn objects(conn: &Connection, user: &str) -> Result<Vec<CalendarObject>> {
 }
 
 /// Checks one write's precondition, then applies it and logs the change (inside the
-/// caller's transaction).
-pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Written> {
+/// caller's transaction). `span` is the time-range index entry of a Put's data (see
+/// [`super::timespan::of`]), computed before the transaction so the write lock is not held
+/// while a series is expanded.
+pub fn write(
+    conn: &Connection,
+    user: &str,
+    write: &ObjectWrite,
+    (first_start, last_end): (i64, i64),
+) -> Result<Written> {
     let (calendar_id, href) = match write {
         ObjectWrite::Put {
             calendar_id, href, ..
@@ -286,9 +312,19 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                 (Expect::MustNotExist | Expect::UidUnused, None, None) => {
                     let modseq = next_modseq()?;
                     conn.execute(
-                        "INSERT INTO objects (user, calendar_id, href, uid, ics, modseq)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![user, calendar_id, href, uid, ics, modseq],
+                        "INSERT INTO objects
+                             (user, calendar_id, href, uid, ics, modseq, first_start, last_end)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            user,
+                            calendar_id,
+                            href,
+                            uid,
+                            ics,
+                            modseq,
+                            first_start,
+                            last_end
+                        ],
                     )?;
                     modseq
                 }
@@ -305,9 +341,9 @@ pub fn write(conn: &Connection, user: &str, write: &ObjectWrite) -> Result<Writt
                 (Expect::Modseq(n), Some(o), _) if o.modseq == *n && o.uid == *uid => {
                     let modseq = next_modseq()?;
                     conn.execute(
-                        "UPDATE objects SET ics = ?4, modseq = ?5
+                        "UPDATE objects SET ics = ?4, modseq = ?5, first_start = ?6, last_end = ?7
                          WHERE user = ?1 AND calendar_id = ?2 AND href = ?3",
-                        params![user, calendar_id, href, ics, modseq],
+                        params![user, calendar_id, href, ics, modseq, first_start, last_end],
                     )?;
                     modseq
                 }

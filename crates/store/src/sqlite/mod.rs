@@ -10,6 +10,7 @@ mod outbox;
 mod queue;
 mod schema;
 mod store_impl;
+mod timespan;
 mod users;
 
 use crate::{Error, Result};

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&[Step]] = &[
     ],
     &[Step::Sql(DECIDED)],
     &[Step::Sql(V7_APP_PASSWORDS), Step::Sql(V7_DEAD_PROPERTIES)],
+    &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
 ];
 
 const V1: &str = r#"
@@ -314,6 +315,30 @@ CREATE TABLE dead_properties (
 );
 "#;
 
+/// The time-range index: each object's first start and last end in UTC seconds (see
+/// `timespan`), `i64::MIN` and `i64::MAX` for unbounded ends, which is also what a row
+/// not yet indexed holds: a candidate for every range, never missed.
+const V8_TIME_RANGE: &str = r#"
+ALTER TABLE objects ADD COLUMN first_start INTEGER NOT NULL DEFAULT -9223372036854775808;
+ALTER TABLE objects ADD COLUMN last_end INTEGER NOT NULL DEFAULT 9223372036854775807;
+CREATE INDEX objects_time ON objects(user, calendar_id, last_end, first_start);
+"#;
+
+/// Indexes the objects stored before the index existed.
+fn index_time_ranges(tx: &Transaction<'_>) -> Result<()> {
+    let rows = tx
+        .prepare("SELECT rowid, ics FROM objects")?
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut update =
+        tx.prepare("UPDATE objects SET first_start = ?2, last_end = ?3 WHERE rowid = ?1")?;
+    for (rowid, ics) in rows {
+        let (first_start, last_end) = super::timespan::of(&ics);
+        update.execute(params![rowid, first_start, last_end])?;
+    }
+    Ok(())
+}
+
 /// Names every stored object after its UID, as new ones are named.
 fn name_objects(tx: &Transaction<'_>) -> Result<()> {
     let rows = tx
@@ -451,6 +476,42 @@ mod tests {
             .query_row("SELECT MIN(sync_floor) FROM calendars", [], |r| r.get(0))
             .unwrap();
         assert_eq!(floor, 7);
+    }
+
+    #[test]
+    fn objects_stored_before_the_time_range_index_are_indexed() {
+        // The version before V8_TIME_RANGE.
+        let (_dir, mut conn) = at_version(8);
+        let event = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n\
+                     UID:a\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260310T100000Z\r\n\
+                     DTEND:20260310T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        conn.execute_batch("INSERT INTO users VALUES ('b@x', NULL, 0);")
+            .unwrap();
+        conn.execute(
+            "INSERT INTO calendars (user, id, name, is_default) VALUES ('b@x', 'default', 'C', 1)",
+            [],
+        )
+        .unwrap();
+        for (href, ics) in [("a.ics", event), ("junk.ics", "not a calendar")] {
+            conn.execute(
+                "INSERT INTO objects (user, calendar_id, href, uid, ics, modseq)
+                 VALUES ('b@x', 'default', ?1, ?1, ?2, 1)",
+                params![href, ics],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let span = |href: &str| -> (i64, i64) {
+            conn.query_row(
+                "SELECT first_start, last_end FROM objects WHERE href = ?1",
+                [href],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(span("a.ics"), super::super::timespan::of(event));
+        assert_eq!(span("a.ics").1 - span("a.ics").0, 3600);
+        assert_eq!(span("junk.ics"), (i64::MIN, i64::MAX));
     }
 
     #[test]

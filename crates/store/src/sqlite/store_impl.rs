@@ -1,8 +1,8 @@
-use super::{SqliteStore, addressbooks, calendars, changes, nodes, outbox, queue, users};
+use super::{SqliteStore, addressbooks, calendars, changes, nodes, outbox, queue, timespan, users};
 use crate::{
     Batch, Calendar, CalendarObject, CalendarProps, Changes, Committed, Error, FeedEntry, Job,
-    JobFilter, NewJob, NewMail, OutMail, QueueCounts, Result, Store, User, canonical_address,
-    normalize_address,
+    JobFilter, NewJob, NewMail, ObjectWrite, OutMail, QueueCounts, Result, Store, User,
+    canonical_address, normalize_address,
 };
 use crate::{Node, NodeStatus, Pruned};
 use rusqlite::{OptionalExtension, params};
@@ -152,6 +152,19 @@ impl Store for SqliteStore {
         })
     }
 
+    fn objects_in(
+        &self,
+        user: &str,
+        calendar_id: &str,
+        during: Option<(i64, i64)>,
+    ) -> Result<Vec<CalendarObject>> {
+        self.with(|conn| {
+            let name = users::require(conn, user)?;
+            let range = during.unwrap_or((i64::MIN, i64::MAX));
+            calendars::objects_in(conn, &name, calendar_id, range)
+        })
+    }
+
     fn object_at(
         &self,
         user: &str,
@@ -162,6 +175,14 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, batch: &Batch) -> Result<Committed> {
+        let spans: Vec<(i64, i64)> = batch
+            .writes
+            .iter()
+            .map(|w| match w {
+                ObjectWrite::Put { ics, .. } => timespan::of(ics),
+                ObjectWrite::Delete { .. } => (i64::MIN, i64::MAX),
+            })
+            .collect();
         self.write(|tx| {
             if let Some(job) = &batch.job {
                 queue::check_lease_of(tx, "jobs", job.job_id, &job.worker)?;
@@ -170,8 +191,10 @@ impl Store for SqliteStore {
             // A job of a user deleted since commits its outcome without writes.
             if !batch.writes.is_empty() {
                 let user = users::require(tx, &batch.user)?;
-                for write in &batch.writes {
-                    committed.objects.push(calendars::write(tx, &user, write)?);
+                for (write, span) in batch.writes.iter().zip(&spans) {
+                    committed
+                        .objects
+                        .push(calendars::write(tx, &user, write, *span)?);
                 }
             }
             for mail in &batch.mails {
