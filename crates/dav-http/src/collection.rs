@@ -52,6 +52,12 @@ pub fn make(
                     .header("Allow", allow(resolved).to_string()),
             );
         }
+        Resolved::NewCard(..) | Resolved::NewAddressbook(_) if !mkcalendar => {
+            return Ok(Response::precondition(
+                &Precondition::AddressbookCollectionLocationOk,
+                "address books are made in the address book home, /addressbooks/<you>/<id>/",
+            ));
+        }
         Resolved::NewObject(..)
         | Resolved::NewCard(..)
         | Resolved::NewAddressbook(_)
