@@ -15,6 +15,7 @@
 mod card;
 mod card_report;
 mod collection;
+mod dead;
 mod object;
 mod propfind;
 mod props;

@@ -251,6 +251,11 @@ impl Response<'_> {
         p.write_element(self.out);
         self.out.push_str("</d:error>");
     }
+
+    /// `<d:responsedescription>`, last in the response.
+    pub fn description(&mut self, text: &str) {
+        Xml::new(self.out).text_element(&Ns::Dav, "responsedescription", text);
+    }
 }
 
 impl Drop for Response<'_> {

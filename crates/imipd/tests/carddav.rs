@@ -143,7 +143,7 @@ fn the_principal_leads_to_the_address_book_home_and_its_books() {
         "PROPPATCH",
         BOOK,
         &[],
-        br#"<d:propertyupdate xmlns:d="DAV:" xmlns:x="urn:example"><d:set><d:prop><d:displayname>Other</d:displayname><x:colour>red</x:colour></d:prop></d:set></d:propertyupdate>"#,
+        br#"<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><d:displayname>Other</d:displayname><d:getetag>"1"</d:getetag></d:prop></d:set></d:propertyupdate>"#,
     );
     assert_eq!(r.status, 207, "{}", r.body);
     assert!(r.body.contains("403"), "{}", r.body);
