@@ -62,19 +62,26 @@ impl Out<'_> {
         book: &AddressBook,
         q: &AddressbookQuery,
     ) -> imipd_store::Result<()> {
+        // RFC 6352 section 8.6.1: at most `limit` cards, and a 507 for the address book
+        // when more matched.
         let limit = q.limit.map_or(usize::MAX, |l| l as usize);
         let mut found = 0;
         for card in self.dav.store.cards(self.dav.user, &book.id)? {
-            if found == limit {
-                break;
-            }
             let Some(vcard) = parse(&card.vcard) else {
                 continue;
             };
-            if matches_card(&q.filter, &vcard) {
-                found += 1;
-                self.card(book, card, &q.select, Some(&vcard));
+            if !matches_card(&q.filter, &vcard) {
+                continue;
             }
+            if found == limit {
+                self.ms.truncated(
+                    &resource::addressbook(self.dav.user, &book.id),
+                    &format!("only {limit} of the matching cards, as the request's limit asks"),
+                );
+                break;
+            }
+            found += 1;
+            self.card(book, card, &q.select, Some(&vcard));
         }
         Ok(())
     }

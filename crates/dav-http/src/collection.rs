@@ -8,7 +8,10 @@ use crate::{Dav, Request};
 use imipd_dav::discovery::{allow_header, dav_header};
 use imipd_dav::propfind::{NewCollection, ResourceKind};
 use imipd_dav::{Precondition, PropName, parse_mkcalendar, parse_mkcol};
-use imipd_store::{AddressBook, AddressBookError, Calendar, CalendarProps, Error};
+use imipd_store::{
+    AddressBook, AddressBookError, Calendar, CalendarProps, DeadChange, Error, PropertyOwner,
+    check_dead_changes,
+};
 
 /// Where nothing exists yet: what may be made there.
 const ALLOW_NEW: &str = "OPTIONS, PUT, MKCALENDAR, MKCOL";
@@ -51,6 +54,12 @@ pub fn make(
                 Response::text(405, "something exists at this URL already".into())
                     .header("Allow", allow(resolved).to_string()),
             );
+        }
+        Resolved::NewCard(..) | Resolved::NewAddressbook(_) if !mkcalendar => {
+            return Ok(Response::precondition(
+                &Precondition::AddressbookCollectionLocationOk,
+                "address books are made in the address book home, /addressbooks/<you>/<id>/",
+            ));
         }
         Resolved::NewObject(..)
         | Resolved::NewCard(..)
@@ -97,9 +106,9 @@ pub fn make(
     };
     let first = usize::from(body.components.is_some());
     for ((name, value), (_, status)) in body.set.iter().zip(&mut outcome.statuses[first..]) {
-        // Properties this server does not keep (Apple's calendar-order, dead ones) are
-        // left out rather than failing the creation: clients send them with every new
-        // calendar and treat a refusal as "cannot create calendars".
+        // Properties kept as XML (Apple's calendar-order, dead ones) are stored once the
+        // calendar exists (`keep_dead`); they never fail the creation: clients send them
+        // with every new calendar and treat a refusal as "cannot create calendars".
         if !stored_on_calendar(name) || *status != 200 && *status != 424 {
             if *status == 200 || *status == 424 {
                 *status = 200;
@@ -118,7 +127,10 @@ pub fn make(
         ));
     }
     match dav.store.create_calendar(dav.user, id, &props) {
-        Ok(_) => Ok(Response::new(201)),
+        Ok(_) => {
+            keep_dead(dav, &PropertyOwner::Calendar(id), &body.set)?;
+            Ok(Response::new(201))
+        }
         Err(Error::CalendarExists(_)) => Ok(Response::precondition(
             &Precondition::ResourceMustBeNull,
             "the calendar exists already",
@@ -170,7 +182,10 @@ fn make_book(dav: &Dav<'_>, id: &str, req: &Request) -> imipd_store::Result<Resp
         .store
         .create_address_book(dav.user, id, &name, &description)
     {
-        Ok(_) => Ok(Response::new(201)),
+        Ok(_) => {
+            keep_dead(dav, &PropertyOwner::AddressBook(id), &body.set)?;
+            Ok(Response::new(201))
+        }
         Err(Error::AddressBook(AddressBookError::AddressBookExists(_))) => {
             Ok(Response::precondition(
                 &Precondition::ResourceMustBeNull,
@@ -183,6 +198,35 @@ fn make_book(dav: &Dav<'_>, id: &str, req: &Request) -> imipd_store::Result<Resp
         )),
         Err(e) => Err(e),
     }
+}
+
+/// Keeps the properties a new collection was made with that are kept as XML (see
+/// [`crate::dead`]); those over the bounds are left out, as the creation must not fail
+/// for them.
+fn keep_dead(
+    dav: &Dav<'_>,
+    owner: &PropertyOwner<'_>,
+    set: &[(PropName, imipd_dav::xml::tree::Element)],
+) -> imipd_store::Result<()> {
+    let changes: Vec<DeadChange> = set
+        .iter()
+        .filter(|(name, _)| crate::dead::kept_as_xml(name))
+        .map(|(name, value)| DeadChange {
+            namespace: name.ns().uri().to_string(),
+            name: name.local().to_string(),
+            xml: Some(value.inner_xml()),
+        })
+        .collect();
+    let refusals = check_dead_changes(&[], &changes);
+    let kept: Vec<DeadChange> = changes
+        .into_iter()
+        .zip(refusals)
+        .filter_map(|(c, refused)| refused.is_none().then_some(c))
+        .collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    dav.store.change_dead_properties(dav.user, owner, &kept)
 }
 
 /// DELETE of an address book with its cards; the default one stays, as the default

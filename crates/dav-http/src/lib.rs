@@ -15,6 +15,7 @@
 mod card;
 mod card_report;
 mod collection;
+mod dead;
 mod object;
 mod propfind;
 mod props;
@@ -103,10 +104,20 @@ pub fn handle(store: &dyn Store, user: &str, config: &Config, req: &Request) -> 
     match answer(&dav, &path, req) {
         Ok(response) => response,
         Err(e) => {
-            tracing::warn!(user, method = %req.method, path = %req.path, "caldav: {e}");
-            Response::text(500, format!("the calendar store failed: {e}"))
+            tracing::warn!(user, method = %req.method, path = %req.path, "dav: {e}");
+            store_failed(&path, &e)
         }
     }
+}
+
+/// The 500 for a store that failed, naming what the path is in: the address books or the
+/// calendars.
+fn store_failed(path: &DavPath, e: &imipd_store::Error) -> Response {
+    let what = match path.segments().next() {
+        Some(resource::ADDRESSBOOKS) => "address book",
+        _ => "calendar",
+    };
+    Response::text(500, format!("the {what} store failed: {e}"))
 }
 
 fn answer(dav: &Dav<'_>, path: &DavPath, req: &Request) -> imipd_store::Result<Response> {
@@ -129,4 +140,36 @@ fn answer(dav: &Dav<'_>, path: &DavPath, req: &Request) -> imipd_store::Result<R
         _ => Response::text(405, format!("{} is not supported here", req.method))
             .header("Allow", collection::allow(&resolved).to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_store_is_named_after_the_resource() {
+        let e = imipd_store::Error::Password("disk gone".into());
+        // (path, the start of the answer)
+        let cases = [
+            (
+                "/addressbooks/bob@example.org/default/kim.vcf",
+                "the address book store failed",
+            ),
+            (
+                "/addressbooks/bob@example.org/",
+                "the address book store failed",
+            ),
+            (
+                "/calendars/bob@example.org/default/e.ics",
+                "the calendar store failed",
+            ),
+            ("/principals/bob@example.org/", "the calendar store failed"),
+        ];
+        for (path, says) in cases {
+            let r = store_failed(&DavPath::parse(path).unwrap(), &e);
+            let body = String::from_utf8(r.body).unwrap();
+            assert_eq!(r.status, 500, "{path}");
+            assert!(body.starts_with(says), "{path}: {body}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! PROPFIND (depth 0 and 1) and PROPPATCH of calendars.
+//! PROPFIND (depth 0 and 1) and PROPPATCH of calendars and address books.
 
+use crate::dead;
 use crate::props::{Source, normalize_colour, timezone_name};
 use crate::reply::Response;
 use crate::resource::{self, Node, Resolved};
@@ -8,7 +9,7 @@ use imipd_dav::headers::{Depth, Prefer, propfind_depth};
 use imipd_dav::propfind::{Answerer, PatchOutcome, check_proppatch};
 use imipd_dav::request::PatchOp;
 use imipd_dav::{Multistatus, PropName, parse_propfind, parse_proppatch};
-use imipd_store::{AddressBook, CalendarProps, Error};
+use imipd_store::{AddressBook, CalendarProps, Error, PropertyOwner};
 
 pub fn prefer(req: &Request) -> Prefer {
     Prefer::parse(req.headers_named("prefer"), req.header("brief"))
@@ -152,13 +153,14 @@ pub fn proppatch(
     if let Node::Addressbook(book) = node {
         return proppatch_book(dav, node, book, &update, outcome);
     }
+    let owner = dead::owner(node);
     let mut props = CalendarProps::default();
     let calendar = match node {
         Node::Calendar(c) => Some(c),
         _ => None,
     };
     for (op, (_, status)) in update.ops.iter().zip(outcome.statuses.iter_mut()) {
-        if *status != 200 && *status != 424 {
+        if *status != 200 && *status != 424 || owner.is_some() && dead::kept_as_xml(op.name()) {
             continue;
         }
         let Some(cal) = calendar.filter(|_| stored_on_calendar(op.name())) else {
@@ -173,6 +175,10 @@ pub fn proppatch(
             *status = 409;
         }
     }
+    let dead_changes = match &owner {
+        Some(owner) => dead::changes(dav, owner, &update.ops, &mut outcome)?,
+        None => Vec::new(),
+    };
     settle(&mut outcome);
     if let (true, Some(cal)) = (outcome.ok(), calendar) {
         match dav.store.update_calendar(dav.user, &cal.id, &props) {
@@ -188,6 +194,12 @@ pub fn proppatch(
             }
             Err(e) => return Err(e),
         }
+    }
+    if let (true, Some(owner)) = (outcome.ok(), &owner)
+        && !dead_changes.is_empty()
+    {
+        dav.store
+            .change_dead_properties(dav.user, owner, &dead_changes)?;
     }
     let mut ms = Multistatus::default();
     outcome.render(&mut ms, &node.path(dav.user));
@@ -216,13 +228,20 @@ fn proppatch_book(
         match op.name() {
             PropName::DisplayName => name = text.unwrap_or_else(|| book.id.clone()),
             PropName::AddressbookDescription => description = text.unwrap_or_default(),
+            other if dead::kept_as_xml(other) => {}
             _ => *status = 403,
         }
     }
+    let owner = PropertyOwner::AddressBook(&book.id);
+    let dead_changes = dead::changes(dav, &owner, &update.ops, &mut outcome)?;
     settle(&mut outcome);
     if outcome.ok() {
         dav.store
             .set_address_book(dav.user, &book.id, &name, &description)?;
+        if !dead_changes.is_empty() {
+            dav.store
+                .change_dead_properties(dav.user, &owner, &dead_changes)?;
+        }
     }
     let mut ms = Multistatus::default();
     outcome.render(&mut ms, &node.path(dav.user));

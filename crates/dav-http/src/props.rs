@@ -85,6 +85,8 @@ pub struct Source<'a> {
     /// The `calendar-data` or `address-data` a REPORT asked for (expanded, subset);
     /// the stored text otherwise.
     pub data: Option<String>,
+    /// The collection's dead properties (see [`crate::dead`]).
+    dead: Vec<(Name, String)>,
 }
 
 impl<'a> Source<'a> {
@@ -93,6 +95,7 @@ impl<'a> Source<'a> {
             dav,
             node,
             data: None,
+            dead: crate::dead::load(dav, node),
         }
     }
 
@@ -203,16 +206,33 @@ impl PropertySource for Source<'_> {
                 Some(o) => x.text(self.data.as_deref().unwrap_or(&o.ics)),
                 None => return false,
             },
-            _ => return false,
+            // Live names imipd only keeps, such as calendar-order.
+            other => match self.dead(&other.name()) {
+                Some(xml) => x.raw(xml),
+                None => return false,
+            },
         }
         true
     }
 
-    fn dead(&self, _name: &Name) -> Option<&str> {
-        None
+    fn dead(&self, name: &Name) -> Option<&str> {
+        self.dead
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, xml)| xml.as_str())
     }
 
-    fn each_dead(&self, _f: &mut dyn FnMut(&Name, &str)) {}
+    /// Only the truly dead ones: those kept for a live name are listed as live.
+    fn each_dead(&self, f: &mut dyn FnMut(&Name, &str)) {
+        for (name, xml) in &self.dead {
+            if matches!(
+                PropName::from_parts(name.ns.clone(), &name.local),
+                PropName::Dead(_)
+            ) {
+                f(name, xml);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

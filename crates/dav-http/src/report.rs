@@ -293,7 +293,10 @@ impl Out<'_> {
             self.ms.status_response(&path(href), 404);
         }
         if truncated {
-            self.ms.status_response(collection, 507);
+            self.ms.truncated(
+                collection,
+                &format!("only the oldest {limit} changes; sync again from the token given"),
+            );
         }
         Ok(Response::multistatus(
             self.ms.finish(Some(&sync_token(token))),

@@ -44,7 +44,7 @@ pub fn allow_header(kind: ResourceKind) -> &'static str {
             "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT"
         }
         ResourceKind::Calendar | ResourceKind::Addressbook => {
-            "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, REPORT"
+            "OPTIONS, DELETE, PROPFIND, PROPPATCH, REPORT"
         }
         ResourceKind::CalendarHome => "OPTIONS, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL",
         ResourceKind::AddressbookHome => "OPTIONS, PROPFIND, PROPPATCH, REPORT, MKCOL",

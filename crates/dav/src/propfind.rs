@@ -412,6 +412,9 @@ impl Answerer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatchOutcome {
     pub statuses: Vec<(PropName, u16)>,
+    /// Why a property failed, when the status alone does not say (the response's
+    /// `responsedescription`).
+    pub description: Option<String>,
 }
 
 impl PatchOutcome {
@@ -426,12 +429,13 @@ impl PatchOutcome {
                 .into_iter()
                 .map(|(n, s)| (n, s.unwrap_or(if failed { 424 } else { 200 })))
                 .collect(),
+            description: None,
         }
     }
 
     /// The properties grouped by status, in a fixed order.
     fn groups(&self) -> impl Iterator<Item = (u16, Vec<&PropName>)> {
-        [200, 403, 409, 424].into_iter().filter_map(|status| {
+        [200, 403, 409, 424, 507].into_iter().filter_map(|status| {
             let names: Vec<&PropName> = self
                 .statuses
                 .iter()
@@ -451,6 +455,9 @@ impl PatchOutcome {
                 ps.xml().prop_empty(n);
             }
             ps.end(status);
+        }
+        if let Some(description) = &self.description {
+            response.description(description);
         }
     }
 

@@ -202,6 +202,21 @@ impl Multistatus {
         self.out.push_str("</d:response>");
     }
 
+    /// The response for the collection of a report cut at the client's limit (RFC 5323
+    /// section 5.18.2 style, as RFC 6352 section 8.6.1 and RFC 6578 section 3.7 use it):
+    /// `507` with the `number-of-matches-within-limits` error and a description.
+    pub fn truncated(&mut self, decoded_path: &str, description: &str) {
+        self.out.push_str("<d:response>");
+        let mut x = Xml::new(&mut self.out);
+        x.href(decoded_path);
+        x.status(507);
+        self.out.push_str("<d:error>");
+        crate::error::Precondition::NumberOfMatchesWithinLimits.write_element(&mut self.out);
+        self.out.push_str("</d:error>");
+        Xml::new(&mut self.out).text_element(&Ns::Dav, "responsedescription", description);
+        self.out.push_str("</d:response>");
+    }
+
     /// Closes the body; `sync_token` is the new token of a sync-collection report.
     pub fn finish(mut self, sync_token: Option<&str>) -> String {
         if let Some(t) = sync_token {
@@ -235,6 +250,11 @@ impl Response<'_> {
         self.out.push_str("<d:error>");
         p.write_element(self.out);
         self.out.push_str("</d:error>");
+    }
+
+    /// `<d:responsedescription>`, last in the response.
+    pub fn description(&mut self, text: &str) {
+        Xml::new(self.out).text_element(&Ns::Dav, "responsedescription", text);
     }
 }
 

@@ -243,6 +243,7 @@ fn proppatch_is_all_or_nothing() {
     assert!(m.check(ResourceKind::Calendar).ok());
     let failed = imipd_dav::propfind::PatchOutcome {
         statuses: vec![(PropName::DisplayName, 424), (PropName::GetEtag, 403)],
+        description: None,
     };
     for (mkcalendar, root) in [
         (false, Name::new(Ns::Dav, "mkcol-response")),

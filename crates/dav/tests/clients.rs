@@ -497,7 +497,7 @@ fn writes_from_real_clients() {
             assert_eq!(n, &Name::new(Ns::from_uri("urn:example:x"), "meta"));
             assert_eq!(
                 e.inner_xml(),
-                r#"<a k="v &amp; w">1</a><href xmlns="DAV:">/x</href>"#
+                r#"<a xmlns="urn:example:x" k="v &amp; w">1</a><href xmlns="DAV:">/x</href>"#
             );
             assert_eq!(&*old.local, "old");
         }

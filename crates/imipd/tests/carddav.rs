@@ -143,7 +143,7 @@ fn the_principal_leads_to_the_address_book_home_and_its_books() {
         "PROPPATCH",
         BOOK,
         &[],
-        br#"<d:propertyupdate xmlns:d="DAV:" xmlns:x="urn:example"><d:set><d:prop><d:displayname>Other</d:displayname><x:colour>red</x:colour></d:prop></d:set></d:propertyupdate>"#,
+        br#"<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><d:displayname>Other</d:displayname><d:getetag>"1"</d:getetag></d:prop></d:set></d:propertyupdate>"#,
     );
     assert_eq!(r.status, 207, "{}", r.body);
     assert!(r.body.contains("403"), "{}", r.body);
@@ -395,4 +395,116 @@ fn address_books_made_by_mkcol_and_deleted_but_not_the_default() {
         404
     );
     assert_eq!(bob.propfind(work, "0", "<d:displayname/>").status, 404);
+}
+
+/// The number of `<d:response>` elements of a multistatus.
+fn responses(body: &str) -> usize {
+    body.matches("<d:response>").count()
+}
+
+#[test]
+fn addressbook_query_with_a_limit_answers_507_for_the_rest() {
+    let (_server, bob) = server();
+    for n in 0..3 {
+        let r = bob.put(
+            &format!("{BOOK}c{n}.vcf"),
+            &vcard(
+                &format!("c{n}"),
+                &format!("Card {n}"),
+                &[&format!("c{n}@x.example")],
+            ),
+            &[],
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let query = |limit: &str| {
+        bob.report(
+            BOOK,
+            &format!(
+                r#"<card:addressbook-query xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop><card:filter><card:prop-filter name="EMAIL"><card:text-match match-type="ends-with">@x.example</card:text-match></card:prop-filter></card:filter>{limit}</card:addressbook-query>"#
+            ),
+        )
+    };
+    // (limit element, cards answered, whether the book gets a 507)
+    let cases = [
+        (
+            "<card:limit><card:nresults>2</card:nresults></card:limit>",
+            2,
+            true,
+        ),
+        (
+            "<card:limit><card:nresults>3</card:nresults></card:limit>",
+            3,
+            false,
+        ),
+        (
+            "<card:limit><card:nresults>5</card:nresults></card:limit>",
+            3,
+            false,
+        ),
+        ("", 3, false),
+    ];
+    for (limit, cards, truncated) in cases {
+        let r = query(limit);
+        assert_eq!(r.status, 207, "{limit}: {}", r.body);
+        assert_eq!(
+            r.body.matches(".vcf</d:href>").count(),
+            cards,
+            "{limit}: {}",
+            r.body
+        );
+        let book_507 = format!(
+            "<d:href>{BOOK}</d:href><d:status>HTTP/1.1 507 Insufficient Storage</d:status><d:error><d:number-of-matches-within-limits/></d:error>"
+        );
+        assert_eq!(r.body.contains(&book_507), truncated, "{limit}: {}", r.body);
+        assert_eq!(
+            responses(&r.body),
+            cards + usize::from(truncated),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[test]
+fn address_books_answer_get_with_405_and_name_their_privileges() {
+    let (_server, bob) = server();
+    for method in ["GET", "HEAD"] {
+        for path in [BOOK, HOME] {
+            let r = bob.send(method, path, &[], b"");
+            assert_eq!(r.status, 405, "{method} {path}: {}", r.body);
+            let allow = r.header("Allow").unwrap_or_default();
+            assert!(
+                allow.contains("PROPFIND") && !allow.contains("GET"),
+                "{method} {path}: Allow {allow:?}"
+            );
+        }
+    }
+    for path in [BOOK, HOME, "/principals/bob@example.org/"] {
+        let r = bob.propfind(path, "0", "<d:current-user-privilege-set/>");
+        assert_eq!(r.status, 207, "{path}: {}", r.body);
+        let set = all(&r.body, "d:current-user-privilege-set");
+        assert_eq!(set.len(), 1, "{path}: {}", r.body);
+        for privilege in [
+            "<d:read/>",
+            "<d:write/>",
+            "<d:read-current-user-privilege-set/>",
+        ] {
+            assert!(
+                set[0].contains(privilege),
+                "{path}: {privilege} in {}",
+                set[0]
+            );
+        }
+        assert!(!r.body.contains("404 Not Found"), "{path}: {}", r.body);
+    }
+    // MKCOL below an address book names the address book home, not calendars.
+    let r = bob.send("MKCOL", &format!("{BOOK}sub/"), &[], b"");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body.contains("addressbook-collection-location-ok")
+            && r.body.contains("address book home"),
+        "{}",
+        r.body
+    );
 }

@@ -7,6 +7,7 @@
 mod address;
 mod addressbooks;
 mod app_passwords;
+mod dead_properties;
 mod error;
 mod href;
 mod node;
@@ -23,6 +24,10 @@ pub use app_passwords::{
     AppPassword, AppPasswords, IssuedAppPassword, MAX_APP_PASSWORDS, MAX_LABEL_CHARS,
     app_password_parts, issue_app_password, list_app_passwords, revoke_app_password,
 };
+pub use dead_properties::{
+    DeadChange, DeadProperties, DeadProperty, DeadRefusal, MAX_DEAD_PROPERTIES,
+    MAX_DEAD_VALUE_BYTES, PropertyOwner, check_dead_changes,
+};
 pub use error::{Error, Result};
 pub use href::{card_href_for_uid, href_for_uid};
 pub use node::{Node, NodeStatus, Pruned};
@@ -31,7 +36,7 @@ pub use sqlite::SqliteStore;
 pub use types::*;
 
 /// The storage interface. Methods are blocking; async callers use `spawn_blocking`.
-pub trait Store: AddressBooks + AppPasswords + Send + Sync {
+pub trait Store: AddressBooks + AppPasswords + DeadProperties + Send + Sync {
     // --- users and addresses ---------------------------------------------------------
     /// Creates a user with its primary address; fails if any address is taken.
     fn create_user(&self, email: &str, password_hash: Option<&str>) -> Result<User>;

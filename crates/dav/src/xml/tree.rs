@@ -103,13 +103,15 @@ impl Element {
         out
     }
 
-    /// The content as self-contained XML: every element whose namespace differs from
-    /// its parent's declares it as the default namespace, so the fragment can be stored
-    /// as a dead property value and rendered into any later document unchanged.
+    /// The content as self-contained XML: every top element declares its namespace as
+    /// the default one, and every element below whose namespace differs from its parent's
+    /// does too, so the fragment can be stored as a dead property value and rendered into
+    /// any later document unchanged, inside a property element written with a prefix
+    /// (`<c:schedule-calendar-transp>`) as inside one that sets the default namespace.
     pub fn inner_xml(&self) -> String {
         let mut out = String::new();
         for n in &self.children {
-            write_node(n, self.name.ns.uri(), &mut out);
+            write_node(n, "", &mut out);
         }
         out
     }

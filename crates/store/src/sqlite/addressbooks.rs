@@ -450,6 +450,7 @@ impl AddressBooks for SqliteStore {
                 "DELETE FROM addressbooks WHERE user = ?1 AND id = ?2",
                 params![user, id],
             )?;
+            super::dead_properties::forget(tx, &user, &crate::PropertyOwner::AddressBook(id))?;
             // Its cards' rows go with it; a book made again under this id starts afresh.
             tx.execute(
                 "DELETE FROM card_changes WHERE user = ?1 AND book_id = ?2",

@@ -173,6 +173,7 @@ pub fn delete(conn: &Connection, user: &str, id: &str) -> Result<u64> {
     )?;
     super::changes::forget_calendar(conn, user, id)?;
     super::changes::log(conn, user, id, None, "", true)?;
+    super::dead_properties::forget(conn, user, &crate::PropertyOwner::Calendar(id))?;
     Ok(objects as u64)
 }
 

@@ -5,6 +5,7 @@ mod addressbooks;
 mod app_passwords;
 mod calendars;
 mod changes;
+mod dead_properties;
 mod nodes;
 mod outbox;
 mod queue;
