@@ -48,16 +48,19 @@ fn card(uid: &str, name: &str, email: &str) -> String {
     )
 }
 
+/// PROPFIND of one DAV: property.
+fn propfind(addr: SocketAddr, path: &str, depth: &str, prop: &str) -> Reply {
+    let body = format!(
+        r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:{prop}/></d:prop></d:propfind>"#
+    );
+    let r = send(addr, "PROPFIND", path, &[("Depth", depth)], &body);
+    assert_eq!(r.status, 207, "{}", r.body);
+    r
+}
+
 /// The members of a collection: (href, ETag, data), by href.
 fn members(addr: SocketAddr, collection: &str) -> Vec<(String, String, String)> {
-    let r = send(
-        addr,
-        "PROPFIND",
-        collection,
-        &[("Depth", "1")],
-        r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>"#,
-    );
-    assert_eq!(r.status, 207, "{}", r.body);
+    let r = propfind(addr, collection, "1", "getetag");
     let mut out: Vec<(String, String, String)> = r
         .body
         .split("<d:href>")
@@ -85,13 +88,7 @@ fn member(addr: SocketAddr, collection: &str, uid: &str) -> (String, String, Str
 
 /// The collection's sync token.
 fn token(addr: SocketAddr, collection: &str) -> String {
-    let r = send(
-        addr,
-        "PROPFIND",
-        collection,
-        &[("Depth", "0")],
-        r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/></d:prop></d:propfind>"#,
-    );
+    let r = propfind(addr, collection, "0", "sync-token");
     let at = r.body.find("<d:sync-token>").expect("a sync token");
     r.body[at..]
         .split('>')
