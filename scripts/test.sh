@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the integration tests use (real Postfix and
-# Dovecot, swaks for the quick start) when this machine can, then runs the whole suite and the
+# Dovecot, swaks for the quick start, python-caldav and vdirsyncer) when this machine can, then runs the whole suite and the
 # README's quick start verbatim. Plain `cargo test` installs nothing: tests whose tool is
 # missing say so and skip.
 #
@@ -43,6 +43,23 @@ if ((${#missing[@]})); then
     echo "scripts/test.sh: not root (or no apt-get): ${missing[*]} not installed; the tests that need them will skip"
   fi
 fi
+
+# The real clients of the CalDAV and CardDAV tests, python-caldav and vdirsyncer, in a venv of
+# their own: $IMIPD_TEST_VENV, by default ~/.cache/imipd/test-venv (kept between runs; a
+# finished install leaves .ok naming the versions). The tests find it there and skip without it.
+venv=${IMIPD_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/imipd/test-venv}
+clients=(caldav==3.6.0 vdirsyncer==0.21.0)
+if [[ $(cat "$venv/.ok" 2>/dev/null) != "${clients[*]}" ]]; then
+  echo "scripts/test.sh: installing ${clients[*]} into $venv"
+  rm -rf "$venv"
+  if python3 -m venv "$venv" && "$venv/bin/pip" install -q "${clients[@]}"; then
+    echo "${clients[*]}" >"$venv/.ok"
+  else
+    echo "scripts/test.sh: could not install ${clients[*]} into $venv (needs python3-venv and PyPI);" \
+      "the tests with real clients will skip"
+  fi
+fi
+export IMIPD_TEST_VENV=$venv
 
 cargo test --workspace
 scripts/quickstart.sh

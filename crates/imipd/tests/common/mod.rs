@@ -302,6 +302,7 @@ pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) ->
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+pub mod clients;
 pub mod http;
 pub mod itip;
 pub mod mta;
