@@ -199,6 +199,12 @@ impl PropertySource for Source<'_> {
                 Some(c) => x.text(self.data.as_deref().unwrap_or(&c.vcard)),
                 None => return false,
             },
+            PropName::ScheduleTag => {
+                match obj.and_then(|o| imipd_calendar::schedule_tag(&o.ics, &Default::default())) {
+                    Some(tag) => x.text(&format!("\"{tag}\"")),
+                    None => return false,
+                }
+            }
             PropName::CalendarData => match obj {
                 Some(o) => x.text(self.data.as_deref().unwrap_or(&o.ics)),
                 None => return false,
