@@ -16,7 +16,7 @@ const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
 
 pub fn get(resolved: &Resolved, with_body: bool) -> Response {
     match resolved {
-        Resolved::Found(Node::Object(_, o)) => {
+        Resolved::Found(Node::Object(_, o) | Node::InboxItem(o)) => {
             let mut r = Response::new(200).header("ETag", o.etag());
             if let Some(tag) = schedule_tag(Some(o)) {
                 r = r.header("Schedule-Tag", quoted(&tag));
@@ -222,6 +222,14 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
 pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let object = match resolved {
         Resolved::Found(Node::Object(_, o)) => o,
+        Resolved::Found(Node::InboxItem(_)) => {
+            return Ok(Response::text(
+                403,
+                "the schedule inbox is the record of the messages applied to your calendar; \
+                 it is pruned with the jobs (`imipd jobs list`)"
+                    .into(),
+            ));
+        }
         Resolved::Found(Node::Card(b, c)) => return crate::card::delete(dav, b, c, req),
         Resolved::Found(_) => {
             return Ok(

@@ -116,7 +116,7 @@ impl PropertySource for Source<'_> {
             _ => None,
         };
         let obj = match self.node {
-            Node::Object(_, o) => Some(o),
+            Node::Object(_, o) | Node::InboxItem(o) => Some(o),
             _ => None,
         };
         let book = match self.node {
@@ -133,6 +133,8 @@ impl PropertySource for Source<'_> {
             PropName::Owner => x.href(&resource::principal(user)),
             PropName::PrincipalUrl => x.href(&resource::principal(user)),
             PropName::CalendarHomeSet => x.href(&resource::calendar_home(user)),
+            PropName::ScheduleInboxUrl => x.href(&resource::schedule_inbox(user)),
+            PropName::ScheduleOutboxUrl => x.href(&resource::schedule_outbox(user)),
             PropName::AddressbookHomeSet => x.href(&resource::addressbook_home(user)),
             PropName::CalendarUserAddressSet => {
                 for a in self.addresses() {

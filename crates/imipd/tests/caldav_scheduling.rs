@@ -122,6 +122,37 @@ async fn attendee_answers_from_the_client_reach_the_organizer_once() {
     let sink = SmtpSink::start(Mode::Up).await;
     let s = setup(&sink);
     let path = s.invited("answer@example.org");
+
+    // The principal names its inbox, and the inbox holds the invitation as applied.
+    let props = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:schedule-inbox-URL/><c:schedule-outbox-URL/></d:prop></d:propfind>"#;
+    let r = s.send(
+        "PROPFIND",
+        "/principals/bob@example.org/",
+        &[("Depth", "0")],
+        props,
+    );
+    assert_eq!(r.status, 207, "{}", r.body);
+    let inbox = "/calendars/bob%40example.org/.schedule-inbox/";
+    assert!(r.body.contains(inbox), "{}", r.body);
+    assert!(r.body.contains(".schedule-outbox/"), "{}", r.body);
+    let listing = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>"#;
+    let r = s.send("PROPFIND", inbox, &[("Depth", "1")], listing);
+    assert_eq!(r.status, 207, "{}", r.body);
+    let item = r
+        .body
+        .split("<d:href>")
+        .filter_map(|h| h.split("</d:href>").next())
+        .find(|h| h.ends_with(".ics"))
+        .unwrap_or_else(|| panic!("no item in the inbox: {}", r.body))
+        .to_string();
+    let message = s.get(&item);
+    assert!(message.body.contains("METHOD:REQUEST"), "{}", message.body);
+    assert!(
+        message.body.contains("UID:answer@example.org"),
+        "{}",
+        message.body
+    );
+
     let got = s.get(&path);
     let tag = header(&got, "schedule-tag").to_string();
     let etag = header(&got, "etag").to_string();
