@@ -245,6 +245,32 @@ fn added_exdates(before: &Object, after: &Object) -> Vec<String> {
     added
 }
 
+/// `ics` with SCHEDULE-STATUS (RFC 6638 section 7.3) set to `status` on the ATTENDEEs
+/// named in `attendees`: what became of the message sent to each (`1.1`: queued).
+pub fn with_schedule_status(
+    ics: &str,
+    attendees: &[String],
+    status: &str,
+    limits: &Limits,
+) -> Result<String, ItipError> {
+    let mut object = Object::parse(ics, limits)?;
+    let wanted: Vec<String> = attendees.iter().map(|a| address::normalize(a)).collect();
+    for comp in object.comps.iter_mut() {
+        for entry in comp.entries.iter_mut() {
+            let named = entry.name == ICalendarProperty::Attendee
+                && values::address_of(entry).is_some_and(|a| wanted.contains(&a));
+            if named {
+                values::set_param(
+                    entry,
+                    ICalendarParameterName::ScheduleStatus,
+                    vec![ICalendarParameterValue::Text(status.to_string())],
+                );
+            }
+        }
+    }
+    object.to_stored_text(limits)
+}
+
 /// Whether the attendee `me` was asked to answer `ics` and has: a DELETE then declines
 /// (RFC 6638 section 3.2.5), unless the answer was never given or never wanted.
 pub fn owes_decline(ics: &str, me: &str, limits: &Limits) -> Result<bool, ItipError> {
@@ -353,6 +379,22 @@ mod tests {
         );
         assert!(w.stored.contains("RECURRENCE-ID"), "{}", w.stored);
         assert!(!w.stored.contains("EXDATE"), "{}", w.stored);
+    }
+
+    #[test]
+    fn schedule_status_marks_only_the_named_attendees() {
+        let marked =
+            with_schedule_status(INVITE, &["carol@example.org".into()], "1.1", &limits()).unwrap();
+        let unfolded = marked.replace("\r\n ", "");
+        assert!(
+            unfolded.contains("SCHEDULE-STATUS=1.1:mailto:carol@example.org"),
+            "{marked}"
+        );
+        assert_eq!(unfolded.matches("SCHEDULE-STATUS").count(), 1, "{marked}");
+        assert_eq!(
+            schedule_tag(&marked, &limits()),
+            schedule_tag(INVITE, &limits())
+        );
     }
 
     #[test]

@@ -277,7 +277,15 @@ async fn organizer_writes_invite_update_and_uninvite() {
         text.contains("METHOD:REQUEST") && text.contains("SEQUENCE:1"),
         "{text}"
     );
-    assert!(s.get(&path).body.contains("SEQUENCE:1"));
+    let stored = s.get(&path).body.replace("\r\n ", "");
+    assert!(stored.contains("SEQUENCE:1"), "{stored}");
+    // Each attendee's message is on its way, as the organizer's copy says.
+    for a in two {
+        assert!(
+            stored.contains(&format!("SCHEDULE-STATUS=1.1:mailto:{a}")),
+            "{stored}"
+        );
+    }
 
     // dave is dropped: a CANCEL for him alone.
     let one = organized("review@x", "20300111T100000Z", &two[..1])
@@ -324,6 +332,8 @@ async fn organizer_writes_invite_update_and_uninvite() {
     let mails = at_sink(&sink, before + 1);
     let text = unfolded(&mails[before]);
     assert!(text.contains("METHOD:CANCEL"), "{text}");
+    // What the server keeps per attendee stays with the server.
+    assert!(!text.contains("SCHEDULE-STATUS"), "{text}");
     assert_eq!(mails[before].rcpt_to, ["carol@elsewhere.test"]);
 }
 

@@ -6,7 +6,7 @@ use crate::change::CalendarChanged;
 use crate::imip::{ComposeError, Composed, EventText, Mailbox, compose_itip, outgoing};
 use imipd_calendar::{
     ItipError, Limits, Method, OrganizerChange, organizer_cancel, organizer_update, peek,
-    schedule_tag, summarize, time_range,
+    schedule_tag, summarize, time_range, with_schedule_status,
 };
 use imipd_store::{Batch, CalendarObject, ObjectWrite, Store};
 
@@ -153,8 +153,6 @@ pub fn plan_at(
             (change, Method::Cancel)
         }
     };
-    let write = write(&change.stored);
-    let calendar_id = write.calendar_id().to_string();
     let over = time_range(&change.stored, limits)
         .ok()
         .and_then(|r| r.last_end)
@@ -163,7 +161,8 @@ pub fn plan_at(
         && previous
             .is_some_and(|p| schedule_tag(&p.ics, limits) == schedule_tag(&change.stored, limits));
     let mut mails = Vec::new();
-    if !over && !unchanged && !change.attendees.is_empty() {
+    let announced = !over && !unchanged && !change.attendees.is_empty();
+    if announced {
         mails.push(outgoing(
             user,
             method.as_lower(),
@@ -183,6 +182,14 @@ pub fn plan_at(
             queue_id,
         ));
     }
+    // The organizer's copy says, per attendee, that their message is on its way (1.1).
+    let stored = if announced {
+        with_schedule_status(&change.stored, &change.attendees, "1.1", limits)?
+    } else {
+        change.stored.clone()
+    };
+    let write = write(&stored);
+    let calendar_id = write.calendar_id().to_string();
     let batch = Batch {
         user: user.to_string(),
         writes: vec![write],
