@@ -220,8 +220,13 @@ fn outgoing(comp: &Comp) -> Comp {
     out
 }
 
+/// Our bookkeeping, and what RFC 6638 section 7 keeps between a client and its server
+/// (SCHEDULE-AGENT, SCHEDULE-STATUS, SCHEDULE-FORCE-SEND): never in an iTIP message.
 fn is_own_param(name: &ICalendarParameterName) -> bool {
     match name {
+        ICalendarParameterName::ScheduleAgent
+        | ICalendarParameterName::ScheduleStatus
+        | ICalendarParameterName::ScheduleForceSend => true,
         ICalendarParameterName::Other(n) => n
             .get(..sanitize::OWN_PREFIX.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(sanitize::OWN_PREFIX)),

@@ -25,6 +25,7 @@ mod peek;
 mod recur;
 mod safety;
 mod sanitize;
+mod schedule;
 mod summary;
 mod timerange;
 mod values;
@@ -41,6 +42,9 @@ pub use organize::{OrganizerChange, organizer_cancel, organizer_update};
 pub use outcome::{Outcome, OutcomeKind};
 pub use partstat::PartStat;
 pub use peek::{Method, Peek, PeekError, peek};
+pub use schedule::{
+    AttendeeWrite, Role, attendee_write, owes_decline, role, schedule_tag, with_schedule_status,
+};
 pub use summary::{EventSummary, summarize};
 pub use timerange::{ComponentType, Instance, Instances, TimeRange, instances_between, time_range};
 

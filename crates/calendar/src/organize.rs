@@ -7,7 +7,10 @@ use crate::build::{announced_sequence, build_cancel, integer, request_of, stamp_
 use crate::instance::{instance, instance_key};
 use crate::object::Object;
 use crate::{ItipError, Limits, address, values};
-use calcard::icalendar::{ICalendarEntry, ICalendarProperty, ICalendarStatus, ICalendarValue};
+use calcard::icalendar::{
+    ICalendarEntry, ICalendarParameterName, ICalendarParameterValue, ICalendarProperty,
+    ICalendarScheduleAgentValue, ICalendarStatus, ICalendarValue,
+};
 
 /// What an organizer's action commits and sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +42,10 @@ pub fn organizer_update(
     for comp in object.comps.iter_mut() {
         let sequence = announced_sequence(comp, previous.as_ref());
         comp.set(integer(ICalendarProperty::Sequence, sequence));
+        // A one-time request to the server (RFC 6638 section 7.2), not part of the event.
+        for entry in comp.entries.iter_mut() {
+            values::remove_param(entry, &ICalendarParameterName::ScheduleForceSend);
+        }
     }
     let message = request_of(&object, None, stamp_at(now));
     change(&object, message, organizer, limits)
@@ -120,11 +127,28 @@ fn own_organizer(object: &Object, own_addresses: &[String]) -> Result<String, It
     }
 }
 
+/// Whether the server sends this ATTENDEE's (or the ORGANIZER's) messages: not when
+/// SCHEDULE-AGENT (RFC 6638 section 7.1) says the client or no one does.
+fn server_schedules(entry: &ICalendarEntry) -> bool {
+    !matches!(
+        values::param(entry, &ICalendarParameterName::ScheduleAgent),
+        Some(ICalendarParameterValue::ScheduleAgent(
+            ICalendarScheduleAgentValue::Client | ICalendarScheduleAgentValue::None
+        ))
+    )
+}
+
 fn attendees_of(object: &Object, organizer: &str) -> Vec<String> {
     let organizer = address::normalize_untagged(organizer);
     let mut all: Vec<String> = Vec::new();
     for comp in &object.comps {
-        for entry in values::attendees(comp) {
+        if comp
+            .property(&ICalendarProperty::Organizer)
+            .is_some_and(|o| !server_schedules(o))
+        {
+            continue;
+        }
+        for entry in values::attendees(comp).filter(|e| server_schedules(e)) {
             let Some(a) = values::address_of(entry) else {
                 continue;
             };

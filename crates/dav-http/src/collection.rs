@@ -26,11 +26,11 @@ pub fn allow(resolved: &Resolved) -> &'static str {
     }
 }
 
-/// `DAV` names what this server speaks (no `calendar-auto-schedule` before it
-/// schedules: Thunderbird would stop sending its own invitations).
+/// `DAV` names what this server speaks, `calendar-auto-schedule` included: the server
+/// sends the iMIP messages of a client's writes (RFC 6638), so clients send none.
 pub fn options(resolved: &Resolved) -> Response {
     Response::new(200)
-        .header("DAV", dav_header(false).to_string())
+        .header("DAV", dav_header(true).to_string())
         .header("Allow", allow(resolved).to_string())
 }
 

@@ -1,5 +1,6 @@
 //! GET, PUT and DELETE of calendar objects, with strong ETags and the RFC 4791
-//! preconditions of PUT. Every write goes through [`imipd_scheduling::client_write`].
+//! preconditions of PUT and the Schedule-Tag of RFC 6638. Every write goes through
+//! [`imipd_scheduling::client_put`] or [`imipd_scheduling::client_delete`], which schedule it.
 
 use crate::reply::Response;
 use crate::resource::{self, Node, Resolved};
@@ -7,15 +8,19 @@ use crate::{Dav, Request};
 use imipd_calendar::{ItipError, Limits, identify};
 use imipd_dav::Precondition;
 use imipd_dav::headers::Conditions;
-use imipd_scheduling::client_write;
-use imipd_store::{Calendar, CalendarObject, Error, Expect, Found, ObjectWrite, etag};
+use imipd_lmtp::QueueId;
+use imipd_scheduling::{ClientError, ClientPut, Refusal, client_delete, client_put};
+use imipd_store::{Calendar, CalendarObject, Error, Found, etag};
 
 const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
 
 pub fn get(resolved: &Resolved, with_body: bool) -> Response {
     match resolved {
-        Resolved::Found(Node::Object(_, o)) => {
-            let r = Response::new(200).header("ETag", o.etag());
+        Resolved::Found(Node::Object(_, o) | Node::InboxItem(o)) => {
+            let mut r = Response::new(200).header("ETag", o.etag());
+            if let Some(tag) = schedule_tag(Some(o)) {
+                r = r.header("Schedule-Tag", quoted(&tag));
+            }
             let mut r = r.with_body(CALENDAR_TYPE, o.ics.clone().into_bytes());
             if !with_body {
                 r.headers.push(("Content-Length", r.body.len().to_string()));
@@ -45,6 +50,30 @@ pub fn conditions(req: &Request) -> Result<Conditions, Response> {
 /// The current version's tag as conditions compare it (unquoted).
 fn tag(object: Option<&CalendarObject>) -> Option<String> {
     object.map(|o| o.modseq.to_string())
+}
+
+/// The current version's Schedule-Tag (unquoted), for a scheduling object.
+fn schedule_tag(object: Option<&CalendarObject>) -> Option<String> {
+    object.and_then(|o| imipd_calendar::schedule_tag(&o.ics, &Limits::default()))
+}
+
+fn quoted(tag: &str) -> String {
+    format!("\"{tag}\"")
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// An RFC 6638 refusal as its precondition.
+fn scheduling_refusal(refusal: Refusal) -> Precondition {
+    match refusal {
+        Refusal::ValidOrganizer => Precondition::ValidOrganizer,
+        Refusal::OrganizerChange => Precondition::AllowedOrganizerObjectChange,
+        Refusal::AttendeeChange => Precondition::AllowedAttendeeObjectChange,
+    }
 }
 
 pub fn precondition_failed() -> Response {
@@ -129,7 +158,7 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
             ),
         ));
     }
-    if !conds.hold(tag(current).as_deref(), None) {
+    if !conds.hold(tag(current).as_deref(), schedule_tag(current).as_deref()) {
         return Ok(precondition_failed());
     }
     let path = resource::object(dav.user, &calendar.id, name);
@@ -144,19 +173,33 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
             ),
         ));
     }
-    let write = ObjectWrite::Put {
-        calendar_id: calendar.id.clone(),
-        href: name.to_string(),
-        uid: identity.uid.clone(),
-        ics: text.to_string(),
-        expect: current.map_or(Expect::MustNotExist, |o| Expect::Modseq(o.modseq)),
+    let put = ClientPut {
+        calendar_id: &calendar.id,
+        href: name,
+        uid: &identity.uid,
+        ics: text,
+        current,
     };
-    match client_write(dav.store, dav.user, write) {
-        Ok(written) => {
+    let queue_id = QueueId::generate();
+    match client_put(dav.store, dav.user, &put, &limits, now(), queue_id.as_str()) {
+        Ok(done) => {
             let status = if current.is_some() { 204 } else { 201 };
-            Ok(Response::new(status).header("ETag", etag(written.modseq.unwrap_or_default())))
+            let written = done.written;
+            let mut r =
+                Response::new(status).header("ETag", etag(written.modseq.unwrap_or_default()));
+            let stored = dav
+                .store
+                .object_at(dav.user, &written.calendar_id, &written.href)?;
+            if let Some(tag) = schedule_tag(stored.as_ref()) {
+                r = r.header("Schedule-Tag", quoted(&tag));
+            }
+            Ok(r)
         }
-        Err(Error::Conflict(c)) => Ok(match c.found {
+        Err(ClientError::Refused { refusal, reason }) => Ok(Response::precondition(
+            &scheduling_refusal(refusal),
+            &reason,
+        )),
+        Err(ClientError::Store(Error::Conflict(c))) => Ok(match c.found {
             Found::Uid { calendar_id, href } => Response::precondition(
                 &Precondition::NoUidConflict {
                     href: resource::object(dav.user, &calendar_id, &href),
@@ -172,13 +215,21 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
             ),
             Found::Nothing | Found::Version(_) => precondition_failed(),
         }),
-        Err(e) => Err(e),
+        Err(ClientError::Store(e)) => Err(e),
     }
 }
 
 pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let object = match resolved {
         Resolved::Found(Node::Object(_, o)) => o,
+        Resolved::Found(Node::InboxItem(_)) => {
+            return Ok(Response::text(
+                403,
+                "the schedule inbox is the record of the messages applied to your calendar; \
+                 it is pruned with the jobs (`imipd jobs list`)"
+                    .into(),
+            ));
+        }
         Resolved::Found(Node::Card(b, c)) => return crate::card::delete(dav, b, c, req),
         Resolved::Found(_) => {
             return Ok(
@@ -192,12 +243,36 @@ pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
-    if !conds.hold(tag(Some(object)).as_deref(), None) {
+    if !conds.hold(
+        tag(Some(object)).as_deref(),
+        schedule_tag(Some(object)).as_deref(),
+    ) {
         return Ok(precondition_failed());
     }
-    match client_write(dav.store, dav.user, ObjectWrite::delete(object)) {
+    // RFC 6638 section 8.1: `Schedule-Reply: F` deletes without telling the organizer.
+    let schedule_reply = !req
+        .header("schedule-reply")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("F"));
+    let queue_id = QueueId::generate();
+    let limits = Limits {
+        max_part_bytes: dav.config.max_request_bytes,
+        ..Limits::default()
+    };
+    match client_delete(
+        dav.store,
+        dav.user,
+        object,
+        schedule_reply,
+        &limits,
+        now(),
+        queue_id.as_str(),
+    ) {
         Ok(_) => Ok(Response::new(204)),
-        Err(Error::Conflict(_)) => Ok(precondition_failed()),
-        Err(e) => Err(e),
+        Err(ClientError::Refused { refusal, reason }) => Ok(Response::precondition(
+            &scheduling_refusal(refusal),
+            &reason,
+        )),
+        Err(ClientError::Store(Error::Conflict(_))) => Ok(precondition_failed()),
+        Err(ClientError::Store(e)) => Err(e),
     }
 }

@@ -92,7 +92,15 @@ pub fn children(dav: &Dav<'_>, node: &Node) -> imipd_store::Result<Vec<Node>> {
             .into_iter()
             .map(|c| Node::Card(b.clone(), c))
             .collect(),
-        Node::Principal | Node::Object(..) | Node::Card(..) => Vec::new(),
+        Node::ScheduleInbox => resource::inbox_items(dav)?
+            .into_iter()
+            .map(Node::InboxItem)
+            .collect(),
+        Node::Principal
+        | Node::Object(..)
+        | Node::Card(..)
+        | Node::InboxItem(_)
+        | Node::ScheduleOutbox => Vec::new(),
     })
 }
 

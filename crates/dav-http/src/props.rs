@@ -119,7 +119,7 @@ impl PropertySource for Source<'_> {
             _ => None,
         };
         let obj = match self.node {
-            Node::Object(_, o) => Some(o),
+            Node::Object(_, o) | Node::InboxItem(o) => Some(o),
             _ => None,
         };
         let book = match self.node {
@@ -136,6 +136,8 @@ impl PropertySource for Source<'_> {
             PropName::Owner => x.href(&resource::principal(user)),
             PropName::PrincipalUrl => x.href(&resource::principal(user)),
             PropName::CalendarHomeSet => x.href(&resource::calendar_home(user)),
+            PropName::ScheduleInboxUrl => x.href(&resource::schedule_inbox(user)),
+            PropName::ScheduleOutboxUrl => x.href(&resource::schedule_outbox(user)),
             PropName::AddressbookHomeSet => x.href(&resource::addressbook_home(user)),
             PropName::CalendarUserAddressSet => {
                 for a in self.addresses() {
@@ -202,6 +204,12 @@ impl PropertySource for Source<'_> {
                 Some(c) => x.text(self.data.as_deref().unwrap_or(&c.vcard)),
                 None => return false,
             },
+            PropName::ScheduleTag => {
+                match obj.and_then(|o| imipd_calendar::schedule_tag(&o.ics, &Default::default())) {
+                    Some(tag) => x.text(&format!("\"{tag}\"")),
+                    None => return false,
+                }
+            }
             PropName::CalendarData => match obj {
                 Some(o) => x.text(self.data.as_deref().unwrap_or(&o.ics)),
                 None => return false,

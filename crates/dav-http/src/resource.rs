@@ -4,7 +4,9 @@
 use crate::Dav;
 use imipd_dav::DavPath;
 use imipd_dav::propfind::ResourceKind;
-use imipd_store::{AddressBook, Calendar, CalendarObject, StoredCard, normalize_address};
+use imipd_store::{
+    AddressBook, Calendar, CalendarObject, JobFilter, JobState, StoredCard, normalize_address,
+};
 
 pub const PRINCIPALS: &str = "principals";
 pub const CALENDARS: &str = "calendars";
@@ -23,6 +25,12 @@ pub enum Node {
     Object(Calendar, CalendarObject),
     Addressbook(AddressBook),
     Card(AddressBook, StoredCard),
+    /// RFC 6638 section 2.2: the iTIP messages applied for the user.
+    ScheduleInbox,
+    /// One of them: the calendar part of an applied job, named by the job's id.
+    InboxItem(CalendarObject),
+    /// RFC 6638 section 2.1: where free-busy questions are POSTed.
+    ScheduleOutbox,
 }
 
 /// What a path names.
@@ -52,6 +60,9 @@ impl Node {
             Node::Object(..) => ResourceKind::CalendarObject,
             Node::Addressbook(_) => ResourceKind::Addressbook,
             Node::Card(..) => ResourceKind::AddressObject,
+            Node::ScheduleInbox => ResourceKind::ScheduleInbox,
+            Node::InboxItem(_) => ResourceKind::CalendarObject,
+            Node::ScheduleOutbox => ResourceKind::ScheduleOutbox,
         }
     }
 
@@ -67,6 +78,9 @@ impl Node {
             Node::Object(c, o) => object(user, &c.id, &o.href),
             Node::Addressbook(b) => addressbook(user, &b.id),
             Node::Card(b, c) => card(user, &b.id, &c.href),
+            Node::ScheduleInbox => schedule_inbox(user),
+            Node::InboxItem(o) => format!("{}{}", schedule_inbox(user), o.href),
+            Node::ScheduleOutbox => schedule_outbox(user),
         }
     }
 }
@@ -90,6 +104,45 @@ pub fn calendar(user: &str, id: &str) -> String {
 pub fn object(user: &str, calendar_id: &str, href: &str) -> String {
     format!("/{CALENDARS}/{user}/{calendar_id}/{href}")
 }
+
+/// Names no calendar can take: calendar ids made here never start with a dot.
+pub const INBOX: &str = ".schedule-inbox";
+pub const OUTBOX: &str = ".schedule-outbox";
+
+pub fn schedule_inbox(user: &str) -> String {
+    format!("/{CALENDARS}/{user}/{INBOX}/")
+}
+
+pub fn schedule_outbox(user: &str) -> String {
+    format!("/{CALENDARS}/{user}/{OUTBOX}/")
+}
+
+/// The applied iTIP messages of the user, newest first, as inbox items.
+pub fn inbox_items(dav: &Dav<'_>) -> imipd_store::Result<Vec<CalendarObject>> {
+    let filter = JobFilter {
+        state: Some(JobState::Done),
+        user: Some(dav.user.to_string()),
+        limit: INBOX_ITEMS,
+    };
+    Ok(dav
+        .store
+        .jobs(&filter)?
+        .into_iter()
+        .filter_map(|job| {
+            let message = dav.store.job(job.id).ok().flatten()?.message;
+            Some(CalendarObject {
+                calendar_id: INBOX.to_string(),
+                href: format!("{}.ics", job.id),
+                uid: job.uid,
+                ics: String::from_utf8(message).ok()?,
+                modseq: job.id,
+            })
+        })
+        .collect())
+}
+
+/// The inbox shows this many of the latest messages; older ones are in `imipd jobs list`.
+const INBOX_ITEMS: usize = 200;
 
 pub fn addressbook(user: &str, id: &str) -> String {
     format!("/{ADDRESSBOOKS}/{user}/{id}/")
@@ -124,6 +177,12 @@ pub fn resolve(dav: &Dav<'_>, path: &DavPath) -> imipd_store::Result<Resolved> {
             },
             None => Resolved::Nowhere,
         },
+        [CALENDARS, u, INBOX] if own(u) => Resolved::Found(Node::ScheduleInbox),
+        [CALENDARS, u, OUTBOX] if own(u) => Resolved::Found(Node::ScheduleOutbox),
+        [CALENDARS, u, INBOX, name] if own(u) => inbox_items(dav)?
+            .into_iter()
+            .find(|o| o.href == *name)
+            .map_or(Resolved::Nowhere, |o| Resolved::Found(Node::InboxItem(o))),
         [CALENDARS, u, id] if own(u) => match find_calendar(dav, id)? {
             Some(c) => Resolved::Found(Node::Calendar(c)),
             None => Resolved::NewCalendar(id.to_string()),

@@ -131,7 +131,7 @@ fn discovery_as_clients_do_it() {
         dav.contains("1, 3") && dav.contains("calendar-access") && dav.contains("addressbook"),
         "{dav}"
     );
-    assert!(!dav.contains("auto-schedule"), "{dav}");
+    assert!(dav.contains("calendar-auto-schedule"), "{dav}");
 
     // current-user-principal on every URL, the landing URL first.
     for path in ["/", HOME, DEFAULT, "/principals/bob@example.org/"] {

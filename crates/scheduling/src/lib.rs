@@ -13,7 +13,7 @@
 //! - [`retry`]: a user's action planned again when the event changed under it.
 //! - [`imip`]: the iMIP mail those actions send, composed for the outbox.
 //! - [`change`]: what a user's action changed.
-//! - [`client`]: a CalDAV client's PUT or DELETE ([`client_write`]).
+//! - [`client`]: a CalDAV client's PUT or DELETE, scheduled ([`client_put`], [`client_delete`]).
 //!
 //! No network I/O: the store is the only thing touched, and mail only goes as far as
 //! the outbox.
@@ -32,7 +32,7 @@ pub mod spec;
 
 pub use apply::{Applied, JobError, execute};
 pub use change::CalendarChanged;
-pub use client::client_write;
+pub use client::{ClientError, ClientPut, ClientWritten, Refusal, client_delete, client_put};
 pub use decide::{Ask, Decided, Executed, SENDER_WINDOW_SECS, changed_since, decide};
 pub use job::{ApplyConfig, process_job};
 pub use spec::{

@@ -5,9 +5,10 @@
 use crate::change::CalendarChanged;
 use crate::imip::{ComposeError, Composed, EventText, Mailbox, compose_itip, outgoing};
 use imipd_calendar::{
-    ItipError, Limits, Method, OrganizerChange, organizer_cancel, organizer_update, peek, summarize,
+    ItipError, Limits, Method, OrganizerChange, organizer_cancel, organizer_update, peek,
+    schedule_tag, summarize, time_range, with_schedule_status,
 };
-use imipd_store::{Batch, ObjectWrite, Store};
+use imipd_store::{Batch, CalendarObject, ObjectWrite, Store};
 
 /// What the organizer does.
 #[derive(Debug, Clone)]
@@ -97,41 +98,98 @@ pub fn plan(
 ) -> Result<(Batch, Planned), OrganizeError> {
     let own = store.addresses(user)?;
     let previous = store.find_object(user, uid)?;
+    let calendar = match &previous {
+        Some(_) => None,
+        None => Some(store.default_calendar(user)?.id),
+    };
+    let write = |stored: &str| match (&previous, &calendar) {
+        (Some(object), _) => ObjectWrite::replace(object, stored),
+        (None, calendar) => {
+            ObjectWrite::new_event(calendar.as_deref().unwrap_or_default(), uid, stored)
+        }
+    };
+    let at = Organizing {
+        user,
+        uid,
+        own: &own,
+        previous: previous.as_ref(),
+    };
+    plan_at(&at, action, &write, limits, now, queue_id)
+}
+
+/// Where an organizer's action is made: the user, their addresses and the version of the
+/// event it replaces.
+pub struct Organizing<'a> {
+    pub user: &'a str,
+    pub uid: &'a str,
+    pub own: &'a [String],
+    pub previous: Option<&'a CalendarObject>,
+}
+
+/// The action made on `at.previous`, written by `write` (the command line names the
+/// resource after the UID; a CalDAV client names its own). Nothing is sent for an event
+/// that is over, nor for a save that changes nothing the attendees see; attendees dropped
+/// from the event are told it is cancelled for them.
+pub fn plan_at(
+    at: &Organizing<'_>,
+    action: &Organize<'_>,
+    write: &dyn Fn(&str) -> ObjectWrite,
+    limits: &Limits,
+    now: i64,
+    queue_id: &str,
+) -> Result<(Batch, Planned), OrganizeError> {
+    let (user, uid, own, previous) = (at.user, at.uid, at.own, at.previous);
     let (change, method) = match action {
         Organize::Save { ics } => {
-            let change = organizer_update(
-                previous.as_ref().map(|o| o.ics.as_str()),
-                ics,
-                &own,
-                limits,
-                now,
-            )?;
+            let change = organizer_update(previous.map(|o| o.ics.as_str()), ics, own, limits, now)?;
             (change, Method::Request)
         }
         Organize::Cancel { recurrence_id, .. } => {
-            let stored = previous.as_ref().ok_or_else(|| OrganizeError::NoEvent {
+            let stored = previous.ok_or_else(|| OrganizeError::NoEvent {
                 user: user.to_string(),
                 uid: uid.to_string(),
             })?;
-            let change = organizer_cancel(&stored.ics, *recurrence_id, &own, limits, now)?;
+            let change = organizer_cancel(&stored.ics, *recurrence_id, own, limits, now)?;
             (change, Method::Cancel)
         }
     };
-    let write = match &previous {
-        Some(object) => ObjectWrite::replace(object, &change.stored),
-        None => ObjectWrite::new_event(&store.default_calendar(user)?.id, uid, &change.stored),
-    };
-    let calendar_id = write.calendar_id().to_string();
-    let mails = if change.attendees.is_empty() {
-        Vec::new()
-    } else {
-        vec![outgoing(
+    let over = time_range(&change.stored, limits)
+        .ok()
+        .and_then(|r| r.last_end)
+        .is_some_and(|end| end <= now);
+    let unchanged = method == Method::Request
+        && previous
+            .is_some_and(|p| schedule_tag(&p.ics, limits) == schedule_tag(&change.stored, limits));
+    let mut mails = Vec::new();
+    let announced = !over && !unchanged && !change.attendees.is_empty();
+    if announced {
+        mails.push(outgoing(
             user,
             method.as_lower(),
             compose(&change, method, limits, now)?,
             queue_id,
-        )]
+        ));
+    }
+    if !over
+        && method == Method::Request
+        && let Some(previous) = previous
+        && let Some(dropped) = dropped(&previous.ics, &change, own, limits, now)?
+    {
+        mails.push(outgoing(
+            user,
+            Method::Cancel.as_lower(),
+            compose(&dropped, Method::Cancel, limits, now)?,
+            queue_id,
+        ));
+    }
+    // The organizer's copy says, per attendee, that their message is on its way (1.1).
+    let stored = if announced {
+        with_schedule_status(&change.stored, &change.attendees, "1.1", limits)?
+    } else {
+        change.stored.clone()
     };
+    let write = write(&stored);
+    let calendar_id = write.calendar_id().to_string();
     let batch = Batch {
         user: user.to_string(),
         writes: vec![write],
@@ -147,6 +205,29 @@ pub fn plan(
         attendees: change.attendees,
     };
     Ok((batch, planned))
+}
+
+/// The CANCEL for the attendees of `previous` that `change` no longer invites.
+fn dropped(
+    previous: &str,
+    change: &OrganizerChange,
+    own: &[String],
+    limits: &Limits,
+    now: i64,
+) -> Result<Option<OrganizerChange>, OrganizeError> {
+    let before = organizer_cancel(previous, None, own, limits, now)?;
+    let gone: Vec<String> = before
+        .attendees
+        .into_iter()
+        .filter(|a| !change.attendees.contains(a))
+        .collect();
+    if gone.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(OrganizerChange {
+        attendees: gone,
+        ..before
+    }))
 }
 
 fn compose(

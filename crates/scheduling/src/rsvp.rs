@@ -5,7 +5,7 @@
 use crate::change::CalendarChanged;
 use crate::imip::{ComposeError, EventText, Mailbox, compose_itip, outgoing};
 use imipd_calendar::{ItipError, Limits, Method, PartStat, build_reply, set_partstat, summarize};
-use imipd_store::{Batch, ObjectWrite, Store};
+use imipd_store::{Batch, NewMail, ObjectWrite, Store};
 
 #[derive(Debug, Clone)]
 pub struct Rsvp<'a> {
@@ -125,33 +125,16 @@ pub fn plan(
         limits,
     )
     .map_err(calendar)?;
-    let reply = build_reply(
-        &updated,
-        &attendee,
-        answer.partstat,
-        answer.recurrence_id,
-        answer.comment,
-        limits,
-        now,
-    )
-    .map_err(calendar)?;
-    let text = EventText {
-        title: event.summary.clone(),
-        when: (!event.start.is_empty()).then(|| event.start.clone()),
-        location: event.location.clone(),
-        organizer: Some(organizer.clone()),
-        note: format!("{attendee} {} the invitation.", verb(answer.partstat)),
-        ..EventText::default()
+    let reply = Reply {
+        user,
+        updated: &updated,
+        attendee: &attendee,
+        organizer: &organizer,
+        partstat: answer.partstat,
+        recurrence_id: answer.recurrence_id,
+        comment: answer.comment,
     };
-    let composed = compose_itip(
-        &Mailbox::new(None, &attendee),
-        &[Mailbox::new(None, &organizer)],
-        Method::Reply,
-        &reply,
-        &text,
-        now,
-    )?;
-    let mail = outgoing(user, "reply", composed, queue_id);
+    let mail = reply_mail(&reply, limits, now, queue_id)?;
     let batch = Batch {
         user: user.to_string(),
         writes: vec![ObjectWrite::replace(&object, &updated)],
@@ -164,6 +147,77 @@ pub fn plan(
         uid: uid.to_string(),
     };
     Ok((batch, change))
+}
+
+/// One answer to send: the attendee's copy with the answer already in it.
+#[derive(Debug, Clone)]
+pub struct Reply<'a> {
+    pub user: &'a str,
+    pub updated: &'a str,
+    /// The attendee's address as the invitation names it (an alias stays that alias).
+    pub attendee: &'a str,
+    pub organizer: &'a str,
+    pub partstat: PartStat,
+    pub recurrence_id: Option<&'a str>,
+    pub comment: Option<&'a str>,
+}
+
+/// The REPLY for the outbox: from the attendee, to the organizer, with one ATTENDEE line
+/// and the UID, SEQUENCE and RECURRENCE-ID of the answered event. The command line and
+/// CalDAV both send their answers through here.
+pub fn reply_mail(
+    reply: &Reply<'_>,
+    limits: &Limits,
+    now: i64,
+    queue_id: &str,
+) -> Result<NewMail, RsvpError> {
+    let uid_of = || {
+        summarize(reply.updated, limits)
+            .ok()
+            .and_then(|e| e.first().map(|e| e.uid.clone()))
+            .unwrap_or_default()
+    };
+    let calendar = |source| RsvpError::Calendar {
+        uid: uid_of(),
+        source,
+    };
+    let message = build_reply(
+        reply.updated,
+        reply.attendee,
+        reply.partstat,
+        reply.recurrence_id,
+        reply.comment,
+        limits,
+        now,
+    )
+    .map_err(calendar)?;
+    let events = summarize(reply.updated, limits).map_err(calendar)?;
+    let event = events
+        .iter()
+        .find(|e| e.recurrence_id.as_deref() == reply.recurrence_id)
+        .or_else(|| events.iter().find(|e| e.recurrence_id.is_none()))
+        .or(events.first());
+    let text = EventText {
+        title: event.map(|e| e.summary.clone()).unwrap_or_default(),
+        when: event.map(|e| e.start.clone()).filter(|s| !s.is_empty()),
+        location: event.and_then(|e| e.location.clone()),
+        organizer: Some(reply.organizer.to_string()),
+        note: format!(
+            "{} {} the invitation.",
+            reply.attendee,
+            verb(reply.partstat)
+        ),
+        ..EventText::default()
+    };
+    let composed = compose_itip(
+        &Mailbox::new(None, reply.attendee),
+        &[Mailbox::new(None, reply.organizer)],
+        Method::Reply,
+        &message,
+        &text,
+        now,
+    )?;
+    Ok(outgoing(reply.user, "reply", composed, queue_id))
 }
 
 fn verb(partstat: PartStat) -> &'static str {

@@ -64,19 +64,7 @@ impl Imipd {
 
     pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Imipd {
         let log = dir.path().join("imipd.log");
-        let child = Command::new(bin())
-            .arg("serve")
-            .env("IMIPD_DATA_DIR", dir.path())
-            .env("IMIPD_LMTP_LISTEN", "127.0.0.1:0")
-            .env("IMIPD_HTTP_LISTEN", "127.0.0.1:0")
-            .env("IMIPD_HOSTNAME", "mx.test")
-            .env("IMIPD_LOG", "info")
-            .env_remove("IMIPD_CONFIG")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("spawn imipd serve");
+        let child = serve(dir.path(), &log, env);
         let lmtp = wait_for_listen(&log, "lmtp listening on");
         Imipd {
             dir,
@@ -102,10 +90,34 @@ impl Imipd {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// `kill -9`, then `imipd serve` again on the same data directory.
+    pub fn restart(&mut self, env: &[(&str, &str)]) {
+        self.kill9();
+        let log = self.dir.path().join("imipd.log");
+        self.child = serve(self.dir.path(), &log, env);
+        self.lmtp = wait_for_listen(&log, "lmtp listening on");
+    }
+
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn serve(dir: &Path, log: &Path, env: &[(&str, &str)]) -> Child {
+    Command::new(bin())
+        .arg("serve")
+        .env("IMIPD_DATA_DIR", dir)
+        .env("IMIPD_LMTP_LISTEN", "127.0.0.1:0")
+        .env("IMIPD_HTTP_LISTEN", "127.0.0.1:0")
+        .env("IMIPD_HOSTNAME", "mx.test")
+        .env("IMIPD_LOG", "info")
+        .env_remove("IMIPD_CONFIG")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("spawn imipd serve")
 }
 
 impl Drop for Imipd {

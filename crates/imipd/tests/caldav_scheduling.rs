@@ -1,0 +1,365 @@
+//! Scheduling over CalDAV (RFC 6638) on the real binary: a client's PUT or DELETE becomes
+//! the iMIP mail the command line would send, at a real SMTP sink.
+
+mod common;
+// The relay stand-in the worker crate tests with; only some of its modes are used here.
+#[allow(dead_code)]
+#[path = "../../worker/tests/common/smtp_sink.rs"]
+mod smtp_sink;
+
+use common::http::{Reply, request};
+use common::itip::Mail;
+use common::*;
+use smtp_sink::{Mode, Received, SmtpSink};
+use std::net::SocketAddr;
+
+const BOB: &str = "bob@example.org";
+const PW: &str = "s3cret pass";
+const DEFAULT: &str = "/calendars/bob@example.org/default/";
+
+struct Setup {
+    server: Imipd,
+    http: SocketAddr,
+    config: String,
+}
+
+/// bob (alias robert) with alice as a contact, the outbox relaying to `sink`.
+fn setup(sink: &SmtpSink) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("imipd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nretry_secs = [1]\n",
+            sink.addr.port()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap().to_string();
+    must(dir.path(), &["user", "add", BOB, "--password", PW]);
+    must(
+        dir.path(),
+        &["user", "alias-add", BOB, "robert@example.org"],
+    );
+    must(dir.path(), &["contacts", "add", BOB, "alice@example.org"]);
+    let server = Imipd::start_in(dir, &[("IMIPD_CONFIG", config.as_str())]);
+    let http = wait_for_listen(&server.log, "http listening on");
+    Setup {
+        server,
+        http,
+        config,
+    }
+}
+
+impl Setup {
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        request(
+            self.http,
+            Some((BOB, PW)),
+            method,
+            path,
+            headers,
+            body.as_bytes(),
+        )
+    }
+
+    fn put(&self, path: &str, ics: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut h = vec![("Content-Type", "text/calendar; charset=utf-8")];
+        h.extend_from_slice(headers);
+        self.send("PUT", path, &h, ics)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        let r = self.send("GET", path, &[], "");
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+        r
+    }
+
+    /// The outbox as `imipd mail list` shows it.
+    fn outbox(&self) -> String {
+        let env = [("IMIPD_CONFIG", self.config.as_str())];
+        let (code, out, err) = cli_env(self.server.data(), &["mail", "list"], &env);
+        assert_eq!(code, 0, "{err}");
+        out
+    }
+
+    fn invited(&self, uid: &str) -> String {
+        self.server
+            .connect()
+            .deliver("alice@example.org", &[BOB], &Mail::request(uid).bytes());
+        let path = format!("{DEFAULT}{uid}.ics");
+        eventually(20, "the invitation in the calendar", || {
+            let r = self.send("GET", &path, &[], "");
+            (r.status == 200).then_some(())
+        });
+        path
+    }
+}
+
+fn unfolded(mail: &Received) -> String {
+    String::from_utf8_lossy(&mail.data).replace("\r\n ", "")
+}
+
+fn lines<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(name)).collect()
+}
+
+/// Waits until the sink holds `n` messages and returns them.
+fn at_sink(sink: &SmtpSink, n: usize) -> Vec<Received> {
+    eventually(30, &format!("{n} messages at the relay"), || {
+        let got = sink.received();
+        (got.len() >= n).then_some(got)
+    })
+}
+
+fn header<'a>(r: &'a Reply, name: &str) -> &'a str {
+    r.header(name)
+        .unwrap_or_else(|| panic!("no {name} in {:?}", r.headers))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attendee_answers_from_the_client_reach_the_organizer_once() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = s.invited("answer@example.org");
+
+    // The principal names its inbox, and the inbox holds the invitation as applied.
+    let props = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:schedule-inbox-URL/><c:schedule-outbox-URL/></d:prop></d:propfind>"#;
+    let r = s.send(
+        "PROPFIND",
+        "/principals/bob@example.org/",
+        &[("Depth", "0")],
+        props,
+    );
+    assert_eq!(r.status, 207, "{}", r.body);
+    let inbox = "/calendars/bob%40example.org/.schedule-inbox/";
+    assert!(r.body.contains(inbox), "{}", r.body);
+    assert!(r.body.contains(".schedule-outbox/"), "{}", r.body);
+    let listing = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>"#;
+    let r = s.send("PROPFIND", inbox, &[("Depth", "1")], listing);
+    assert_eq!(r.status, 207, "{}", r.body);
+    let item = r
+        .body
+        .split("<d:href>")
+        .filter_map(|h| h.split("</d:href>").next())
+        .find(|h| h.ends_with(".ics"))
+        .unwrap_or_else(|| panic!("no item in the inbox: {}", r.body))
+        .to_string();
+    let message = s.get(&item);
+    assert!(message.body.contains("METHOD:REQUEST"), "{}", message.body);
+    assert!(
+        message.body.contains("UID:answer@example.org"),
+        "{}",
+        message.body
+    );
+
+    let got = s.get(&path);
+    let tag = header(&got, "schedule-tag").to_string();
+    let etag = header(&got, "etag").to_string();
+
+    // A stale Schedule-Tag is refused; the right one, with the ETag, is taken.
+    let accepted = got
+        .body
+        .replace("\r\n ", "")
+        .replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED")
+        .replace("SUMMARY:Planning 0", "SUMMARY:My own title");
+    let r = s.put(&path, &accepted, &[("If-Schedule-Tag-Match", "\"stale\"")]);
+    assert_eq!(r.status, 412, "{}", r.body);
+    let r = s.put(
+        &path,
+        &accepted,
+        &[("If-Match", &etag), ("If-Schedule-Tag-Match", &tag)],
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    // The answer is the attendee's own: the organizer's copy, and so its tag, stand.
+    assert_eq!(header(&r, "schedule-tag"), tag);
+    let stored = s.get(&path);
+    assert!(
+        stored.body.contains("SUMMARY:Planning 0"),
+        "{}",
+        stored.body
+    );
+    assert!(
+        stored
+            .body
+            .replace("\r\n ", "")
+            .contains("PARTSTAT=ACCEPTED")
+    );
+
+    let mails = at_sink(&sink, 1);
+    assert_eq!(mails[0].rcpt_to, ["alice@example.org"]);
+    assert_eq!(mails[0].mail_from, BOB);
+    let text = unfolded(&mails[0]);
+    assert!(text.contains("METHOD:REPLY"), "{text}");
+    let attendees = lines(&text, "ATTENDEE");
+    assert_eq!(attendees.len(), 1, "{text}");
+    assert!(
+        attendees[0].contains("PARTSTAT=ACCEPTED")
+            && attendees[0].ends_with("mailto:bob@example.org"),
+        "{attendees:?}"
+    );
+    assert!(text.contains("UID:answer@example.org"), "{text}");
+    assert!(text.contains("SEQUENCE:0"), "{text}");
+
+    // The same answer again, with only an alarm added: nothing for the organizer.
+    let again = stored.body.replace(
+        "END:VEVENT",
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nDESCRIPTION:soon\r\nEND:VALARM\r\nEND:VEVENT",
+    );
+    let r = s.put(&path, &again, &[("If-Match", header(&stored, "etag"))]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(header(&r, "schedule-tag"), tag);
+    assert_eq!(s.outbox().matches(" reply ").count(), 1, "{}", s.outbox());
+
+    // The ORGANIZER of an invitation is not the attendee's to change.
+    let hijack = again.replace("mailto:alice@example.org", "mailto:robert@example.org");
+    let r = s.put(&path, &hijack, &[]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body.contains("allowed-attendee-scheduling-object-change"),
+        "{}",
+        r.body
+    );
+
+    // Deleting an accepted invitation declines it.
+    let r = s.send("DELETE", &path, &[], "");
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 2);
+    let text = unfolded(&mails[1]);
+    assert!(text.contains("PARTSTAT=DECLINED"), "{text}");
+    assert_eq!(lines(&text, "ATTENDEE").len(), 1, "{text}");
+
+    // An unanswered invitation deleted with Schedule-Reply: F sends nothing.
+    let path = s.invited("quiet@example.org");
+    let r = s.send("DELETE", &path, &[("Schedule-Reply", "F")], "");
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(s.outbox().matches(" reply ").count(), 2, "{}", s.outbox());
+}
+
+fn organized(uid: &str, start: &str, attendees: &[&str]) -> String {
+    let mut lines = String::new();
+    for a in attendees {
+        lines.push_str(&format!(
+            "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{a}\r\n"
+        ));
+    }
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Client//EN\r\nBEGIN:VEVENT\r\n\
+         UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\n\
+         SUMMARY:Review\r\nORGANIZER:mailto:bob@example.org\r\n{lines}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizer_writes_invite_update_and_uninvite() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}review.ics");
+    let two = ["carol@elsewhere.test", "dave@elsewhere.test"];
+    let r = s.put(&path, &organized("review@x", "20300110T100000Z", &two), &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.header("schedule-tag").is_some(), "{:?}", r.headers);
+    let mails = at_sink(&sink, 1);
+    let mut to = mails[0].rcpt_to.clone();
+    to.sort();
+    assert_eq!(to, two);
+    let text = unfolded(&mails[0]);
+    assert!(text.contains("METHOD:REQUEST"), "{text}");
+    assert!(text.contains("SEQUENCE:0"), "{text}");
+
+    // The time moves: SEQUENCE goes up and everyone hears it.
+    let moved = organized("review@x", "20300111T100000Z", &two);
+    let r = s.put(&path, &moved, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 2);
+    let text = unfolded(&mails[1]);
+    assert!(
+        text.contains("METHOD:REQUEST") && text.contains("SEQUENCE:1"),
+        "{text}"
+    );
+    let stored = s.get(&path).body.replace("\r\n ", "");
+    assert!(stored.contains("SEQUENCE:1"), "{stored}");
+    // Each attendee's message is on its way, as the organizer's copy says.
+    for a in two {
+        assert!(
+            stored.contains(&format!("SCHEDULE-STATUS=1.1:mailto:{a}")),
+            "{stored}"
+        );
+    }
+
+    // dave is dropped: a CANCEL for him alone.
+    let one = organized("review@x", "20300111T100000Z", &two[..1])
+        .replace("UID:review@x", "UID:review@x\r\nSEQUENCE:1");
+    let r = s.put(&path, &one, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 4);
+    let cancel = mails
+        .iter()
+        .find(|m| unfolded(m).contains("METHOD:CANCEL"))
+        .unwrap_or_else(|| panic!("no CANCEL in {} mails", mails.len()));
+    assert_eq!(cancel.rcpt_to, ["dave@elsewhere.test"]);
+
+    // An event in the past is stored and sent to no one; SCHEDULE-AGENT=CLIENT neither.
+    let sent = s.outbox().lines().count();
+    let past = organized("old@x", "20200110T100000Z", &two);
+    let r = s.put(&format!("{DEFAULT}old.ics"), &past, &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let client = organized("own@x", "20300110T100000Z", &two)
+        .replace("ORGANIZER:", "ORGANIZER;SCHEDULE-AGENT=CLIENT:");
+    let r = s.put(&format!("{DEFAULT}own.ics"), &client, &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(s.outbox().lines().count(), sent, "{}", s.outbox());
+
+    // Identity: no ORGANIZER change, no invitation in someone else's name.
+    let r = s.put(&path, &one.replace("mailto:bob@", "mailto:eve@"), &[]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body
+            .contains("allowed-organizer-scheduling-object-change"),
+        "{}",
+        r.body
+    );
+    let forged =
+        organized("forged@x", "20300110T100000Z", &two).replace("mailto:bob@", "mailto:eve@");
+    let r = s.put(&format!("{DEFAULT}forged.ics"), &forged, &[]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("valid-organizer"), "{}", r.body);
+
+    // Deleting the event calls it off for whoever is still invited.
+    let before = sink.received().len();
+    let r = s.send("DELETE", &path, &[], "");
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, before + 1);
+    let text = unfolded(&mails[before]);
+    assert!(text.contains("METHOD:CANCEL"), "{text}");
+    // What the server keeps per attendee stays with the server.
+    assert!(!text.contains("SCHEDULE-STATUS"), "{text}");
+    assert_eq!(mails[before].rcpt_to, ["carol@elsewhere.test"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_queued_before_a_crash_goes_out_once_after_restart() {
+    let sink = SmtpSink::start(Mode::Down).await;
+    let mut s = setup(&sink);
+    let path = s.invited("crash@example.org");
+    let got = s.get(&path);
+    let accepted = got
+        .body
+        .replace("\r\n ", "")
+        .replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED");
+    let r = s.put(&path, &accepted, &[("If-Match", header(&got, "etag"))]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(sink.received().is_empty());
+    let env = [("IMIPD_CONFIG", s.config.clone())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    s.server.restart(&env);
+    sink.set_mode(Mode::Up);
+    let mails = at_sink(&sink, 1);
+    assert!(unfolded(&mails[0]).contains("METHOD:REPLY"));
+    // Sent means done: the outbox holds it as sent, once.
+    eventually(20, "the reply marked sent", || {
+        let out = s.outbox();
+        (out.matches(" reply ").count() == 1 && out.contains(" done ")).then_some(())
+    });
+    assert_eq!(sink.received().len(), 1);
+}
