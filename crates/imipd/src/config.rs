@@ -41,6 +41,10 @@ pub struct Http {
     pub listen: SocketAddr,
     /// The largest request body read (a calendar object, a REPORT); larger ones get 413.
     pub max_request_bytes: usize,
+    /// PEM certificate chain (leaf first) and private key: with both, the listener speaks
+    /// TLS only.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -157,6 +161,8 @@ impl Default for Http {
         Http {
             listen: SocketAddr::from(([127, 0, 0, 1], 8008)),
             max_request_bytes: 1024 * 1024,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -302,6 +308,15 @@ impl Config {
                  \"/var/run/dovecot/lmtp\"), or IMIPD_DOWNSTREAM"
             );
         }
+        match (&self.http.tls_cert, &self.http.tls_key) {
+            (Some(_), None) => {
+                bail!("http.tls_cert is set without http.tls_key: name both PEM files, or neither")
+            }
+            (None, Some(_)) => {
+                bail!("http.tls_key is set without http.tls_cert: name both PEM files, or neither")
+            }
+            _ => {}
+        }
         if self.limits.max_message_bytes < 1024 {
             bail!("limits.max_message_bytes must be at least 1024");
         }
@@ -412,6 +427,36 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/imipd.toml");
         let c = Config::load(Some(&path), no_env).unwrap();
         assert_eq!(c.limits.calendar_part_bytes, 512 * 1024);
+    }
+
+    #[test]
+    fn a_tls_certificate_needs_its_key_and_the_other_way_round() {
+        let dir = tempfile::tempdir().unwrap();
+        // (the [http] lines, the error's start when refused)
+        let cases = [
+            ("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"", None),
+            ("", None),
+            (
+                "tls_cert = \"c.pem\"",
+                Some("http.tls_cert is set without http.tls_key"),
+            ),
+            (
+                "tls_key = \"k.pem\"",
+                Some("http.tls_key is set without http.tls_cert"),
+            ),
+        ];
+        for (lines, refused) in cases {
+            let path = dir.path().join("imipd.toml");
+            std::fs::write(&path, format!("[http]\n{lines}\n")).unwrap();
+            let got = Config::load(Some(&path), no_env);
+            match refused {
+                None => assert!(got.is_ok(), "{lines}: {:?}", got.err()),
+                Some(says) => {
+                    let e = format!("{:#}", got.err().unwrap());
+                    assert!(e.contains(says), "{lines}: {e}");
+                }
+            }
+        }
     }
 
     #[test]

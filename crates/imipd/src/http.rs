@@ -16,6 +16,7 @@ mod idle;
 mod login_limits;
 mod push;
 mod stored_credential;
+pub mod tls;
 
 use auth::Authenticator;
 use bytes::Bytes;
@@ -32,8 +33,10 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -72,6 +75,7 @@ pub async fn serve(
     store: Arc<dyn Store>,
     max_connections: usize,
     dav: imipd_dav_http::Config,
+    tls: Option<TlsAcceptor>,
 ) {
     let auth = Authenticator::new(
         store.clone(),
@@ -116,22 +120,41 @@ pub async fn serve(
             continue;
         };
         let shared = shared.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| route(req, shared.clone(), peer));
-            let io = TokioIo::new(idle::Idle::new(stream, IDLE_TIMEOUT));
-            // Header names go out as `Content-Type`, not `content-type`: some clients and
-            // proxies match them byte for byte.
-            if let Err(e) = http1::Builder::new()
-                .title_case_headers(true)
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(io, service)
-                .await
-            {
-                debug!(%peer, "http connection ended: {e}");
+            let io = idle::Idle::new(stream, IDLE_TIMEOUT);
+            match tls {
+                None => connection(io, shared, peer).await,
+                // The handshake gets the time a request's header gets (slowloris).
+                Some(tls) => {
+                    match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(io)).await {
+                        Ok(Ok(io)) => connection(io, shared, peer).await,
+                        Ok(Err(e)) => debug!(%peer, "http: TLS handshake failed: {e}"),
+                        Err(_) => debug!(%peer, "http: TLS handshake not done in time"),
+                    }
+                }
             }
             drop(slot);
         });
+    }
+}
+
+/// Serves the requests of one connection, plain or TLS.
+async fn connection<I>(io: I, shared: Shared, peer: SocketAddr)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| route(req, shared.clone(), peer));
+    // Header names go out as `Content-Type`, not `content-type`: some clients and
+    // proxies match them byte for byte.
+    if let Err(e) = http1::Builder::new()
+        .title_case_headers(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service)
+        .await
+    {
+        debug!(%peer, "http connection ended: {e}");
     }
 }
 

@@ -68,6 +68,10 @@ async fn serve_all(config: Config) -> Result<()> {
                 config.http.listen
             )
         })?;
+    let tls = match (&config.http.tls_cert, &config.http.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::http::tls::acceptor(cert, key)?),
+        _ => None,
+    };
     let dkim = load_dkim(&config)?.map(Arc::new);
     if let (Some(_), Some(selector)) = (&dkim, &config.smtp.dkim_selector) {
         info!("outgoing mail is DKIM-signed with selector {selector}");
@@ -116,7 +120,14 @@ async fn serve_all(config: Config) -> Result<()> {
         );
     }
     let http_connections = crate::http::connection_cap(open_files, config.lmtp.max_connections);
-    info!("http listening on {}", http.local_addr()?);
+    let http_addr = http.local_addr()?;
+    info!(
+        "http listening on {http_addr}{}",
+        if tls.is_some() { " (TLS)" } else { "" }
+    );
+    if let Some(warning) = crate::http::tls::plain_warning(http_addr, tls.is_some()) {
+        warn!("{warning}");
+    }
     let dav = imipd_dav_http::Config {
         max_request_bytes: config.http.max_request_bytes,
     };
@@ -125,6 +136,7 @@ async fn serve_all(config: Config) -> Result<()> {
         store.clone(),
         http_connections,
         dav,
+        tls,
     ));
     let pipeline = Arc::new(Pipeline::new(
         config.delivery(),

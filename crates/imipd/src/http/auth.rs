@@ -297,7 +297,7 @@ fn with_retry_after(mut response: Response<Body>, secs: u64) -> Response<Body> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::http::login_limits::MemoryLimits;
     use imipd_store::{SqliteStore, hash_password};
@@ -312,7 +312,8 @@ mod tests {
         headers
     }
 
-    fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    /// A store with bob@example.org (password `right`) and nopass@example.org.
+    pub fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("imipd.db")).unwrap();
         store

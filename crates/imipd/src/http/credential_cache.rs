@@ -6,6 +6,8 @@
 //! digest of the stored hash the password was checked against. The caller accepts an entry
 //! only while the store still gives the login that user and that hash, so a password changed
 //! or a user deleted by another process (`imipd user passwd`) ends it at the next request.
+//! For an app password the hash is that app password's own, so revoking it
+//! (`imipd user app-password revoke`) ends its entries the same way.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -64,20 +64,16 @@ impl StoredCredential {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use imipd_store::{AppPasswords, SqliteStore, hash_password, issue_app_password};
+    use imipd_store::issue_app_password;
 
     /// (login, password, the user it is, the hash checked, app password id)
     type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>);
 
     #[test]
     fn every_login_is_checked_against_one_hash() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path().join("imipd.db")).unwrap();
-        store
-            .create_user("bob@example.org", Some(&hash_password("right").unwrap()))
-            .unwrap();
-        store.create_user("nopass@example.org", None).unwrap();
-        let phone = issue_app_password(&store, "bob@example.org", "phone").unwrap();
+        let (_dir, store) = crate::http::auth::tests::store();
+        let store = &*store;
+        let phone = issue_app_password(store, "bob@example.org", "phone").unwrap();
         let (phone_id, _) = app_password_parts(&phone.password).unwrap();
         let phone_hash = store
             .app_password_hash("bob@example.org", &phone_id)
@@ -129,7 +125,7 @@ mod tests {
         ];
         let mut memory = HashMemory::new();
         for &(login, password, user, hash, app) in cases {
-            let got = StoredCredential::lookup(&store, login, password).unwrap();
+            let got = StoredCredential::lookup(store, login, password).unwrap();
             assert_eq!(
                 (
                     got.user.as_deref(),

@@ -66,3 +66,19 @@ pub fn request(
         body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
+
+/// Asserts that GET and HEAD of each collection answer 405 with an `Allow` that names
+/// PROPFIND and leaves GET out; `send(method, path)` makes the request.
+pub fn assert_get_refused(paths: &[&str], send: impl Fn(&str, &str) -> Reply) {
+    for method in ["GET", "HEAD"] {
+        for path in paths {
+            let r = send(method, path);
+            assert_eq!(r.status, 405, "{method} {path}: {}", r.body);
+            let allow = r.header("Allow").unwrap_or_default();
+            assert!(
+                allow.contains("PROPFIND") && !allow.contains("GET"),
+                "{method} {path}: Allow {allow:?}"
+            );
+        }
+    }
+}
