@@ -26,16 +26,7 @@ struct Setup {
 /// bob (alias robert) with alice as a contact, the outbox relaying to `sink`.
 fn setup(sink: &SmtpSink) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("imipd.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nretry_secs = [1]\n",
-            sink.addr.port()
-        ),
-    )
-    .unwrap();
-    let config = config.to_str().unwrap().to_string();
+    let config = relay_config(dir.path(), sink.addr.port());
     must(dir.path(), &["user", "add", BOB, "--password", PW]);
     must(
         dir.path(),

@@ -18,16 +18,7 @@ const BOB: &str = "bob@example.org";
 async fn rsvp_reply_reaches_the_relay_once_after_it_comes_back() {
     let sink = SmtpSink::start(Mode::Down).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("imipd.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nretry_secs = [1]\n",
-            sink.addr.port()
-        ),
-    )
-    .unwrap();
-    let config = config.to_str().unwrap().to_string();
+    let config = relay_config(dir.path(), sink.addr.port());
     let env = [("IMIPD_CONFIG", config.as_str())];
     let run = |args: &[&str]| {
         let (code, out, err) = cli_env(dir.path(), args, &env);

@@ -39,6 +39,18 @@ pub fn cli_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, St
     )
 }
 
+/// Writes `imipd.toml` in `dir` with the outbox relaying to `port` on this machine (no
+/// TLS, retries every second) and returns its path, for `IMIPD_CONFIG`.
+pub fn relay_config(dir: &Path, port: u16) -> String {
+    let config = dir.join("imipd.toml");
+    std::fs::write(
+        &config,
+        format!("[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nretry_secs = [1]\n"),
+    )
+    .unwrap();
+    config.to_str().unwrap().to_string()
+}
+
 pub fn must(data_dir: &Path, args: &[&str]) -> String {
     let (code, out, err) = cli(data_dir, args);
     assert_eq!(code, 0, "imipd {args:?} failed: {err}");
