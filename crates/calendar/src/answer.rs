@@ -1,6 +1,7 @@
 //! The user's own answer, written into their stored copy before the REPLY goes out.
 
 use crate::instance::{instance, instance_key};
+use crate::model::Comp;
 use crate::object::Object;
 use crate::{ItipError, Limits, PartStat, address, values};
 use calcard::icalendar::{ICalendarParameterName, ICalendarParameterValue};
@@ -30,20 +31,26 @@ pub fn set_partstat(
         if key.is_some() && values::recurrence_id(comp) != key {
             continue;
         }
-        let Some(entry) = values::attendee_index(comp, &me).and_then(|at| comp.entries.get_mut(at))
-        else {
-            continue;
-        };
-        values::set_param(
-            entry,
-            ICalendarParameterName::Partstat,
-            vec![ICalendarParameterValue::Partstat(partstat.to_calcard())],
-        );
-        values::remove_param(entry, &ICalendarParameterName::Rsvp);
-        found = true;
+        found |= answer_in(comp, &me, partstat);
     }
     if !found {
         return Err(not_attendee());
     }
     object.to_stored_text(limits)
+}
+
+/// Writes `me`'s answer into `comp`; RSVP is dropped: it is answered. `false`: `me` is
+/// not an ATTENDEE there.
+pub(crate) fn answer_in(comp: &mut Comp, me: &str, partstat: PartStat) -> bool {
+    let Some(entry) = values::attendee_index(comp, me).and_then(|at| comp.entries.get_mut(at))
+    else {
+        return false;
+    };
+    values::set_param(
+        entry,
+        ICalendarParameterName::Partstat,
+        vec![ICalendarParameterValue::Partstat(partstat.to_calcard())],
+    );
+    values::remove_param(entry, &ICalendarParameterName::Rsvp);
+    true
 }

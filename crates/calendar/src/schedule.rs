@@ -10,7 +10,7 @@
 //! instance DECLINED, which is what the REPLY tells the organizer.
 
 use crate::address::{self, UserAddresses};
-use crate::answer::set_partstat;
+use crate::answer::{answer_in, set_partstat};
 use crate::instance::instance;
 use crate::model::{self, Comp};
 use crate::object::Object;
@@ -150,7 +150,7 @@ pub fn attendee_write(
         if let Some(now) = now
             && Some(now) != was
         {
-            set_own_partstat(&mut merged, &me, now);
+            answer_in(&mut merged, &me, now);
             answers.push((rid.clone(), now));
         }
         match kept
@@ -211,19 +211,6 @@ fn partstat_of(comp: &Comp, me: &str) -> Option<PartStat> {
             .and_then(PartStat::parse)
             .unwrap_or(PartStat::NeedsAction),
     )
-}
-
-fn set_own_partstat(comp: &mut Comp, me: &str, partstat: PartStat) {
-    let Some(entry) = values::attendee_index(comp, me).and_then(|at| comp.entries.get_mut(at))
-    else {
-        return;
-    };
-    values::set_param(
-        entry,
-        ICalendarParameterName::Partstat,
-        vec![ICalendarParameterValue::Partstat(partstat.to_calcard())],
-    );
-    values::remove_param(entry, &ICalendarParameterName::Rsvp);
 }
 
 /// Instances the client's master excludes that the organizer's does not.

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod data_lock;
 mod http;
+mod local_delivery;
 mod logging;
 mod nodes;
 mod serve;

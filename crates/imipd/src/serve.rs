@@ -10,7 +10,7 @@ use imipd_delivery::{Pipeline, Sink};
 use imipd_lmtp::server::{ServerConfig, serve};
 use imipd_scheduling::ApplyConfig;
 use imipd_store::{Node, Store};
-use imipd_worker::outbound::{Dkim, OutboxConfig, RelayConfig, Tls, run_outbox};
+use imipd_worker::outbound::{Dkim, LocalDelivery, OutboxConfig, RelayConfig, Tls, run_outbox};
 use imipd_worker::{Backoff, HousekeepingConfig, WorkerConfig, run_housekeeping, run_worker};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -103,7 +103,30 @@ async fn serve_all(config: Config) -> Result<()> {
     let wake = Arc::new(Notify::new());
     let outbox_wake = Arc::new(Notify::new());
     let mut background = start_workers(&config, &node, &store, &wake, &stopped);
-    if let Some(outbox) = start_outbox(&config, &node, &store, &outbox_wake, &stopped, dkim)? {
+    let pipeline = Arc::new(Pipeline::new(
+        config.delivery(),
+        store.clone(),
+        sink,
+        wake,
+        outbox_wake.clone(),
+    ));
+    let local = crate::local_delivery::Local {
+        pipeline: pipeline.clone(),
+        authserv_id: config
+            .trusted_authserv_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| config.hostname.clone()),
+    };
+    if let Some(outbox) = start_outbox(
+        &config,
+        &node,
+        &store,
+        &outbox_wake,
+        &stopped,
+        dkim,
+        Arc::new(local),
+    )? {
         background.push(outbox);
     }
     background.push(tokio::spawn(run_housekeeping(
@@ -137,13 +160,6 @@ async fn serve_all(config: Config) -> Result<()> {
         http_connections,
         dav,
         tls,
-    ));
-    let pipeline = Arc::new(Pipeline::new(
-        config.delivery(),
-        store.clone(),
-        sink,
-        wake,
-        outbox_wake,
     ));
     let server_config = ServerConfig {
         hostname: config.hostname.clone(),
@@ -276,6 +292,7 @@ fn start_outbox(
     wake: &Arc<Notify>,
     stopped: &watch::Receiver<bool>,
     dkim: Option<Arc<Dkim>>,
+    local: Arc<dyn LocalDelivery>,
 ) -> Result<Option<JoinHandle<()>>> {
     let Some(host) = config.smtp.host.clone() else {
         info!("smtp.host is not set: outgoing mail waits in the outbox until it is");
@@ -301,6 +318,7 @@ fn start_outbox(
             max_attempts: config.smtp.max_attempts,
         },
         dkim,
+        local: Some(local),
         ..OutboxConfig::default()
     };
     Ok(Some(tokio::spawn(run_outbox(

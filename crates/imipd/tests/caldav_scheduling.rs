@@ -26,16 +26,7 @@ struct Setup {
 /// bob (alias robert) with alice as a contact, the outbox relaying to `sink`.
 fn setup(sink: &SmtpSink) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("imipd.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nretry_secs = [1]\n",
-            sink.addr.port()
-        ),
-    )
-    .unwrap();
-    let config = config.to_str().unwrap().to_string();
+    let config = relay_config(dir.path(), sink.addr.port());
     must(dir.path(), &["user", "add", BOB, "--password", PW]);
     must(
         dir.path(),
@@ -362,4 +353,64 @@ async fn a_reply_queued_before_a_crash_goes_out_once_after_restart() {
         (out.matches(" reply ").count() == 1 && out.contains(" done ")).then_some(())
     });
     assert_eq!(sink.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_here_invite_and_answer_without_the_relay() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let alice = ("alice@example.org", "alice pw");
+    must(
+        s.server.data(),
+        &["user", "add", alice.0, "--password", alice.1],
+    );
+    must(
+        s.server.data(),
+        &["prefs", "set", alice.0, "add_invitations=everyone"],
+    );
+    let as_alice = |method: &str, path: &str, headers: &[(&str, &str)], body: &str| {
+        request(s.http, Some(alice), method, path, headers, body.as_bytes())
+    };
+    let ics = organized("local@x", "20300110T100000Z", &[alice.0]);
+    let r = s.put(&format!("{DEFAULT}local.ics"), &ics, &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // The REQUEST went through alice's delivery, into her calendar.
+    let hers = "/calendars/alice@example.org/default/local@x.ics";
+    let invitation = eventually(30, "the invitation in alice's calendar", || {
+        let r = as_alice("GET", hers, &[], "");
+        (r.status == 200).then_some(r)
+    });
+    assert!(invitation.header("schedule-tag").is_some());
+    let accepted = invitation
+        .body
+        .replace("\r\n ", "")
+        .replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED");
+    let r = as_alice(
+        "PUT",
+        hers,
+        &[
+            ("Content-Type", "text/calendar"),
+            ("If-Match", header(&invitation, "etag")),
+        ],
+        &accepted,
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+
+    // Her REPLY came back the same way, into bob's copy.
+    eventually(30, "alice's answer in bob's copy", || {
+        let mine = s
+            .get(&format!("{DEFAULT}local.ics"))
+            .body
+            .replace("\r\n ", "");
+        mine.lines()
+            .any(|l| l.starts_with("ATTENDEE") && l.contains("ACCEPTED") && l.ends_with(alice.0))
+            .then_some(())
+    });
+    let outbox = s.outbox();
+    assert!(
+        outbox.contains(" request ") && outbox.contains(" reply "),
+        "{outbox}"
+    );
+    assert!(sink.received().is_empty(), "nothing went to the relay");
 }

@@ -18,7 +18,7 @@ const BOB: &str = "bob@example.org";
 async fn rsvp_reply_reaches_the_relay_once_after_it_comes_back() {
     let sink = SmtpSink::start(Mode::Down).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = relay_config(dir.path(), sink.addr.port(), "retry_secs = [1]\n");
+    let config = relay_config(dir.path(), sink.addr.port());
     let env = [("IMIPD_CONFIG", config.as_str())];
     let run = |args: &[&str]| {
         let (code, out, err) = cli_env(dir.path(), args, &env);

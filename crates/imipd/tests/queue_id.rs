@@ -100,7 +100,7 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
 async fn the_queue_id_follows_the_message_to_its_job_and_the_mail_sent_for_it() {
     let sink = SmtpSink::start(Mode::Up).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = relay_config(dir.path(), sink.addr.port(), "");
+    let config = relay_config(dir.path(), sink.addr.port());
     let env = [("IMIPD_CONFIG", config.as_str())];
     let run = |dir: &std::path::Path, args: &[&str]| {
         let (code, out, err) = cli_env(dir, args, &env);

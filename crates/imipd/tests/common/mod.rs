@@ -39,12 +39,15 @@ pub fn cli_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, St
     )
 }
 
-/// Writes `<dir>/imipd.toml` sending outgoing mail to a relay on loopback `port` (plain
-/// SMTP), with `extra` lines in its `[smtp]` table; returns its path for `IMIPD_CONFIG`.
-pub fn relay_config(dir: &Path, port: u16, extra: &str) -> String {
+/// Writes `imipd.toml` in `dir` with the outbox relaying to `port` on this machine (no
+/// TLS, retries every second) and returns its path, for `IMIPD_CONFIG`.
+pub fn relay_config(dir: &Path, port: u16) -> String {
     let config = dir.join("imipd.toml");
-    let text = format!("[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n{extra}");
-    std::fs::write(&config, text).unwrap();
+    std::fs::write(
+        &config,
+        format!("[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nretry_secs = [1]\n"),
+    )
+    .unwrap();
     config.to_str().unwrap().to_string()
 }
 

@@ -4,9 +4,11 @@
 //! redirect), never in answer to incoming mail: no backscatter.
 
 pub mod dkim;
+pub mod local;
 pub mod sender;
 pub mod smtp;
 
 pub use dkim::{Dkim, DkimError};
+pub use local::LocalDelivery;
 pub use sender::{OutboxConfig, outbox_round, run_outbox};
 pub use smtp::{RelayConfig, SendError, Submitted, Tls, submit};

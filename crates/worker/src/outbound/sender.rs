@@ -7,6 +7,7 @@
 //! queues mail needs no key, and a rotated key applies to mail already waiting.
 
 use super::dkim::{Dkim, DkimError};
+use super::local::LocalDelivery;
 use super::smtp::{RelayConfig, SendError, Submitted, submit};
 use crate::background::{blocking, next_round, now};
 use crate::config::Backoff;
@@ -27,6 +28,8 @@ pub struct OutboxConfig {
     pub backoff: Backoff,
     /// Signs outgoing mail just before it is submitted.
     pub dkim: Option<Arc<Dkim>>,
+    /// Where mail for this server's own users goes instead of the relay.
+    pub local: Option<Arc<dyn LocalDelivery>>,
 }
 
 /// The purpose of a Sieve redirect: someone else's message relayed unchanged, which keeps
@@ -42,6 +45,7 @@ impl Default for OutboxConfig {
             poll_interval: Duration::from_secs(1),
             backoff: Backoff::mail(),
             dkim: None,
+            local: None,
         }
     }
 }
@@ -102,12 +106,71 @@ pub async fn outbox_round(
 
 /// Signs and submits one claimed mail, and records how it went.
 async fn send_one(store: &Arc<dyn Store>, relay: &RelayConfig, cfg: &OutboxConfig, mail: OutMail) {
+    if let Some(local) = &cfg.local
+        && let Some(result) = deliver_here(store, local.as_ref(), &mail).await
+    {
+        record(store, cfg, mail, result).await;
+        return;
+    }
     let result = match signed(cfg.dkim.as_deref(), &mail) {
         Ok(data) => submit(relay, &mail.mail_from, &mail.rcpt_to, &data).await,
         // Nothing the relay did: the mail waits for a working key, like for a relay.
         Err(e) => Err(SendError::Transient(e.to_string())),
     };
     record(store, cfg, mail, result).await;
+}
+
+/// Delivers the mail to the recipients who are users here, when there are any; the others
+/// go on as a mail of their own, to the relay. `None`: no recipient is local.
+async fn deliver_here(
+    store: &Arc<dyn Store>,
+    local: &dyn LocalDelivery,
+    mail: &OutMail,
+) -> Option<Result<Submitted, SendError>> {
+    let rcpts = mail.rcpt_to.clone();
+    let resolved = blocking(store, move |s| {
+        rcpts
+            .into_iter()
+            .map(|r| Ok((s.resolve_address(&r)?, r)))
+            .collect::<imipd_store::Result<Vec<_>>>()
+    })
+    .await;
+    let resolved = match resolved {
+        Ok(resolved) => resolved,
+        Err(why) => return Some(Err(SendError::Transient(why))),
+    };
+    let here: Vec<(String, String)> = resolved
+        .iter()
+        .filter_map(|(user, r)| user.clone().map(|u| (r.clone(), u)))
+        .collect();
+    if here.is_empty() {
+        return None;
+    }
+    let stored = local.deliver(mail, &here).await;
+    let failed: Vec<(String, String)> = here
+        .iter()
+        .zip(stored.iter().chain(std::iter::repeat(&false)))
+        .filter(|(_, ok)| !**ok)
+        .map(|((r, _), _)| (r.clone(), "local delivery failed (see the log)".to_string()))
+        .collect();
+    let remote: Vec<(String, String)> = resolved
+        .into_iter()
+        .filter(|(user, _)| user.is_none())
+        .map(|(_, r)| (r, "not a user here: to the relay".to_string()))
+        .collect();
+    if failed.len() == here.len() && remote.is_empty() {
+        return Some(Err(SendError::Transient(
+            "local delivery failed (see the log)".into(),
+        )));
+    }
+    info!(
+        delivered = here.len() - failed.len(),
+        "delivered to users of this server"
+    );
+    Some(Ok(Submitted {
+        deferred: failed.into_iter().chain(remote).collect(),
+        refused: Vec::new(),
+    }))
 }
 
 /// The message as it goes out: with a DKIM-Signature on top when a key is set.
