@@ -230,23 +230,34 @@ fn with_uid_in(
         .optional()?)
 }
 
-/// The objects of one calendar whose indexed span meets `start..=end` (UTC seconds): every
-/// object with an instance in that range is among them; the caller's exact filter decides.
-/// `i64::MIN..=i64::MAX` reads them all.
+/// The objects of one calendar by href; with `during` (UTC seconds), only those whose
+/// indexed span meets `start..=end`: every object with an instance in that range is among
+/// them, and the caller's exact filter decides. All of them are read in primary-key order,
+/// without the sort a read through the time-range index would need.
 pub fn objects_in(
     conn: &Connection,
     user: &str,
     calendar_id: &str,
-    (start, end): (i64, i64),
+    during: Option<(i64, i64)>,
 ) -> Result<Vec<CalendarObject>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "{OBJECT} WHERE o.user = ?1 AND o.calendar_id = ?2
-                 AND o.last_end >= ?3 AND o.first_start <= ?4
-             ORDER BY o.href"
-        ))?
-        .query_map(params![user, calendar_id, start, end], object_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
+    let mut stmt;
+    let rows = match during {
+        None => {
+            stmt = conn.prepare_cached(&format!(
+                "{OBJECT} WHERE o.user = ?1 AND o.calendar_id = ?2 ORDER BY o.href"
+            ))?;
+            stmt.query_map(params![user, calendar_id], object_from_row)?
+        }
+        Some((start, end)) => {
+            stmt = conn.prepare_cached(&format!(
+                "{OBJECT} WHERE o.user = ?1 AND o.calendar_id = ?2
+                     AND o.last_end >= ?3 AND o.first_start <= ?4
+                 ORDER BY o.href"
+            ))?;
+            stmt.query_map(params![user, calendar_id, start, end], object_from_row)?
+        }
+    };
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn objects(conn: &Connection, user: &str) -> Result<Vec<CalendarObject>> {

@@ -160,8 +160,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<CalendarObject>> {
         self.with(|conn| {
             let name = users::require(conn, user)?;
-            let range = during.unwrap_or((i64::MIN, i64::MAX));
-            calendars::objects_in(conn, &name, calendar_id, range)
+            calendars::objects_in(conn, &name, calendar_id, during)
         })
     }
 
