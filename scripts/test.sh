@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the integration tests use (real Postfix and
-# Dovecot, swaks for the quick start) when this machine can, then runs the whole suite and the
-# README's quick start verbatim. Plain `cargo test` installs nothing: tests whose tool is
+# Dovecot, swaks for the quick start, Chromium and the npm packages of the browser test)
+# when this machine can, then runs the whole suite and the README's quick start verbatim. Plain `cargo test` installs nothing: tests whose tool is
 # missing say so and skip.
 #
 # The tests run their own Postfix and Dovecot instances (config, queue and sockets in a
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dovecot-lmtpd dovecot-sieve dovecot-imapd postfix swaks)
+packages=(dovecot-lmtpd dovecot-sieve dovecot-imapd postfix swaks chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,6 +42,14 @@ if ((${#missing[@]})); then
   else
     echo "scripts/test.sh: not root (or no apt-get): ${missing[*]} not installed; the tests that need them will skip"
   fi
+fi
+
+# The browser test's npm packages (playwright-core drives the Debian chromium above).
+if command -v npm >/dev/null; then
+  (cd tests/browser && npm ci --no-audit --no-fund >/dev/null) ||
+    echo "scripts/test.sh: npm ci failed in tests/browser; the browser test will skip"
+else
+  echo "scripts/test.sh: no npm; the browser test will skip"
 fi
 
 cargo test --workspace

@@ -8,6 +8,7 @@ mod nodes;
 mod outbox;
 mod queue;
 mod schema;
+mod sessions;
 mod store_impl;
 mod users;
 

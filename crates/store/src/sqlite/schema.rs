@@ -26,7 +26,22 @@ const MIGRATIONS: &[&[Step]] = &[
         Step::Sql(DROP_CONTACTS),
     ],
     &[Step::Sql(DECIDED)],
+    &[Step::Sql(V10_SESSIONS)],
 ];
+
+/// Web sessions (see `Sessions`): the digest of each browser's secret, its user and its
+/// CSRF token. `IF NOT EXISTS`: the step is numbered V10 and stays correct wherever the
+/// V9 step of a parallel change lands.
+const V10_SESSIONS: &str = r#"
+CREATE TABLE IF NOT EXISTS web_sessions (
+    digest  TEXT PRIMARY KEY,
+    user    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    csrf    TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_sessions_expires ON web_sessions(expires);
+"#;
 
 const V1: &str = r#"
 CREATE TABLE users (
@@ -339,6 +354,14 @@ fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The schema version a migration step starts from.
+    fn version_before(sql: &str) -> usize {
+        MIGRATIONS
+            .iter()
+            .position(|steps| steps.iter().any(|s| matches!(s, Step::Sql(q) if *q == sql)))
+            .unwrap()
+    }
+
     fn at_version(version: usize) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = Connection::open(dir.path().join("old.sqlite3")).unwrap();
@@ -425,7 +448,7 @@ mod tests {
 
     #[test]
     fn outcomes_recorded_as_text_become_json() {
-        let (_dir, mut conn) = at_version(MIGRATIONS.len() - 1);
+        let (_dir, mut conn) = at_version(version_before(DECIDED));
         // (what an older imipd recorded, what it reads as now)
         let cases = [
             (
