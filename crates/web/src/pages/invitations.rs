@@ -2,7 +2,7 @@
 //! [`rsvp`], applied by hand with the update stage's decide and apply
 //! ([`apply_by_hand`]).
 
-use super::{Nav, notice};
+use super::{Done, Nav, notice};
 use crate::failure::Failure;
 use crate::session::Signed;
 use crate::view::{Occurrence, in_zone, next_occurrence, occurrences, span_text};
@@ -67,11 +67,6 @@ pub struct InvitationsPage {
     notice: Option<&'static str>,
     pending: Vec<Card>,
     recent: Vec<Card>,
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 pub async fn show(

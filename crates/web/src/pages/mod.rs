@@ -9,6 +9,7 @@ pub mod settings;
 pub mod signin;
 
 use crate::session::Signed;
+use serde::Deserialize;
 
 /// The frame around a signed-in page: who, the sign-out form's token, where.
 pub struct Nav {
@@ -30,6 +31,12 @@ impl Nav {
     pub fn is(&self, page: &str) -> bool {
         self.current == page
     }
+}
+
+/// The query of a page a form redirected to: what was done.
+#[derive(Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
 }
 
 /// A notice above a page after a form was sent (`?done=…` after the redirect).

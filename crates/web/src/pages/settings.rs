@@ -3,7 +3,7 @@
 //! connect a calendar app. Changes go through [`imipd_sieve::set_prefs`] and
 //! [`imipd_sieve::set_own_section`], as `imipd prefs set` and `imipd sieve set` do.
 
-use super::{Nav, notice};
+use super::{Done, Nav, notice};
 use crate::failure::Failure;
 use crate::session::Signed;
 use crate::{App, PREFIX, blocking};
@@ -56,11 +56,6 @@ impl SettingsPage {
     fn is_target(&self, id: &str) -> bool {
         self.prefs.calendar.as_deref().unwrap_or("") == id
     }
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 pub async fn show(
