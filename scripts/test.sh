@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the integration tests use (real Postfix and
-# Dovecot, swaks for the quick start, python-caldav and vdirsyncer) when this machine can, then runs the whole suite and the
+# Dovecot, swaks for the quick start, python-caldav and vdirsyncer, Chromium and the npm
+# packages of the browser test) when this machine can, then runs the whole suite and the
 # README's quick start verbatim. Plain `cargo test` installs nothing: tests whose tool is
 # missing say so and skip.
 #
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dovecot-lmtpd dovecot-sieve dovecot-imapd postfix swaks)
+packages=(dovecot-lmtpd dovecot-sieve dovecot-imapd postfix swaks chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -60,6 +61,14 @@ if [[ $(cat "$venv/.ok" 2>/dev/null) != "${clients[*]}" ]]; then
   fi
 fi
 export IMIPD_TEST_VENV=$venv
+
+# The browser test's npm packages (playwright-core drives the Debian chromium above).
+if command -v npm >/dev/null; then
+  (cd tests/browser && npm ci --no-audit --no-fund >/dev/null) ||
+    echo "scripts/test.sh: npm ci failed in tests/browser; the browser test will skip"
+else
+  echo "scripts/test.sh: no npm; the browser test will skip"
+fi
 
 cargo test --workspace
 scripts/quickstart.sh

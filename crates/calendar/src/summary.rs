@@ -19,6 +19,9 @@ pub struct EventSummary {
     pub attendees: Vec<(String, String)>,
     pub organizer: Option<String>,
     pub location: Option<String>,
+    pub description: Option<String>,
+    /// The zone DTSTART is written in (its TZID), when it names one.
+    pub start_zone: Option<String>,
 }
 
 pub fn summarize(ics: &str, limits: &Limits) -> Result<Vec<EventSummary>, ItipError> {
@@ -54,5 +57,9 @@ fn summarize_one(uid: &str, comp: &Comp) -> EventSummary {
             .collect(),
         organizer: values::organizer(comp),
         location: values::text(comp, &ICalendarProperty::Location),
+        description: values::text(comp, &ICalendarProperty::Description),
+        start_zone: comp
+            .property(&ICalendarProperty::Dtstart)
+            .and_then(|e| values::param_text(e, &ICalendarParameterName::Tzid)),
     }
 }

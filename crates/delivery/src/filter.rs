@@ -168,7 +168,11 @@ impl Pipeline {
                 (_, Err(reason)) => Some(Outcome::error(reason)),
                 (Some(o), Ok(_)) => Some(o),
                 (None, Ok(Some(o))) => Some(o),
-                (None, Ok(None)) => Some(Outcome::no_action(unprocessed_reason(&view.facts))),
+                (None, Ok(None)) => {
+                    let outcome = Outcome::no_action(unprocessed_reason(&view.facts));
+                    self.hold_record_job(view, seen, rcpt, queue_id, &outcome, &mut held_jobs);
+                    Some(outcome)
+                }
             };
         } else if calendar.had_calendar_part {
             outcome = Some(Outcome::no_action(calendar.error.clone().unwrap_or_else(
@@ -242,6 +246,56 @@ impl Pipeline {
             }
         }
         Ok(first_outcome)
+    }
+
+    /// Keeps an invitation no rule processed as an [`Action::Record`] job with the reason:
+    /// the decision log lists it, and the user can still apply it by hand. Best effort: the
+    /// copy is delivered either way.
+    fn hold_record_job(
+        &self,
+        view: &MessageView<'_>,
+        seen: &RecipientView,
+        rcpt: &Recipient,
+        queue_id: &str,
+        outcome: &Outcome,
+        held: &mut Vec<i64>,
+    ) {
+        // Spam is never processed, nor offered: it is not kept either.
+        let Some(inv) = view
+            .calendar
+            .invitation
+            .as_ref()
+            .filter(|_| !view.facts.spam)
+        else {
+            return;
+        };
+        let seen_modseq = seen
+            .stored
+            .as_ref()
+            .ok()
+            .and_then(|s| s.as_ref())
+            .map(|o| o.modseq);
+        let decided = Decided::nothing(outcome.clone(), seen_modseq);
+        let spec = self.job_spec(&Action::Record, view, rcpt);
+        let sender = view.facts.from.clone().unwrap_or_default();
+        let new = job_for_invitation(
+            &rcpt.user,
+            &sender,
+            &spec,
+            &inv.itip,
+            &inv.calendar,
+            Some(&decided),
+            queue_id,
+        );
+        match self.store.hold_job(&new) {
+            Ok(Some(id)) => held.push(id),
+            Ok(None) => {}
+            Err(e) => warn!(
+                user = rcpt.user,
+                uid = inv.uid,
+                "cannot record the invitation: {e}"
+            ),
+        }
     }
 
     /// The second phase: once the sink has answered for the recipient, its held jobs are

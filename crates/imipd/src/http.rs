@@ -1,6 +1,6 @@
 //! The HTTP listener: health for monitoring, the push stream that tells a signed-in
 //! user's open pages when their calendars change, and CalDAV on every other path
-//! ([`dav`]). The web page plugs in here.
+//! ([`dav`]), and the web page under `/web` ([`web`]).
 //!
 //! The listener must not let HTTP clients starve the rest of the server: at most
 //! `max_connections` at once (more are answered `503` and closed), a request's header must
@@ -17,6 +17,7 @@ mod login_limits;
 mod push;
 mod stored_credential;
 pub mod tls;
+mod web;
 
 use auth::Authenticator;
 use bytes::Bytes;
@@ -54,6 +55,7 @@ struct Shared {
     feed: push::Feed,
     auth: Arc<Authenticator>,
     dav: Arc<imipd_dav_http::Config>,
+    web: axum::Router,
 }
 
 /// The most HTTP connections at once, given the descriptor limit (`RLIMIT_NOFILE`) and
@@ -86,10 +88,13 @@ pub async fn serve(
         "http: at most {max_connections} connections, {} password check(s) at once",
         auth.hash_checks()
     );
+    let auth = Arc::new(auth);
+    let feed = push::Feed::follow(store.clone());
     let shared = Shared {
-        feed: push::Feed::follow(store.clone()),
+        web: web::router(store.clone(), auth.clone(), feed.clone()),
+        feed,
         store,
-        auth: Arc::new(auth),
+        auth,
         dav: Arc::new(dav),
     };
     let slots = Arc::new(Semaphore::new(max_connections));
@@ -202,6 +207,7 @@ async fn route(
     let response = match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => health(shared.store).await,
         (&Method::GET, "/events") => push::stream(&req, peer, &shared.auth, &shared.feed).await,
+        (_, path) if web::is_page(path) => web::serve(req, &shared, peer).await,
         _ => dav::serve(req, &shared, peer).await,
     };
     Ok(response)

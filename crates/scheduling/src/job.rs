@@ -6,7 +6,7 @@
 
 use crate::apply::{Applied, JobError, execute};
 use crate::decide::{Ask, Decided, Executed, SENDER_WINDOW_SECS, changed_since, decide};
-use crate::spec::JobSpec;
+use crate::spec::{Action, JobSpec};
 use imipd_calendar::{Facts, ItipMessage, Limits, Outcome, Policy, apply};
 use imipd_store::{Job, Store};
 
@@ -44,6 +44,13 @@ pub fn process_job(
         Ok(decided) => decided,
         Err(e) => return refused(Outcome::error(e.to_string())),
     };
+    if spec.action == Action::Record {
+        let outcome = decided.map_or_else(
+            || Outcome::no_action("no Sieve rule asked for calendar processing"),
+            |d| d.outcome,
+        );
+        return refused(outcome);
+    }
     let Some(user) = store.user(&job.user)? else {
         return refused(Outcome::error(format!(
             "user {} no longer exists",

@@ -7,6 +7,8 @@
 //! - [`apply`]: a decision carried out as calendar writes ([`execute`]).
 //! - [`job`]: a queued job executed: its decision carried out, or taken again when what it
 //!   was taken on has changed.
+//! - [`log`]: a job as the decision log shows it.
+//! - [`manual`]: a message the user applies by hand ("Add to calendar").
 //! - [`refresh`]: the answer to an attendee's REFRESH.
 //! - [`rsvp`]: an attendee's answer: their copy changes, a REPLY goes to the organizer.
 //! - [`organize`]: the organizer's changes: their copy written, REQUEST/CANCEL queued.
@@ -24,6 +26,8 @@ pub mod client;
 pub mod decide;
 pub mod imip;
 pub mod job;
+pub mod log;
+pub mod manual;
 pub mod organize;
 pub mod refresh;
 pub mod retry;

@@ -52,6 +52,15 @@ pub enum Action {
     },
     /// The `updatecal` notify target: change the event only if it is already known.
     UpdateCal,
+    /// No rule asked for the message: it is kept with the reason, for the decision log and
+    /// for the user to apply by hand. The worker records the reason and changes nothing.
+    Record,
+    /// The user asked for this message ("Add to calendar", "Update calendar"): applied
+    /// even from a stranger, with updates off or over the sender's limit.
+    Manual {
+        #[serde(default)]
+        calendar_id: Option<String>,
+    },
 }
 
 impl Action {
@@ -95,16 +104,32 @@ impl Action {
                 },
                 None,
             ),
+            Action::Record => (
+                Policy {
+                    now,
+                    ..Policy::default()
+                },
+                None,
+            ),
+            Action::Manual { .. } => (
+                Policy {
+                    allow_publish: true,
+                    manual: true,
+                    now,
+                    ..Policy::default()
+                },
+                None,
+            ),
         }
     }
 
     /// Where new events go, when the action says.
     pub fn calendar_id(&self) -> Option<&str> {
         match self {
-            Action::Process { calendar_id, .. } | Action::AddCal { calendar_id } => {
-                calendar_id.as_deref()
-            }
-            Action::UpdateCal => None,
+            Action::Process { calendar_id, .. }
+            | Action::AddCal { calendar_id }
+            | Action::Manual { calendar_id } => calendar_id.as_deref(),
+            Action::UpdateCal | Action::Record => None,
         }
     }
 
@@ -113,6 +138,8 @@ impl Action {
             Action::Process { .. } => "process",
             Action::AddCal { .. } => "addcal",
             Action::UpdateCal => "updatecal",
+            Action::Record => "record",
+            Action::Manual { .. } => "manual",
         }
     }
 }

@@ -68,10 +68,14 @@ mod lexer;
 mod prefs;
 mod prepass;
 mod run;
+mod stored;
 mod types;
 
 pub use compile::{CompileError, MAX_SCRIPT_BYTES, Script, compile};
 pub use generate::{BEGIN_MARKER, END_MARKER, generate_section, splice, user_section};
 pub use prefs::{AddInvitations, PrefError, Prefs};
 pub use run::{MAX_INSTRUCTIONS, MAX_REDIRECTS, run, run_view};
+pub use stored::{
+    SettingsError, default_script, effective_script, prefs_of, set_own_section, set_prefs,
+};
 pub use types::{CalendarJob, CalendarRequest, Delivery, Envelope, Facts, FilterResult, Host};

@@ -12,6 +12,7 @@ mod error;
 mod href;
 mod node;
 mod password;
+mod sessions;
 mod sqlite;
 mod types;
 
@@ -32,11 +33,12 @@ pub use error::{Error, Result};
 pub use href::{card_href_for_uid, href_for_uid};
 pub use node::{Node, NodeStatus, Pruned};
 pub use password::{HashMemory, dummy_hash, hash_password, verify_password_in};
+pub use sessions::{Session, Sessions};
 pub use sqlite::SqliteStore;
 pub use types::*;
 
 /// The storage interface. Methods are blocking; async callers use `spawn_blocking`.
-pub trait Store: AddressBooks + AppPasswords + DeadProperties + Send + Sync {
+pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send + Sync {
     // --- users and addresses ---------------------------------------------------------
     /// Creates a user with its primary address; fails if any address is taken.
     fn create_user(&self, email: &str, password_hash: Option<&str>) -> Result<User>;

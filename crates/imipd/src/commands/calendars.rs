@@ -55,7 +55,7 @@ pub fn run(store: &dyn Store, cmd: CalendarsCmd) -> Result<ExitCode> {
             let user = require_user(store, &user)?;
             // The preferences compile to Sieve that names the calendar: deleting it would
             // turn every invitation into an error.
-            if super::sieve::prefs_of(store, &user)?.calendar.as_deref() == Some(id.as_str()) {
+            if imipd_sieve::prefs_of(store, &user)?.calendar.as_deref() == Some(id.as_str()) {
                 bail!(
                     "the preferences of {user} file new invitations into calendar {id:?}; \
                      point them elsewhere first (`imipd prefs set {user} calendar=ID`, or \

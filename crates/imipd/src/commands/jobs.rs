@@ -1,8 +1,8 @@
 use super::require_user;
 use crate::cli::{JobsCmd, MailCmd};
 use anyhow::{Result, bail};
-use imipd_scheduling::{Decided, Executed, SpecError};
-use imipd_store::{Job, JobFilter, JobState, Store};
+use imipd_scheduling::log::{entries, summary};
+use imipd_store::{JobFilter, JobState, Store};
 use std::process::ExitCode;
 
 pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
@@ -79,44 +79,6 @@ pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
 /// A queue id as listed: `-` for jobs and mail queued before queue ids were stored.
 fn queue_id(id: &str) -> &str {
     if id.is_empty() { "-" } else { id }
-}
-
-/// The decision taken at delivery, rendered, and what the worker recorded.
-fn entries(j: &Job) -> (Option<String>, Option<Result<Executed, String>>) {
-    let unreadable = |e: SpecError| format!("unreadable ({e})");
-    let decided = j
-        .decided
-        .as_deref()
-        .map(|json| match Decided::from_json(json) {
-            Ok(d) => d.outcome.to_string(),
-            Err(e) => unreadable(e),
-        });
-    let executed = j
-        .outcome
-        .as_deref()
-        .map(|json| Executed::from_json(json).map_err(unreadable));
-    (decided, executed)
-}
-
-/// One line about a job: its decision, and the worker's result when that is different (it
-/// took the decision again) or there was no decision; the last error while it has one.
-fn summary(j: &Job) -> String {
-    let (decided, executed) = entries(j);
-    let result = match executed {
-        Some(Ok(e)) => Some(e.outcome.to_string()),
-        Some(Err(e)) => Some(e),
-        None => None,
-    };
-    let mut line = match (decided, result) {
-        (Some(d), Some(r)) if d != r => format!("{d}  result: {r}"),
-        (Some(d), _) => d,
-        (None, Some(r)) => r,
-        (None, None) => String::new(),
-    };
-    if let Some(e) = &j.last_error {
-        line.push_str(&format!("  last error: {e}"));
-    }
-    line.trim_start().to_string()
 }
 
 /// The states a job can be in; outgoing mail is never held.

@@ -87,6 +87,16 @@ impl Authenticator {
         client: IpAddr,
     ) -> Result<String, Denied> {
         let (login, password) = basic_credentials(headers).ok_or(Denied::NoCredentials)?;
+        self.sign_in(login, password, client).await
+    }
+
+    /// The canonical user name `login` and `password` sign in as (the web page's form).
+    pub async fn sign_in(
+        &self,
+        login: String,
+        password: String,
+        client: IpAddr,
+    ) -> Result<String, Denied> {
         let keys = [LimitKey::address(&login), LimitKey::client(client)];
         let now = now_ms();
         if let Some(retry_after) = keys

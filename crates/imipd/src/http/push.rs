@@ -100,6 +100,12 @@ impl Feed {
     }
 }
 
+impl imipd_web::Live for Feed {
+    fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEntry>> {
+        self.entries.subscribe()
+    }
+}
+
 async fn read_feed(feed: Feed) {
     let mut cursor = None;
     let mut failing = false;

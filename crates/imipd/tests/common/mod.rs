@@ -306,6 +306,15 @@ pub fn settled(server: &Imipd) -> String {
     })
 }
 
+/// Whether a `jobs list` shows nothing that applied: no jobs, or only finished ones whose
+/// outcome is `no_action` (invitations no rule processed are kept for the decision log).
+pub fn nothing_applied(jobs: &str) -> bool {
+    jobs.trim() == "no jobs"
+        || jobs
+            .lines()
+            .all(|l| l.contains(" done ") && l.contains("no_action;"))
+}
+
 /// Polls `f` until it returns Some or `secs` pass.
 pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -10,6 +10,7 @@ mod nodes;
 mod outbox;
 mod queue;
 mod schema;
+mod sessions;
 mod store_impl;
 mod timespan;
 mod users;

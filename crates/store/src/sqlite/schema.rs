@@ -28,7 +28,21 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(DECIDED)],
     &[Step::Sql(V7_APP_PASSWORDS), Step::Sql(V7_DEAD_PROPERTIES)],
     &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
+    &[Step::Sql(V10_SESSIONS)],
 ];
+
+/// Web sessions (see `Sessions`): the digest of each browser's secret, its user and its
+/// CSRF token.
+const V10_SESSIONS: &str = r#"
+CREATE TABLE web_sessions (
+    digest  TEXT PRIMARY KEY,
+    user    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    csrf    TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX web_sessions_expires ON web_sessions(expires);
+"#;
 
 const V1: &str = r#"
 CREATE TABLE users (
@@ -394,6 +408,14 @@ fn migrate_to(conn: &mut Connection, target: usize) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The schema version a migration step starts from.
+    fn version_before(sql: &str) -> usize {
+        MIGRATIONS
+            .iter()
+            .position(|steps| steps.iter().any(|s| matches!(s, Step::Sql(q) if *q == sql)))
+            .unwrap()
+    }
+
     fn at_version(version: usize) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = Connection::open(dir.path().join("old.sqlite3")).unwrap();
@@ -481,7 +503,7 @@ mod tests {
     #[test]
     fn objects_stored_before_the_time_range_index_are_indexed() {
         // The version before V8_TIME_RANGE.
-        let (_dir, mut conn) = at_version(8);
+        let (_dir, mut conn) = at_version(version_before(V8_TIME_RANGE));
         let event = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n\
                      UID:a\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260310T100000Z\r\n\
                      DTEND:20260310T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
@@ -516,12 +538,7 @@ mod tests {
 
     #[test]
     fn outcomes_recorded_as_text_become_json() {
-        // The version before DECIDED.
-        let before = MIGRATIONS
-            .iter()
-            .position(|steps| matches!(steps, [Step::Sql(DECIDED)]))
-            .unwrap();
-        let (_dir, mut conn) = at_version(before);
+        let (_dir, mut conn) = at_version(version_before(DECIDED));
         // (what an older imipd recorded, what it reads as now)
         let cases = [
             (

@@ -1,0 +1,149 @@
+//! The calendar: a week or a month of the user's calendars, recurring events expanded,
+//! cancelled ones marked.
+
+use super::Nav;
+use crate::failure::Failure;
+use crate::session::Signed;
+use crate::view::{DAY, date_of, occurrences, time_of};
+use crate::{App, blocking, now};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use chrono::{Datelike, Days, Months, NaiveDate};
+use serde::Deserialize;
+
+pub struct Item {
+    pub uid: String,
+    pub time: String,
+    pub title: String,
+    pub location: Option<String>,
+    pub cancelled: bool,
+    pub calendar: String,
+}
+
+pub struct Day {
+    pub date: String,
+    pub label: String,
+    pub today: bool,
+    pub items: Vec<Item>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "calendar.html")]
+pub struct CalendarPage {
+    nav: Nav,
+    month: bool,
+    heading: String,
+    previous: String,
+    next: String,
+    days: Vec<Day>,
+}
+
+#[derive(Deserialize)]
+pub struct Range {
+    date: Option<String>,
+    view: Option<String>,
+}
+
+pub async fn show(
+    State(app): State<App>,
+    signed: Signed,
+    Query(range): Query<Range>,
+) -> Result<CalendarPage, Failure> {
+    let today = NaiveDate::parse_from_str(&date_of(now()), "%Y-%m-%d")
+        .map_err(|e| Failure::internal(format!("the clock reads no date: {e}")))?;
+    let anchor = match range.date.as_deref().filter(|d| !d.is_empty()) {
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            Failure::bad_request(
+                format!("{text:?} is not a date."),
+                "Write the date as YYYY-MM-DD, or use the Previous and Next links.",
+            )
+        })?,
+        None => today,
+    };
+    let month = range.view.as_deref() == Some("month");
+    let (first, last, previous, next, heading) = if month {
+        let first = anchor.with_day(1).unwrap_or(anchor);
+        let last = first + Months::new(1) - Days::new(1);
+        (
+            first,
+            last,
+            first - Months::new(1),
+            first + Months::new(1),
+            first.format("%B %Y").to_string(),
+        )
+    } else {
+        let first = anchor - Days::new(u64::from(anchor.weekday().num_days_from_monday()));
+        let last = first + Days::new(6);
+        (
+            first,
+            last,
+            first - Days::new(7),
+            first + Days::new(7),
+            format!("Week of {}", first.format("%a %Y-%m-%d")),
+        )
+    };
+    let start = first
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |d| d.and_utc().timestamp());
+    let end = last
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |d| d.and_utc().timestamp())
+        + DAY;
+    let user = signed.user.clone();
+    let limits = app.config.limits.clone();
+    let mut items = blocking(&app, move |s| {
+        let mut found = Vec::new();
+        for object in s.objects(&user)? {
+            for o in occurrences(&object.ics, start, end, &limits) {
+                found.push((o.start, object.calendar_id.clone(), o));
+            }
+        }
+        Ok(found)
+    })
+    .await?;
+    items.sort_by_key(|(start, _, _)| *start);
+    let mut days = Vec::new();
+    let mut day = first;
+    while day <= last {
+        let date = day.format("%Y-%m-%d").to_string();
+        let day_start = day
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |d| d.and_utc().timestamp());
+        let day_items = items
+            .iter()
+            .filter(|(s, _, o)| *s < day_start + DAY && o.end.max(*s + 1) > day_start)
+            .map(|(_, calendar, o)| Item {
+                uid: o.summary.uid.clone(),
+                time: if o.all_day {
+                    "all day".into()
+                } else {
+                    format!("{}–{}", time_of(o.start), time_of(o.end))
+                },
+                title: if o.summary.summary.is_empty() {
+                    "(no title)".into()
+                } else {
+                    o.summary.summary.clone()
+                },
+                location: o.summary.location.clone(),
+                cancelled: o.cancelled(),
+                calendar: calendar.clone(),
+            })
+            .collect();
+        days.push(Day {
+            label: day.format("%a %d %b").to_string(),
+            today: day == today,
+            date,
+            items: day_items,
+        });
+        day = day + Days::new(1);
+    }
+    Ok(CalendarPage {
+        nav: Nav::new(&signed, "calendar"),
+        month,
+        heading,
+        previous: previous.format("%Y-%m-%d").to_string(),
+        next: next.format("%Y-%m-%d").to_string(),
+        days,
+    })
+}

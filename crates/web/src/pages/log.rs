@@ -1,0 +1,136 @@
+//! The decision log: every message processed for the user with its outcome and reason, in
+//! the words of the `X-Imipd-Cal-Outcome` header and `imipd jobs show`; filterable, each
+//! entry linked to its event, with "Add to calendar" where the user can still apply it.
+
+use super::{Nav, notice};
+use crate::failure::Failure;
+use crate::session::Signed;
+use crate::{App, blocking};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use imipd_calendar::OutcomeKind;
+use imipd_scheduling::log::{final_outcome, summary};
+use imipd_scheduling::{Action, JobSpec};
+use imipd_store::{JobFilter, Store};
+use serde::Deserialize;
+
+const MAX_ENTRIES: usize = 500;
+
+pub struct Entry {
+    pub id: i64,
+    pub when: String,
+    pub sender: String,
+    pub uid: String,
+    pub action: String,
+    pub state: String,
+    pub kind: String,
+    pub outcome: String,
+    pub in_calendar: bool,
+    pub manual: Option<&'static str>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "log.html")]
+pub struct LogPage {
+    nav: Nav,
+    notice: Option<&'static str>,
+    kinds: Vec<(&'static str, bool)>,
+    q: String,
+    entries: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+pub struct Filter {
+    outcome: Option<String>,
+    q: Option<String>,
+    done: Option<String>,
+}
+
+pub async fn show(
+    State(app): State<App>,
+    signed: Signed,
+    Query(filter): Query<Filter>,
+) -> Result<LogPage, Failure> {
+    let kind = match filter.outcome.as_deref().filter(|k| !k.is_empty()) {
+        Some(k) => Some(OutcomeKind::parse(k).ok_or_else(|| {
+            Failure::bad_request(
+                format!("{k:?} is not an outcome."),
+                "Choose added, updated, no_action or error, or all outcomes.",
+            )
+        })?),
+        None => None,
+    };
+    let q = filter.q.clone().unwrap_or_default();
+    let user = signed.user.clone();
+    let needle = q.trim().to_lowercase();
+    let entries = blocking(&app, move |s| entries(s, &user, kind, &needle)).await?;
+    let kinds = [
+        OutcomeKind::Added,
+        OutcomeKind::Updated,
+        OutcomeKind::NoAction,
+        OutcomeKind::Error,
+    ]
+    .iter()
+    .map(|k| (k.as_str(), Some(*k) == kind))
+    .collect();
+    Ok(LogPage {
+        nav: Nav::new(&signed, "log"),
+        notice: notice(filter.done.as_deref()),
+        kinds,
+        q,
+        entries,
+    })
+}
+
+fn entries(
+    store: &dyn Store,
+    user: &str,
+    kind: Option<OutcomeKind>,
+    needle: &str,
+) -> Result<Vec<Entry>, Failure> {
+    let jobs = store.jobs(&JobFilter {
+        state: None,
+        user: Some(user.to_string()),
+        limit: MAX_ENTRIES,
+    })?;
+    let mut out = Vec::new();
+    for job in jobs {
+        let outcome = final_outcome(&job);
+        if kind.is_some() && outcome.as_ref().map(|o| o.kind) != kind {
+            continue;
+        }
+        let line = summary(&job);
+        let haystack = format!("{} {} {line}", job.sender, job.uid).to_lowercase();
+        if !needle.is_empty() && !haystack.contains(needle) {
+            continue;
+        }
+        let in_calendar = store.find_object(user, &job.uid)?.is_some();
+        let action = JobSpec::from_json(&job.spec).map(|s| s.action).ok();
+        let manual = action
+            .as_ref()
+            .is_some_and(|a| *a == Action::Record)
+            .then_some(if in_calendar {
+                "Update calendar"
+            } else {
+                "Add to calendar"
+            });
+        out.push(Entry {
+            id: job.id,
+            when: crate::view::moment(job.created),
+            sender: job.sender.clone(),
+            uid: job.uid.clone(),
+            action: action.map_or("?", |a| a.name()).to_string(),
+            state: job.state.as_str().to_string(),
+            kind: outcome.map_or("pending", |o| o.kind.as_str()).to_string(),
+            outcome: if line.is_empty() {
+                "not processed yet".into()
+            } else {
+                line
+            },
+            in_calendar,
+            manual,
+        });
+    }
+    Ok(out)
+}

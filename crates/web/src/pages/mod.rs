@@ -1,0 +1,53 @@
+//! One module per page; [`Nav`] is what every page's frame shows.
+
+pub mod assets;
+pub mod calendar;
+pub mod invitations;
+pub mod live;
+pub mod log;
+pub mod settings;
+pub mod signin;
+
+use crate::session::Signed;
+use serde::Deserialize;
+
+/// The frame around a signed-in page: who, the sign-out form's token, where.
+pub struct Nav {
+    pub user: String,
+    pub csrf: String,
+    pub current: &'static str,
+}
+
+impl Nav {
+    pub fn new(signed: &Signed, current: &'static str) -> Self {
+        Nav {
+            user: signed.user.clone(),
+            csrf: signed.csrf.clone(),
+            current,
+        }
+    }
+
+    /// `aria-current` for the link to `page`.
+    pub fn is(&self, page: &str) -> bool {
+        self.current == page
+    }
+}
+
+/// The query of a page a form redirected to: what was done.
+#[derive(Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+/// A notice above a page after a form was sent (`?done=…` after the redirect).
+pub fn notice(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "answered" => "Your answer is saved; the reply to the organizer is queued.",
+        "applied" => "Done: see the outcome on the invitation.",
+        "trusted" => "The sender is in your address book: their invitations are added from now on.",
+        "prefs" => "Preferences saved; the generated Sieve section below is updated.",
+        "sieve" => "Your Sieve rules are saved.",
+        "contact" => "Contacts updated.",
+        _ => return None,
+    })
+}
