@@ -127,6 +127,23 @@ try {
   await accessible(page, 'settings');
   await page.screenshot({ path: `${shots}/settings-desktop.png`, fullPage: true });
 
+  // An app password for a calendar app: shown once, signs a CalDAV request in, and stops
+  // working the moment it is revoked.
+  await page.getByLabel('Make an app password for').fill('Phone');
+  await page.getByRole('button', { name: 'Make app password' }).click();
+  const appPassword = (await page.locator('#issued-app-password').textContent()).trim();
+  const caldavUrl = (await page.locator('#caldav-url').textContent()).trim();
+  const propfind = (secret) => fetch(caldavUrl.replace(/^http:\/\/[^/]+/, base), {
+    method: 'PROPFIND',
+    headers: { Depth: '0', Authorization: 'Basic ' + Buffer.from(`${login}:${secret}`).toString('base64') },
+  });
+  assert.equal((await propfind(appPassword)).status, 207, 'the app password opens the calendars');
+  await accessible(page, 'settings with a new app password');
+  await page.getByRole('button', { name: 'Revoke the app password of Phone' }).click();
+  await page.getByText('The app password is revoked').waitFor();
+  assert.equal((await propfind(appPassword)).status, 401, 'a revoked app password is refused');
+  step('an app password made on the page signs a calendar app in until it is revoked');
+
   // Cross-site POSTs are refused, and so is a form without the session's token.
   const csrf = await page.locator('input[name=csrf]').first().inputValue();
   const form = { csrf, add_invitations: 'never' };

@@ -112,6 +112,14 @@ pub fn router(app: App) -> Router {
             &at("/settings/contacts/remove"),
             post(pages::settings::remove_contact),
         )
+        .route(
+            &at("/settings/apps/add"),
+            post(pages::settings::add_app_password),
+        )
+        .route(
+            &at("/settings/apps/revoke"),
+            post(pages::settings::revoke_app_password_form),
+        )
         .route(&at("/live"), get(pages::live::stream))
         .route(&at("/static/app.css"), get(pages::assets::css))
         .route(&at("/static/live.js"), get(pages::assets::js))

@@ -101,8 +101,12 @@ impl Feed {
 }
 
 impl imipd_web::Live for Feed {
+    /// The web page's stream hears changes from when it subscribes (the page it refreshes
+    /// was rendered just before), so the idle reader starts at the feed's head.
     fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEntry>> {
-        self.entries.subscribe()
+        let receiver = self.entries.subscribe();
+        self.listening_from(None);
+        receiver
     }
 }
 

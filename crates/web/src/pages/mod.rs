@@ -48,6 +48,7 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "prefs" => "Preferences saved; the generated Sieve section below is updated.",
         "sieve" => "Your Sieve rules are saved.",
         "contact" => "Contacts updated.",
+        "app-revoked" => "The app password is revoked: the app using it is signed out now.",
         _ => return None,
     })
 }

@@ -1,7 +1,8 @@
 //! Settings: the calendar preferences and the Sieve section they generate (read-only), the
 //! user's own Sieve section (compile errors shown at their line), contacts, and how to
-//! connect a calendar app. Changes go through [`imipd_sieve::set_prefs`] and
-//! [`imipd_sieve::set_own_section`], as `imipd prefs set` and `imipd sieve set` do.
+//! connect a calendar app with an app password of its own. Changes go through
+//! [`imipd_sieve::set_prefs`], [`imipd_sieve::set_own_section`] and the store's app-password
+//! calls, as `imipd prefs set`, `imipd sieve set` and `imipd user app-password` do.
 
 use super::{Done, Nav, notice};
 use crate::failure::Failure;
@@ -17,7 +18,10 @@ use imipd_sieve::{
     AddInvitations, BEGIN_MARKER, END_MARKER, Prefs, SettingsError, effective_script, prefs_of,
     set_own_section, set_prefs, user_section,
 };
-use imipd_store::Store;
+use imipd_store::{
+    AppPassword, Error as StoreError, IssuedAppPassword, Store, issue_app_password,
+    list_app_passwords, revoke_app_password,
+};
 use serde::Deserialize;
 
 /// A compile error at a line of the user's own section.
@@ -41,6 +45,10 @@ pub struct SettingsPage {
     contacts: Vec<String>,
     contact_error: Option<String>,
     caldav_url: String,
+    app_passwords: Vec<AppPassword>,
+    /// A password just made: shown on this one response, never stored in the clear.
+    issued: Option<IssuedAppPassword>,
+    app_error: Option<String>,
 }
 
 impl SettingsPage {
@@ -51,6 +59,12 @@ impl SettingsPage {
             AddInvitations::Never => "never",
         };
         current == value
+    }
+
+    fn day(unix: &i64) -> String {
+        chrono::DateTime::from_timestamp(*unix, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
     }
 
     fn is_target(&self, id: &str) -> bool {
@@ -71,7 +85,8 @@ pub async fn show(
 
 async fn load(app: &App, signed: &Signed, headers: &HeaderMap) -> Result<SettingsPage, Failure> {
     let user = signed.user.clone();
-    let (prefs, script, calendars, contacts) = blocking(app, move |s| read(s, &user)).await?;
+    let (prefs, script, calendars, contacts, app_passwords) =
+        blocking(app, move |s| read(s, &user)).await?;
     let own = user_section(&script);
     let generated = script
         .find(BEGIN_MARKER)
@@ -96,10 +111,19 @@ async fn load(app: &App, signed: &Signed, headers: &HeaderMap) -> Result<Setting
         contacts,
         contact_error: None,
         caldav_url: format!("http://{host}/calendars/{}/", signed.user),
+        app_passwords,
+        issued: None,
+        app_error: None,
     })
 }
 
-type Read = (Prefs, String, Vec<(String, String)>, Vec<String>);
+type Read = (
+    Prefs,
+    String,
+    Vec<(String, String)>,
+    Vec<String>,
+    Vec<AppPassword>,
+);
 
 fn read(s: &dyn Store, user: &str) -> Result<Read, Failure> {
     let settings = |e: SettingsError| Failure::internal(e.to_string());
@@ -111,7 +135,8 @@ fn read(s: &dyn Store, user: &str) -> Result<Read, Failure> {
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
-    Ok((prefs, script, calendars, s.contacts(user)?))
+    let apps = list_app_passwords(s, user)?;
+    Ok((prefs, script, calendars, s.contacts(user)?, apps))
 }
 
 #[derive(Deserialize)]
@@ -276,4 +301,67 @@ async fn change_contact(
         format!("{PREFIX}/settings?done=contact")
     };
     Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AppPasswordForm {
+    csrf: String,
+    label: String,
+}
+
+/// A new app password, shown once on the page this answers (not behind a redirect, so the
+/// secret is in no URL and no history entry).
+pub async fn add_app_password(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AppPasswordForm>,
+) -> Result<Response, Failure> {
+    signed.check(&form.csrf)?;
+    let user = signed.user.clone();
+    let issued = blocking(&app, move |s| Ok(issue_app_password(s, &user, &form.label))).await?;
+    let mut page = load(&app, &signed, &headers).await?;
+    match issued {
+        Ok(issued) => {
+            page.issued = Some(issued);
+            Ok(page.into_response())
+        }
+        Err(e) => {
+            page.app_error = Some(app_password_refused(e)?);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+pub async fn revoke_app_password_form(
+    State(app): State<App>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AppPasswordForm>,
+) -> Result<Response, Failure> {
+    signed.check(&form.csrf)?;
+    let user = signed.user.clone();
+    let revoked = blocking(&app, move |s| {
+        Ok(revoke_app_password(s, &user, &form.label))
+    })
+    .await?;
+    match revoked {
+        Ok(()) => Ok(Redirect::to(&format!("{PREFIX}/settings?done=app-revoked")).into_response()),
+        Err(e) => {
+            let mut page = load(&app, &signed, &headers).await?;
+            page.app_error = Some(app_password_refused(e)?);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+/// What the user can fix (a taken or bad label, too many) is said on the page; a store
+/// failure is the failure page.
+fn app_password_refused(e: StoreError) -> Result<String, Failure> {
+    match e {
+        StoreError::AppPasswordExists { .. }
+        | StoreError::InvalidAppPassword(_)
+        | StoreError::NoSuchAppPassword { .. } => Ok(format!("Not done: {e}.")),
+        other => Err(other.into()),
+    }
 }
