@@ -265,7 +265,8 @@ fn cases() -> Vec<Case> {
             .bytes(),
             "no_action",
             "not authenticated",
-            false,
+            // Kept, applying nothing, so the web page can offer to add it by hand.
+            true,
         ),
         case("broken", BOB, broken, "no_action", "unparsable", false),
         case("no method", BOB, no_method, "no_action", "no METHOD", false),

@@ -17,6 +17,7 @@ mod users;
 
 use crate::{Error, Result};
 use rusqlite::Connection;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -71,13 +72,18 @@ impl SqliteStore {
         if (meta.dev(), meta.ino()) != self.identity {
             return Err(replaced("was replaced by another file"));
         }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.path)
-            .map_err(|source| Error::NotWritable {
-                path: self.path.clone(),
-                source,
-            })?;
+        // Asked of the kernel, not by opening the file: closing any descriptor of the
+        // database file drops every POSIX lock this process's SQLite connections hold on it.
+        let not_writable = |source| Error::NotWritable {
+            path: self.path.clone(),
+            source,
+        };
+        let path = std::ffi::CString::new(self.path.as_os_str().as_bytes()).map_err(|_| {
+            not_writable(std::io::Error::from(std::io::ErrorKind::InvalidInput))
+        })?;
+        if unsafe { libc::access(path.as_ptr(), libc::W_OK) } != 0 {
+            return Err(not_writable(std::io::Error::last_os_error()));
+        }
         Ok(())
     }
 
