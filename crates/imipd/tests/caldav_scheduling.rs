@@ -414,3 +414,62 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
     );
     assert!(sink.received().is_empty(), "nothing went to the relay");
 }
+
+/// The hrefs of the `.ics` members in a multistatus.
+fn item_hrefs(body: &str) -> Vec<String> {
+    body.split("<d:href>")
+        .filter_map(|h| h.split("</d:href>").next())
+        .filter(|h| h.ends_with(".ics"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_answers_sync_query_and_multiget() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    s.invited("inbox-one@example.org");
+    let inbox = "/calendars/bob@example.org/.schedule-inbox/";
+    let sync = |token: &str| {
+        format!(
+            r#"<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )
+    };
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(""));
+    assert_eq!(r.status, 207, "{}", r.body);
+    let first = item_hrefs(&r.body);
+    assert_eq!(first.len(), 1, "{}", r.body);
+    assert!(r.body.contains("<d:getetag>"), "{}", r.body);
+    let token = r
+        .body
+        .split("<d:sync-token>")
+        .nth(1)
+        .and_then(|t| t.split("</d:sync-token>").next())
+        .unwrap_or_else(|| panic!("no sync-token: {}", r.body))
+        .to_string();
+
+    // Nothing new since the token; a second invitation is the one change after it.
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&token));
+    assert_eq!(r.status, 207, "{}", r.body);
+    assert!(item_hrefs(&r.body).is_empty(), "{}", r.body);
+    s.invited("inbox-two@example.org");
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&token));
+    let second = item_hrefs(&r.body);
+    assert_eq!(second.len(), 1, "{}", r.body);
+    assert_ne!(second, first);
+
+    // calendar-query picks the item by its UID; multiget reads both.
+    let query = r#"<?xml version="1.0"?><c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:prop-filter name="UID"><c:text-match collation="i;octet">inbox-two@example.org</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#;
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], query);
+    assert_eq!(r.status, 207, "{}", r.body);
+    assert_eq!(item_hrefs(&r.body), second, "{}", r.body);
+    assert!(r.body.contains("METHOD:REQUEST"), "{}", r.body);
+    let multiget = format!(
+        r#"<?xml version="1.0"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{}</d:href><d:href>{}</d:href></c:calendar-multiget>"#,
+        first[0], second[0]
+    );
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &multiget);
+    assert_eq!(r.status, 207, "{}", r.body);
+    assert!(r.body.contains("UID:inbox-one@example.org"), "{}", r.body);
+    assert!(r.body.contains("UID:inbox-two@example.org"), "{}", r.body);
+}
