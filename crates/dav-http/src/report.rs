@@ -12,7 +12,7 @@ use calcard::icalendar::ICalendar;
 use imipd_dav::caldata::calendar_data;
 use imipd_dav::discovery::principal_search_property_set;
 use imipd_dav::filter::{Basic, candidate_range, matches_calendar, query_timezone};
-use imipd_dav::freebusy::{busy_periods, render_vfreebusy};
+use imipd_dav::freebusy::{Busy, busy_periods, render_vfreebusy};
 use imipd_dav::propfind::Answerer;
 use imipd_dav::query::TimeRange;
 use imipd_dav::request::{
@@ -21,7 +21,7 @@ use imipd_dav::request::{
 use imipd_dav::{
     DavPath, Multistatus, Precondition, PropName, PropSelection, Report, parse_report,
 };
-use imipd_store::{Calendar, CalendarObject, ChangedObject, Changes, Error};
+use imipd_store::{Calendar, CalendarObject, ChangedObject, Changes, Error, Store};
 
 pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let Resolved::Found(node) = resolved else {
@@ -402,23 +402,39 @@ fn free_busy(
             "free-busy-query needs a time-range with start and end".into(),
         ));
     }
+    let mut busy = Vec::new();
+    calendar_busy(dav.store, dav.user, calendar, range, &mut busy)?;
+    Ok(Response::new(200).with_body(
+        "text/calendar; charset=utf-8",
+        render_vfreebusy(range, busy, unix_now()).into_bytes(),
+    ))
+}
+
+/// Appends the busy time of `user`'s `calendar` within `range` (bounded on both sides),
+/// read from the time-range index's candidates.
+pub fn calendar_busy(
+    store: &dyn Store,
+    user: &str,
+    calendar: &Calendar,
+    range: &TimeRange,
+    busy: &mut Vec<Busy>,
+) -> imipd_store::Result<()> {
     let instances = Basic {
         budget: BUDGET,
         floating: calendar_tz(calendar),
     };
-    let mut busy = Vec::new();
     let during = Some((range.start_or_min(), range.end_or_max()));
-    for object in resource::objects_of(dav, &calendar.id, during)? {
+    for object in store.objects_in(user, &calendar.id, during)? {
         if let Some(cal) = parse(&object.ics) {
             // Past the budget the rest of a series is not counted; the answer is a hint.
-            let _ = busy_periods(&cal, range, &instances, &mut busy);
+            let _ = busy_periods(&cal, range, &instances, busy);
         }
     }
-    let now = std::time::SystemTime::now()
+    Ok(())
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Ok(Response::new(200).with_body(
-        "text/calendar; charset=utf-8",
-        render_vfreebusy(range, busy, now).into_bytes(),
-    ))
+        .map_or(0, |d| d.as_secs() as i64)
 }

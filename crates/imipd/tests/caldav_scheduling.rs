@@ -473,3 +473,97 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     assert!(r.body.contains("UID:inbox-one@example.org"), "{}", r.body);
     assert!(r.body.contains("UID:inbox-two@example.org"), "{}", r.body);
 }
+
+/// A VFREEBUSY REQUEST from `organizer` about `attendees` on 2030-01-10, 08:00 to 18:00 UTC.
+fn free_busy_question(organizer: &str, attendees: &[&str]) -> String {
+    let lines: String = attendees
+        .iter()
+        .map(|a| format!("ATTENDEE:mailto:{a}\r\n"))
+        .collect();
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Client//EN\r\nMETHOD:REQUEST\r\n\
+         BEGIN:VFREEBUSY\r\nUID:fb@x\r\nDTSTAMP:20260101T000000Z\r\n\
+         DTSTART:20300110T080000Z\r\nDTEND:20300110T180000Z\r\n\
+         ORGANIZER:mailto:{organizer}\r\n{lines}END:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_answers_free_busy_for_users_here_only() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let alice = ("alice@example.org", "alice pw");
+    must(
+        s.server.data(),
+        &["user", "add", alice.0, "--password", alice.1],
+    );
+    let r = s.put(
+        &format!("{DEFAULT}mine.ics"),
+        &organized("mine@x", "20300110T100000Z", &[]),
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let hers = organized("hers@x", "20300110T140000Z", &[])
+        .replace("mailto:bob@example.org", "mailto:alice@example.org");
+    let r = request(
+        s.http,
+        Some(alice),
+        "PUT",
+        "/calendars/alice@example.org/default/hers.ics",
+        &[("Content-Type", "text/calendar")],
+        hers.as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // Asked as bob's alias: bob and alice answer with their busy hour, a stranger with 3.7.
+    let outbox = "/calendars/bob@example.org/.schedule-outbox/";
+    let ask = free_busy_question(
+        "robert@example.org",
+        &[BOB, alice.0, "kim@elsewhere.example"],
+    );
+    let h = [("Content-Type", "text/calendar; charset=utf-8")];
+    let r = s.send("POST", outbox, &h, &ask);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let parts: Vec<&str> = r.body.split("<c:response>").skip(1).collect();
+    assert_eq!(parts.len(), 3, "{}", r.body);
+    let want = [
+        (BOB, Some("FREEBUSY:20300110T100000Z/20300110T110000Z")),
+        (alice.0, Some("FREEBUSY:20300110T140000Z/20300110T150000Z")),
+        ("kim@elsewhere.example", None),
+    ];
+    for (part, (who, busy)) in parts.iter().zip(want) {
+        // The calendar-data's CRs come as character references.
+        let part = &part.replace("&#13;", "");
+        assert!(part.contains(&format!("mailto:{who}")), "{part}");
+        match busy {
+            Some(line) => {
+                assert!(part.contains("2.0;Success"), "{part}");
+                assert!(part.contains("METHOD:REPLY"), "{part}");
+                assert_eq!(lines(part, "FREEBUSY"), [line], "{part}");
+            }
+            None => {
+                assert!(part.contains("3.7;"), "{part}");
+                assert!(!part.contains("FREEBUSY"), "{part}");
+            }
+        }
+    }
+
+    // Not as someone else, and nothing but a free-busy question.
+    let r = s.send("POST", outbox, &h, &free_busy_question(alice.0, &[alice.0]));
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("organizer-allowed"), "{}", r.body);
+    let r = s.send(
+        "POST",
+        outbox,
+        &h,
+        &organized("e@x", "20300110T100000Z", &[]),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("valid-scheduling-message"), "{}", r.body);
+    let r = s.send("POST", inbox_path(), &h, &ask);
+    assert_eq!(r.status, 405, "{}", r.body);
+}
+
+fn inbox_path() -> &'static str {
+    "/calendars/bob@example.org/.schedule-inbox/"
+}
