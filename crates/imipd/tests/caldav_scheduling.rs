@@ -472,6 +472,19 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     assert_eq!(r.status, 207, "{}", r.body);
     assert!(r.body.contains("UID:inbox-one@example.org"), "{}", r.body);
     assert!(r.body.contains("UID:inbox-two@example.org"), "{}", r.body);
+
+    // DELETE takes an item out of the inbox; the job stays in the queue's history.
+    let r = s.send("DELETE", &second[0], &[], "");
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(s.send("GET", &second[0], &[], "").status, 404);
+    let listing = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>"#;
+    let r = s.send("PROPFIND", inbox, &[("Depth", "1")], listing);
+    assert_eq!(item_hrefs(&r.body), first, "{}", r.body);
+    assert_eq!(s.send("DELETE", &second[0], &[], "").status, 404);
+    let env = [("IMIPD_CONFIG", s.config.as_str())];
+    let (code, jobs, err) = cli_env(s.server.data(), &["jobs", "list"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(jobs.contains("inbox-two@example.org"), "{jobs}");
 }
 
 /// A VFREEBUSY REQUEST from `organizer` about `attendees` on 2030-01-10, 08:00 to 18:00 UTC.
