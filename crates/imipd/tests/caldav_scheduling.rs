@@ -74,6 +74,16 @@ impl Setup {
         out
     }
 
+    /// A second user here, alice; her address and password.
+    fn add_alice(&self) -> (&'static str, &'static str) {
+        let alice = ("alice@example.org", "alice pw");
+        must(
+            self.server.data(),
+            &["user", "add", alice.0, "--password", alice.1],
+        );
+        alice
+    }
+
     fn invited(&self, uid: &str) -> String {
         self.server
             .connect()
@@ -359,11 +369,7 @@ async fn a_reply_queued_before_a_crash_goes_out_once_after_restart() {
 async fn two_users_here_invite_and_answer_without_the_relay() {
     let sink = SmtpSink::start(Mode::Up).await;
     let s = setup(&sink);
-    let alice = ("alice@example.org", "alice pw");
-    must(
-        s.server.data(),
-        &["user", "add", alice.0, "--password", alice.1],
-    );
+    let alice = s.add_alice();
     must(
         s.server.data(),
         &["prefs", "set", alice.0, "add_invitations=everyone"],
@@ -505,11 +511,7 @@ fn free_busy_question(organizer: &str, attendees: &[&str]) -> String {
 async fn the_outbox_answers_free_busy_for_users_here_only() {
     let sink = SmtpSink::start(Mode::Up).await;
     let s = setup(&sink);
-    let alice = ("alice@example.org", "alice pw");
-    must(
-        s.server.data(),
-        &["user", "add", alice.0, "--password", alice.1],
-    );
+    let alice = s.add_alice();
     let r = s.put(
         &format!("{DEFAULT}mine.ics"),
         &organized("mine@x", "20300110T100000Z", &[]),
