@@ -74,16 +74,6 @@ impl Setup {
         out
     }
 
-    /// Waits until the event at `path` says SCHEDULE-STATUS `status` for each of `who`.
-    fn schedule_status(&self, path: &str, who: &[&str], status: &str) {
-        eventually(30, &format!("SCHEDULE-STATUS={status} for {who:?}"), || {
-            let stored = self.get(path).body.replace("\r\n ", "");
-            who.iter()
-                .all(|a| stored.contains(&format!("SCHEDULE-STATUS={status}:mailto:{a}")))
-                .then_some(())
-        });
-    }
-
     /// A second user here, alice; her address and password.
     fn add_alice(&self) -> (&'static str, &'static str) {
         let alice = ("alice@example.org", "alice pw");
@@ -290,8 +280,13 @@ async fn organizer_writes_invite_update_and_uninvite() {
     );
     let stored = s.get(&path).body.replace("\r\n ", "");
     assert!(stored.contains("SEQUENCE:1"), "{stored}");
-    // The relay took each attendee's message, as the organizer's copy comes to say.
-    s.schedule_status(&path, &two, "1.2");
+    // Each attendee's message is on its way, as the organizer's copy says.
+    for a in two {
+        assert!(
+            stored.contains(&format!("SCHEDULE-STATUS=1.1:mailto:{a}")),
+            "{stored}"
+        );
+    }
 
     // dave is dropped: a CANCEL for him alone.
     let one = organized("review@x", "20300111T100000Z", &two[..1])
@@ -393,8 +388,6 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
         (r.status == 200).then_some(r)
     });
     assert!(invitation.header("schedule-tag").is_some());
-    // Delivered here counts as delivered: bob's copy says so.
-    s.schedule_status(&format!("{DEFAULT}local.ics"), &[alice.0], "1.2");
     let accepted = invitation
         .body
         .replace("\r\n ", "")
@@ -588,22 +581,4 @@ async fn the_outbox_answers_free_busy_for_users_here_only() {
 
 fn inbox_path() -> &'static str {
     "/calendars/bob@example.org/.schedule-inbox/"
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_the_relay_refuses_for_good_says_so_on_the_attendee() {
-    let sink = SmtpSink::start(Mode::RefuseAtData).await;
-    let s = setup(&sink);
-    let path = format!("{DEFAULT}refused.ics");
-    let who = ["carol@elsewhere.test"];
-    let r = s.put(
-        &path,
-        &organized("refused@x", "20300110T100000Z", &who),
-        &[],
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    s.schedule_status(&path, &who, "5.1");
-    // The Schedule-Tag stays: the status is the server's note, not the organizer's change.
-    let tag = header(&r, "schedule-tag").to_string();
-    assert_eq!(header(&s.get(&path), "schedule-tag"), tag);
 }

@@ -22,7 +22,6 @@ pub mod apply;
 pub mod change;
 pub mod client;
 pub mod decide;
-pub mod delivered;
 pub mod imip;
 pub mod job;
 pub mod organize;
