@@ -17,6 +17,7 @@ mod card_report;
 mod collection;
 mod dead;
 mod object;
+mod outbox;
 mod propfind;
 mod props;
 mod reply;
@@ -137,6 +138,9 @@ fn answer(dav: &Dav<'_>, path: &DavPath, req: &Request) -> imipd_store::Result<R
             _ => object::delete(dav, &resolved, req)?,
         },
         "REPORT" => report::report(dav, &resolved, req)?,
+        "POST" if matches!(resolved, Resolved::Found(resource::Node::ScheduleOutbox)) => {
+            outbox::post(dav, req)?
+        }
         _ => Response::text(405, format!("{} is not supported here", req.method))
             .header("Allow", collection::allow(&resolved).to_string()),
     })

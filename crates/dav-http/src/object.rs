@@ -222,13 +222,10 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
 pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let object = match resolved {
         Resolved::Found(Node::Object(_, o)) => o,
-        Resolved::Found(Node::InboxItem(_)) => {
-            return Ok(Response::text(
-                403,
-                "the schedule inbox is the record of the messages applied to your calendar; \
-                 it is pruned with the jobs (`imipd jobs list`)"
-                    .into(),
-            ));
+        Resolved::Found(Node::InboxItem(item)) => {
+            // The job stays in the queue's history; only the inbox forgets it.
+            dav.store.delete_from_inbox(dav.user, item.modseq)?;
+            return Ok(Response::new(204));
         }
         Resolved::Found(Node::Card(b, c)) => return crate::card::delete(dav, b, c, req),
         Resolved::Found(_) => {

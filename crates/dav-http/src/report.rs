@@ -12,7 +12,7 @@ use calcard::icalendar::ICalendar;
 use imipd_dav::caldata::calendar_data;
 use imipd_dav::discovery::principal_search_property_set;
 use imipd_dav::filter::{Basic, candidate_range, matches_calendar, query_timezone};
-use imipd_dav::freebusy::{busy_periods, render_vfreebusy};
+use imipd_dav::freebusy::{Busy, busy_periods, render_vfreebusy};
 use imipd_dav::propfind::Answerer;
 use imipd_dav::query::TimeRange;
 use imipd_dav::request::{
@@ -21,7 +21,7 @@ use imipd_dav::request::{
 use imipd_dav::{
     DavPath, Multistatus, Precondition, PropName, PropSelection, Report, parse_report,
 };
-use imipd_store::{Calendar, CalendarObject, Changes, Error};
+use imipd_store::{Calendar, CalendarObject, ChangedObject, Changes, Error, Store};
 
 pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let Resolved::Found(node) = resolved else {
@@ -45,13 +45,14 @@ pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
     };
     match report {
         Report::CalendarMultiget(m) => out.multiget(&m)?,
-        Report::CalendarQuery(q) => {
-            if let Node::Calendar(c) = node {
-                out.query(c, &q)?
-            }
-        }
+        Report::CalendarQuery(q) => match node {
+            Node::Calendar(c) => out.query(c, &q)?,
+            Node::ScheduleInbox => out.inbox_query(&q)?,
+            _ => {}
+        },
         Report::SyncCollection(s) => match node {
             Node::Calendar(c) => return out.sync(c, &s),
+            Node::ScheduleInbox => return out.inbox_sync(&s),
             Node::Addressbook(b) => return out.card_sync(b, &s),
             _ => {}
         },
@@ -162,6 +163,25 @@ impl Out<'_> {
         parsed: Option<&ICalendar>,
         floating: Tz,
     ) {
+        self.member(
+            Node::Object(calendar.clone(), object),
+            select,
+            parsed,
+            floating,
+        );
+    }
+
+    /// A calendar object or an inbox item with the `calendar-data` the selection asks for.
+    fn member(
+        &mut self,
+        node: Node,
+        select: &PropSelection,
+        parsed: Option<&ICalendar>,
+        floating: Tz,
+    ) {
+        let (Node::Object(_, object) | Node::InboxItem(object)) = &node else {
+            return;
+        };
         let data = match &select.calendar_data {
             Some(req) if select.wants(&PropName::CalendarData) => {
                 let own;
@@ -180,7 +200,7 @@ impl Out<'_> {
             }
             _ => None,
         };
-        self.answer(&Node::Object(calendar.clone(), object), select, data);
+        self.answer(&node, select, data);
     }
 
     fn multiget(&mut self, m: &Multiget) -> imipd_store::Result<()> {
@@ -196,6 +216,9 @@ impl Out<'_> {
                 Resolved::Found(Node::Object(c, o)) => {
                     let tz = calendar_tz(&c);
                     self.object(&c, o, &m.select, None, tz)
+                }
+                Resolved::Found(item @ Node::InboxItem(_)) => {
+                    self.member(item, &m.select, None, Tz::UTC)
                 }
                 _ => self.ms.status_response(path.as_str(), 404),
             }
@@ -224,6 +247,70 @@ impl Out<'_> {
             }
         }
         Ok(())
+    }
+
+    /// calendar-query on the schedule inbox: its items, filtered as a calendar's objects.
+    fn inbox_query(&mut self, q: &CalendarQuery) -> imipd_store::Result<()> {
+        let floating = q
+            .timezone
+            .as_deref()
+            .and_then(query_timezone)
+            .unwrap_or(Tz::UTC);
+        let instances = Basic {
+            budget: BUDGET,
+            floating,
+        };
+        for item in resource::inbox_items(self.dav)? {
+            let Some(cal) = parse(&item.ics) else {
+                continue;
+            };
+            if matches_calendar(&q.filter, &cal, &instances, floating).unwrap_or(true) {
+                self.member(Node::InboxItem(item), &q.select, Some(&cal), floating);
+            }
+        }
+        Ok(())
+    }
+
+    /// sync-collection on the schedule inbox: items are never changed once applied, so
+    /// the token is the newest item's id and a delta is the items after it.
+    fn inbox_sync(self, s: &SyncCollection) -> imipd_store::Result<Response> {
+        let (dav, user) = (self.dav, self.dav.user);
+        let mut items = resource::inbox_items(dav)?;
+        items.sort_by_key(|o| o.modseq);
+        let newest = items.last().map_or(0, |o| o.modseq);
+        self.sync_changes(
+            s,
+            &resource::schedule_inbox(user),
+            |token| {
+                if token.is_some_and(|t| t > newest) {
+                    return Ok(None);
+                }
+                let since = token.unwrap_or(0);
+                Ok(Some(Changes {
+                    token: newest,
+                    changed: items
+                        .iter()
+                        .filter(|o| o.modseq > since)
+                        .map(|o| ChangedObject {
+                            href: o.href.clone(),
+                            uid: o.uid.clone(),
+                            modseq: o.modseq,
+                        })
+                        .collect(),
+                    deleted: Vec::new(),
+                }))
+            },
+            |out, href| {
+                match items.iter().find(|o| o.href == href) {
+                    Some(o) => out.member(Node::InboxItem(o.clone()), &s.select, None, Tz::UTC),
+                    None => out
+                        .ms
+                        .status_response(&format!("{}{href}", resource::schedule_inbox(user)), 404),
+                }
+                Ok(())
+            },
+            |href| format!("{}{href}", resource::schedule_inbox(user)),
+        )
     }
 
     fn sync(self, calendar: &Calendar, s: &SyncCollection) -> imipd_store::Result<Response> {
@@ -315,23 +402,39 @@ fn free_busy(
             "free-busy-query needs a time-range with start and end".into(),
         ));
     }
+    let mut busy = Vec::new();
+    calendar_busy(dav.store, dav.user, calendar, range, &mut busy)?;
+    Ok(Response::new(200).with_body(
+        "text/calendar; charset=utf-8",
+        render_vfreebusy(range, busy, unix_now()).into_bytes(),
+    ))
+}
+
+/// Appends the busy time of `user`'s `calendar` within `range` (bounded on both sides),
+/// read from the time-range index's candidates.
+pub fn calendar_busy(
+    store: &dyn Store,
+    user: &str,
+    calendar: &Calendar,
+    range: &TimeRange,
+    busy: &mut Vec<Busy>,
+) -> imipd_store::Result<()> {
     let instances = Basic {
         budget: BUDGET,
         floating: calendar_tz(calendar),
     };
-    let mut busy = Vec::new();
     let during = Some((range.start_or_min(), range.end_or_max()));
-    for object in resource::objects_of(dav, &calendar.id, during)? {
+    for object in store.objects_in(user, &calendar.id, during)? {
         if let Some(cal) = parse(&object.ics) {
             // Past the budget the rest of a series is not counted; the answer is a hint.
-            let _ = busy_periods(&cal, range, &instances, &mut busy);
+            let _ = busy_periods(&cal, range, &instances, busy);
         }
     }
-    let now = std::time::SystemTime::now()
+    Ok(())
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Ok(Response::new(200).with_body(
-        "text/calendar; charset=utf-8",
-        render_vfreebusy(range, busy, now).into_bytes(),
-    ))
+        .map_or(0, |d| d.as_secs() as i64)
 }

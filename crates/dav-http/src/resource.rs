@@ -4,9 +4,7 @@
 use crate::Dav;
 use imipd_dav::DavPath;
 use imipd_dav::propfind::ResourceKind;
-use imipd_store::{
-    AddressBook, Calendar, CalendarObject, JobFilter, JobState, StoredCard, normalize_address,
-};
+use imipd_store::{AddressBook, Calendar, CalendarObject, StoredCard, normalize_address};
 
 pub const PRINCIPALS: &str = "principals";
 pub const CALENDARS: &str = "calendars";
@@ -119,14 +117,9 @@ pub fn schedule_outbox(user: &str) -> String {
 
 /// The applied iTIP messages of the user, newest first, as inbox items.
 pub fn inbox_items(dav: &Dav<'_>) -> imipd_store::Result<Vec<CalendarObject>> {
-    let filter = JobFilter {
-        state: Some(JobState::Done),
-        user: Some(dav.user.to_string()),
-        limit: INBOX_ITEMS,
-    };
     Ok(dav
         .store
-        .jobs(&filter)?
+        .inbox_jobs(dav.user, INBOX_ITEMS)?
         .into_iter()
         .filter_map(|job| {
             let message = dav.store.job(job.id).ok().flatten()?.message;

@@ -90,6 +90,7 @@ pub enum Precondition {
     // RFC 6638 (scheduling), used by the next stage.
     ValidSchedulingMessage,
     ValidOrganizer,
+    OrganizerAllowed,
     AllowedOrganizerObjectChange,
     AllowedAttendeeObjectChange,
 }
@@ -141,6 +142,7 @@ impl Precondition {
             ValidResourcetype => (Ns::Dav, "valid-resourcetype"),
             ValidSchedulingMessage => (Ns::CalDav, "valid-scheduling-message"),
             ValidOrganizer => (Ns::CalDav, "valid-organizer"),
+            OrganizerAllowed => (Ns::CalDav, "organizer-allowed"),
             AllowedOrganizerObjectChange => {
                 (Ns::CalDav, "allowed-organizer-scheduling-object-change")
             }

@@ -3,6 +3,7 @@
 
 use crate::filter::instances::{BudgetExceeded, Instances, Occurrence, period};
 use crate::query::TimeRange;
+use crate::schedule::FreeBusyRequest;
 use crate::time::{Timestamp, format_utc};
 use calcard::icalendar::{
     ICalendar, ICalendarComponentType, ICalendarParameterName, ICalendarProperty, ICalendarStatus,
@@ -108,7 +109,26 @@ pub fn busy_periods(
 
 /// Merges overlapping periods of the same type and renders the VCALENDAR with one
 /// VFREEBUSY (`now` is its DTSTAMP).
-pub fn render_vfreebusy(range: &TimeRange, mut busy: Vec<Busy>, now: Timestamp) -> String {
+pub fn render_vfreebusy(range: &TimeRange, busy: Vec<Busy>, now: Timestamp) -> String {
+    render(range, busy, now, None)
+}
+
+/// The VFREEBUSY REPLY (RFC 5546 section 3.3.3) of `attendee` to a free-busy request.
+pub fn render_vfreebusy_reply(
+    req: &FreeBusyRequest,
+    attendee: &str,
+    busy: Vec<Busy>,
+    now: Timestamp,
+) -> String {
+    render(&req.range, busy, now, Some((req, attendee)))
+}
+
+fn render(
+    range: &TimeRange,
+    mut busy: Vec<Busy>,
+    now: Timestamp,
+    reply: Option<(&FreeBusyRequest, &str)>,
+) -> String {
     busy.sort_by_key(|b| (b.kind, b.start, b.end));
     let mut merged: Vec<Busy> = Vec::with_capacity(busy.len());
     for b in busy {
@@ -120,9 +140,26 @@ pub fn render_vfreebusy(range: &TimeRange, mut busy: Vec<Busy>, now: Timestamp) 
         }
     }
     merged.sort_by_key(|b| (b.start, b.kind));
-    let mut out = String::from(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//imipd//CalDAV//EN\r\nBEGIN:VFREEBUSY\r\nDTSTAMP:",
-    );
+    let mut out = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//imipd//CalDAV//EN\r\n");
+    if reply.is_some() {
+        out.push_str("METHOD:REPLY\r\n");
+    }
+    out.push_str("BEGIN:VFREEBUSY\r\n");
+    if let Some((req, attendee)) = reply {
+        for (name, value) in [
+            ("UID", req.uid.as_str()),
+            ("ORGANIZER", req.organizer.as_str()),
+            ("ATTENDEE", attendee),
+        ] {
+            if !value.is_empty() {
+                out.push_str(name);
+                out.push(':');
+                out.push_str(&value.replace(['\r', '\n'], ""));
+                out.push_str("\r\n");
+            }
+        }
+    }
+    out.push_str("DTSTAMP:");
     format_utc(now, &mut out);
     for (name, t) in [("DTSTART", range.start), ("DTEND", range.end)] {
         if let Some(t) = t {

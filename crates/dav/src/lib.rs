@@ -21,6 +21,7 @@ pub mod propfind;
 pub mod query;
 pub mod request;
 pub mod response;
+pub mod schedule;
 pub mod time;
 pub mod xml;
 

@@ -74,6 +74,16 @@ impl Setup {
         out
     }
 
+    /// A second user here, alice; her address and password.
+    fn add_alice(&self) -> (&'static str, &'static str) {
+        let alice = ("alice@example.org", "alice pw");
+        must(
+            self.server.data(),
+            &["user", "add", alice.0, "--password", alice.1],
+        );
+        alice
+    }
+
     fn invited(&self, uid: &str) -> String {
         self.server
             .connect()
@@ -359,11 +369,7 @@ async fn a_reply_queued_before_a_crash_goes_out_once_after_restart() {
 async fn two_users_here_invite_and_answer_without_the_relay() {
     let sink = SmtpSink::start(Mode::Up).await;
     let s = setup(&sink);
-    let alice = ("alice@example.org", "alice pw");
-    must(
-        s.server.data(),
-        &["user", "add", alice.0, "--password", alice.1],
-    );
+    let alice = s.add_alice();
     must(
         s.server.data(),
         &["prefs", "set", alice.0, "add_invitations=everyone"],
@@ -413,4 +419,166 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
         "{outbox}"
     );
     assert!(sink.received().is_empty(), "nothing went to the relay");
+}
+
+/// The hrefs of the `.ics` members in a multistatus.
+fn item_hrefs(body: &str) -> Vec<String> {
+    body.split("<d:href>")
+        .filter_map(|h| h.split("</d:href>").next())
+        .filter(|h| h.ends_with(".ics"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_answers_sync_query_and_multiget() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    s.invited("inbox-one@example.org");
+    let inbox = "/calendars/bob@example.org/.schedule-inbox/";
+    let sync = |token: &str| {
+        format!(
+            r#"<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )
+    };
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(""));
+    assert_eq!(r.status, 207, "{}", r.body);
+    let first = item_hrefs(&r.body);
+    assert_eq!(first.len(), 1, "{}", r.body);
+    assert!(r.body.contains("<d:getetag>"), "{}", r.body);
+    let token = r
+        .body
+        .split("<d:sync-token>")
+        .nth(1)
+        .and_then(|t| t.split("</d:sync-token>").next())
+        .unwrap_or_else(|| panic!("no sync-token: {}", r.body))
+        .to_string();
+
+    // Nothing new since the token; a second invitation is the one change after it.
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&token));
+    assert_eq!(r.status, 207, "{}", r.body);
+    assert!(item_hrefs(&r.body).is_empty(), "{}", r.body);
+    s.invited("inbox-two@example.org");
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&token));
+    let second = item_hrefs(&r.body);
+    assert_eq!(second.len(), 1, "{}", r.body);
+    assert_ne!(second, first);
+
+    // calendar-query picks the item by its UID; multiget reads both.
+    let query = r#"<?xml version="1.0"?><c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:prop-filter name="UID"><c:text-match collation="i;octet">inbox-two@example.org</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#;
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], query);
+    assert_eq!(r.status, 207, "{}", r.body);
+    assert_eq!(item_hrefs(&r.body), second, "{}", r.body);
+    assert!(r.body.contains("METHOD:REQUEST"), "{}", r.body);
+    let multiget = format!(
+        r#"<?xml version="1.0"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{}</d:href><d:href>{}</d:href></c:calendar-multiget>"#,
+        first[0], second[0]
+    );
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &multiget);
+    assert_eq!(r.status, 207, "{}", r.body);
+    assert!(r.body.contains("UID:inbox-one@example.org"), "{}", r.body);
+    assert!(r.body.contains("UID:inbox-two@example.org"), "{}", r.body);
+
+    // DELETE takes an item out of the inbox; the job stays in the queue's history.
+    let r = s.send("DELETE", &second[0], &[], "");
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(s.send("GET", &second[0], &[], "").status, 404);
+    let listing = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>"#;
+    let r = s.send("PROPFIND", inbox, &[("Depth", "1")], listing);
+    assert_eq!(item_hrefs(&r.body), first, "{}", r.body);
+    assert_eq!(s.send("DELETE", &second[0], &[], "").status, 404);
+    let env = [("IMIPD_CONFIG", s.config.as_str())];
+    let (code, jobs, err) = cli_env(s.server.data(), &["jobs", "list"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(jobs.contains("inbox-two@example.org"), "{jobs}");
+}
+
+/// A VFREEBUSY REQUEST from `organizer` about `attendees` on 2030-01-10, 08:00 to 18:00 UTC.
+fn free_busy_question(organizer: &str, attendees: &[&str]) -> String {
+    let lines: String = attendees
+        .iter()
+        .map(|a| format!("ATTENDEE:mailto:{a}\r\n"))
+        .collect();
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Client//EN\r\nMETHOD:REQUEST\r\n\
+         BEGIN:VFREEBUSY\r\nUID:fb@x\r\nDTSTAMP:20260101T000000Z\r\n\
+         DTSTART:20300110T080000Z\r\nDTEND:20300110T180000Z\r\n\
+         ORGANIZER:mailto:{organizer}\r\n{lines}END:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_answers_free_busy_for_users_here_only() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let alice = s.add_alice();
+    let r = s.put(
+        &format!("{DEFAULT}mine.ics"),
+        &organized("mine@x", "20300110T100000Z", &[]),
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let hers = organized("hers@x", "20300110T140000Z", &[])
+        .replace("mailto:bob@example.org", "mailto:alice@example.org");
+    let r = request(
+        s.http,
+        Some(alice),
+        "PUT",
+        "/calendars/alice@example.org/default/hers.ics",
+        &[("Content-Type", "text/calendar")],
+        hers.as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // Asked as bob's alias: bob and alice answer with their busy hour, a stranger with 3.7.
+    let outbox = "/calendars/bob@example.org/.schedule-outbox/";
+    let ask = free_busy_question(
+        "robert@example.org",
+        &[BOB, alice.0, "kim@elsewhere.example"],
+    );
+    let h = [("Content-Type", "text/calendar; charset=utf-8")];
+    let r = s.send("POST", outbox, &h, &ask);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let parts: Vec<&str> = r.body.split("<c:response>").skip(1).collect();
+    assert_eq!(parts.len(), 3, "{}", r.body);
+    let want = [
+        (BOB, Some("FREEBUSY:20300110T100000Z/20300110T110000Z")),
+        (alice.0, Some("FREEBUSY:20300110T140000Z/20300110T150000Z")),
+        ("kim@elsewhere.example", None),
+    ];
+    for (part, (who, busy)) in parts.iter().zip(want) {
+        // The calendar-data's CRs come as character references.
+        let part = &part.replace("&#13;", "");
+        assert!(part.contains(&format!("mailto:{who}")), "{part}");
+        match busy {
+            Some(line) => {
+                assert!(part.contains("2.0;Success"), "{part}");
+                assert!(part.contains("METHOD:REPLY"), "{part}");
+                assert_eq!(lines(part, "FREEBUSY"), [line], "{part}");
+            }
+            None => {
+                assert!(part.contains("3.7;"), "{part}");
+                assert!(!part.contains("FREEBUSY"), "{part}");
+            }
+        }
+    }
+
+    // Not as someone else, and nothing but a free-busy question.
+    let r = s.send("POST", outbox, &h, &free_busy_question(alice.0, &[alice.0]));
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("organizer-allowed"), "{}", r.body);
+    let r = s.send(
+        "POST",
+        outbox,
+        &h,
+        &organized("e@x", "20300110T100000Z", &[]),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("valid-scheduling-message"), "{}", r.body);
+    let r = s.send("POST", inbox_path(), &h, &ask);
+    assert_eq!(r.status, 405, "{}", r.body);
+}
+
+fn inbox_path() -> &'static str {
+    "/calendars/bob@example.org/.schedule-inbox/"
 }

@@ -147,6 +147,10 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     fn fail_job(&self, job_id: i64, worker: &str, error: &str, retry_at: Option<i64>)
     -> Result<()>;
     fn jobs(&self, filter: &JobFilter) -> Result<Vec<Job>>;
+    /// The newest `limit` done jobs of `user` not deleted from their schedule inbox.
+    fn inbox_jobs(&self, user: &str, limit: usize) -> Result<Vec<Job>>;
+    /// Takes a done job of `user` out of their schedule inbox; false when it is not one.
+    fn delete_from_inbox(&self, user: &str, job_id: i64) -> Result<bool>;
     fn job(&self, job_id: i64) -> Result<Option<Job>>;
     /// Puts a dead or failed job back in the queue.
     fn retry_job(&self, job_id: i64) -> Result<bool>;

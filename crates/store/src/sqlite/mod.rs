@@ -78,9 +78,8 @@ impl SqliteStore {
             path: self.path.clone(),
             source,
         };
-        let path = std::ffi::CString::new(self.path.as_os_str().as_bytes()).map_err(|_| {
-            not_writable(std::io::Error::from(std::io::ErrorKind::InvalidInput))
-        })?;
+        let path = std::ffi::CString::new(self.path.as_os_str().as_bytes())
+            .map_err(|_| not_writable(std::io::Error::from(std::io::ErrorKind::InvalidInput)))?;
         if unsafe { libc::access(path.as_ptr(), libc::W_OK) } != 0 {
             return Err(not_writable(std::io::Error::last_os_error()));
         }

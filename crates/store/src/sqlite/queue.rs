@@ -203,6 +203,29 @@ pub fn list_in<T>(
         .collect::<rusqlite::Result<_>>()?)
 }
 
+/// The done jobs of `user` still in the schedule inbox, newest first.
+pub fn inbox(conn: &Connection, user: &str, limit: usize) -> Result<Vec<Job>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM jobs
+         WHERE state = 'done' AND user = ?1
+           AND id NOT IN (SELECT job_id FROM inbox_deleted)
+         ORDER BY id DESC LIMIT ?2"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_map(params![user, limit as i64], from_row)?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn delete_from_inbox(conn: &Connection, user: &str, job_id: i64) -> Result<bool> {
+    let changed = conn.execute(
+        "INSERT OR IGNORE INTO inbox_deleted (job_id)
+         SELECT id FROM jobs WHERE id = ?2 AND user = ?1 AND state = 'done'",
+        params![user, job_id],
+    )?;
+    Ok(changed > 0)
+}
+
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Job>> {
     use rusqlite::OptionalExtension;
     Ok(conn

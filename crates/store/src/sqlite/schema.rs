@@ -28,6 +28,7 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(DECIDED)],
     &[Step::Sql(V7_APP_PASSWORDS), Step::Sql(V7_DEAD_PROPERTIES)],
     &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
+    &[Step::Sql(V9_INBOX_DELETED)],
     &[Step::Sql(V10_SESSIONS)],
 ];
 
@@ -336,6 +337,14 @@ const V8_TIME_RANGE: &str = r#"
 ALTER TABLE objects ADD COLUMN first_start INTEGER NOT NULL DEFAULT -9223372036854775808;
 ALTER TABLE objects ADD COLUMN last_end INTEGER NOT NULL DEFAULT 9223372036854775807;
 CREATE INDEX objects_time ON objects(user, calendar_id, last_end, first_start);
+"#;
+
+/// The applied jobs a client deleted from the schedule inbox (RFC 6638 section 2.2): they
+/// stay in the queue's history (`imipd jobs list`) and leave the inbox.
+const V9_INBOX_DELETED: &str = r#"
+CREATE TABLE inbox_deleted (
+    job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE
+);
 "#;
 
 /// Indexes the objects stored before the index existed.

@@ -332,6 +332,14 @@ impl Store for SqliteStore {
         self.with(|conn| queue::list(conn, filter))
     }
 
+    fn inbox_jobs(&self, user: &str, limit: usize) -> Result<Vec<Job>> {
+        self.with(|conn| queue::inbox(conn, &normalize_address(user), limit))
+    }
+
+    fn delete_from_inbox(&self, user: &str, job_id: i64) -> Result<bool> {
+        self.write(|tx| queue::delete_from_inbox(tx, &normalize_address(user), job_id))
+    }
+
     fn job(&self, job_id: i64) -> Result<Option<Job>> {
         self.with(|conn| queue::get(conn, job_id))
     }
