@@ -279,7 +279,7 @@ fn cases() -> Vec<Case> {
             ),
             "no_action",
             "no Sieve rule asked for calendar processing",
-            false,
+            true,
         ),
         case(
             "into-nope",
