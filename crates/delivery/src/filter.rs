@@ -16,10 +16,10 @@ use crate::pipeline::{Pipeline, Plan, RecipientView};
 use crate::redirect::redirect_mail;
 use imipd_calendar::Outcome;
 use imipd_lmtp::{Recipient, Reply};
-use imipd_message::{HeaderFacts, SieveView};
+use imipd_message::{HeaderFacts, Invitation, SieveView};
 use imipd_scheduling::{Action, Decided, job_for_invitation};
 use imipd_sieve::{CalendarJob, CalendarRequest, Delivery, Envelope, FilterResult, Host};
-use imipd_store::CalendarObject;
+use imipd_store::{CalendarObject, NewJob};
 use std::cell::RefCell;
 use tracing::{info, warn};
 
@@ -187,6 +187,29 @@ impl Pipeline {
         }
     }
 
+    /// The job `action` asks for on `inv`, carrying its decision.
+    fn new_job(
+        &self,
+        action: &Action,
+        view: &MessageView<'_>,
+        inv: &Invitation,
+        rcpt: &Recipient,
+        decided: &Decided,
+        queue_id: &str,
+    ) -> NewJob {
+        let spec = self.job_spec(action, view, rcpt);
+        let sender = view.facts.from.as_deref().unwrap_or_default();
+        job_for_invitation(
+            &rcpt.user,
+            sender,
+            &spec,
+            &inv.itip,
+            &inv.calendar,
+            Some(decided),
+            queue_id,
+        )
+    }
+
     /// Writes the script's calendar jobs to the queue, held, each with its decision, and
     /// adds their ids to `held`. Returns the outcome of the first job, for a script that did
     /// not record one itself (`processcalendar` records its own).
@@ -204,22 +227,12 @@ impl Pipeline {
         };
         let decisions = evaluated.decisions(self, view, seen, rcpt);
         let first_outcome = decisions.first().map(|(_, d)| d.outcome.clone());
-        let sender = view.facts.from.clone().unwrap_or_default();
         for (action, decided) in decisions {
             let known = matches!(seen.stored, Ok(Some(_)));
             if matches!(action, Action::UpdateCal) && !known {
                 continue;
             }
-            let spec = self.job_spec(&action, view, rcpt);
-            let new = job_for_invitation(
-                &rcpt.user,
-                &sender,
-                &spec,
-                &inv.itip,
-                &inv.calendar,
-                Some(&decided),
-                queue_id,
-            );
+            let new = self.new_job(&action, view, inv, rcpt, &decided, queue_id);
             match self.store.hold_job(&new) {
                 Ok(Some(id)) => {
                     info!(
@@ -276,17 +289,7 @@ impl Pipeline {
             .and_then(|s| s.as_ref())
             .map(|o| o.modseq);
         let decided = Decided::nothing(outcome.clone(), seen_modseq);
-        let spec = self.job_spec(&Action::Record, view, rcpt);
-        let sender = view.facts.from.clone().unwrap_or_default();
-        let new = job_for_invitation(
-            &rcpt.user,
-            &sender,
-            &spec,
-            &inv.itip,
-            &inv.calendar,
-            Some(&decided),
-            queue_id,
-        );
+        let new = self.new_job(&Action::Record, view, inv, rcpt, &decided, queue_id);
         match self.store.hold_job(&new) {
             Ok(Some(id)) => held.push(id),
             Ok(None) => {}
