@@ -30,7 +30,20 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
     &[Step::Sql(V9_INBOX_DELETED)],
     &[Step::Sql(V10_SESSIONS)],
+    &[Step::Sql(FINISHED_ONLY_INDEXES)],
 ];
+
+/// The indexes that pruning reads hold only what it prunes: finished jobs and mail, and
+/// tombstones. A job's or mail's every step, and every live change, wrote a page of them
+/// for nothing.
+const FINISHED_ONLY_INDEXES: &str = r#"
+DROP INDEX jobs_finished;
+CREATE INDEX jobs_finished ON jobs(state, updated) WHERE state = 'done';
+DROP INDEX outbox_finished;
+CREATE INDEX outbox_finished ON outbox(state, updated) WHERE state = 'done';
+DROP INDEX changes_tombstones;
+CREATE INDEX changes_tombstones ON changes(deleted, at) WHERE deleted = 1;
+"#;
 
 /// Web sessions (see `Sessions`): the digest of each browser's secret, its user and its
 /// CSRF token.
@@ -431,6 +444,39 @@ mod tests {
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
         migrate_to(&mut conn, version).unwrap();
         (dir, conn)
+    }
+
+    #[test]
+    fn pruning_reads_the_indexes_of_what_it_prunes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("new.sqlite3")).unwrap();
+        migrate(&mut conn).unwrap();
+        for (query, index) in [
+            (
+                "SELECT id FROM jobs WHERE state = 'done' AND updated <= 5",
+                "jobs_finished",
+            ),
+            (
+                "SELECT id FROM outbox WHERE state = 'done' AND updated <= 5",
+                "outbox_finished",
+            ),
+            (
+                "SELECT seq FROM changes WHERE deleted = 1 AND at <= 5",
+                "changes_tombstones",
+            ),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+                .unwrap()
+                .query_map([], |r| r.get(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                plan.iter().any(|step| step.contains(index)),
+                "{query}: {plan:?}"
+            );
+        }
     }
 
     #[test]
