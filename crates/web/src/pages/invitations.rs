@@ -2,7 +2,7 @@
 //! [`rsvp`], applied by hand with the update stage's decide and apply
 //! ([`apply_by_hand`]).
 
-use super::{Done, Nav, notice};
+use super::{Done, Nav, notice, zone_of};
 use crate::failure::Failure;
 use crate::session::Signed;
 use crate::view::{Occurrence, in_zone, next_occurrence, occurrences, span_text};
@@ -108,6 +108,7 @@ fn cards(
         .map(|a| normalize_address(a))
         .collect();
     let objects = store.objects(user)?;
+    let zone = zone_of(store, user)?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for job in jobs {
@@ -141,44 +142,44 @@ fn cards(
                 format!(
                     "{} ({})",
                     o.summary.summary,
-                    span_text(o.start, o.end, o.all_day)
+                    span_text(o.start, o.end, o.all_day, zone)
                 )
             })
             .collect();
+        let stranger = match &shown.summary.organizer {
+            Some(organizer) => !store.is_contact(user, organizer)?,
+            None => true,
+        };
         out.push(card(
-            store,
-            user,
             &job,
             shown,
             answer,
             stored.is_some(),
             conflicts,
-        )?);
+            stranger,
+            zone,
+        ));
     }
     Ok(out)
 }
 
 fn card(
-    store: &dyn Store,
-    user: &str,
     job: &Job,
     shown: Occurrence,
     answer: Option<String>,
     in_calendar: bool,
     conflicts: Vec<String>,
-) -> Result<Card, Failure> {
+    stranger: bool,
+    zone: chrono_tz::Tz,
+) -> Card {
     let spec = JobSpec::from_json(&job.spec).ok();
     let outcome = final_outcome(job);
-    let stranger = match &shown.summary.organizer {
-        Some(organizer) => !store.is_contact(user, organizer)?,
-        None => true,
-    };
     let not_applied = spec.as_ref().is_some_and(|s| s.action == Action::Record)
         || outcome.as_ref().is_some_and(|o| {
             matches!(o.kind, OutcomeKind::NoAction | OutcomeKind::Error) && !in_calendar
         });
     let s = shown.summary;
-    Ok(Card {
+    Card {
         job_id: job.id,
         uid: job.uid.clone(),
         title: if s.summary.is_empty() {
@@ -186,8 +187,8 @@ fn card(
         } else {
             s.summary.clone()
         },
-        when: span_text(shown.start, shown.end, shown.all_day),
-        organizer_time: in_zone(shown.start, s.start_zone.as_deref()),
+        when: span_text(shown.start, shown.end, shown.all_day, zone),
+        organizer_time: in_zone(shown.start, s.start_zone.as_deref(), zone),
         location: s.location.clone(),
         description: s.description.clone(),
         organizer: s.organizer.clone(),
@@ -214,8 +215,8 @@ fn card(
         outcome: outcome
             .map(|o| o.to_string())
             .unwrap_or_else(|| "not processed yet".into()),
-        date: crate::view::date_of(shown.start),
-    })
+        date: crate::view::date_of(shown.start, zone),
+    }
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 //! the words of the `X-Imipd-Cal-Outcome` header and `imipd jobs show`; filterable, each
 //! entry linked to its event, with "Add to calendar" where the user can still apply it.
 
-use super::{Nav, notice};
+use super::{Nav, notice, zone_of};
 use crate::failure::Failure;
 use crate::session::Signed;
 use crate::{App, blocking};
@@ -94,6 +94,7 @@ fn entries(
         user: Some(user.to_string()),
         limit: MAX_ENTRIES,
     })?;
+    let zone = zone_of(store, user)?;
     let mut out = Vec::new();
     for job in jobs {
         let outcome = final_outcome(&job);
@@ -117,7 +118,7 @@ fn entries(
             });
         out.push(Entry {
             id: job.id,
-            when: crate::view::moment(job.created),
+            when: crate::view::moment(job.created, zone),
             sender: job.sender.clone(),
             uid: job.uid.clone(),
             action: action.map_or("?", |a| a.name()).to_string(),

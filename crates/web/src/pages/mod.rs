@@ -8,8 +8,18 @@ pub mod log;
 pub mod settings;
 pub mod signin;
 
+use crate::failure::Failure;
 use crate::session::Signed;
+use chrono_tz::Tz;
+use imipd_store::Store;
 use serde::Deserialize;
+
+/// The zone the user reads times in (`imipd prefs set USER time_zone=…`); UTC when unset.
+pub fn zone_of(store: &dyn Store, user: &str) -> Result<Tz, Failure> {
+    imipd_sieve::prefs_of(store, user)
+        .map(|p| p.zone())
+        .map_err(|e| Failure::internal(e.to_string()))
+}
 
 /// The frame around a signed-in page: who, the sign-out form's token, where.
 pub struct Nav {

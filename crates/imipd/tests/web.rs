@@ -1,0 +1,210 @@
+//! The web page over real HTTP: a real imipd, signed in with a form and a session cookie as
+//! a browser is, its pages read as HTML.
+
+mod common;
+
+use common::http::{Reply, request};
+use common::itip::Mail;
+use common::*;
+use std::net::SocketAddr;
+
+const BOB: &str = "bob@example.org";
+const PASSWORD: &str = "correct horse battery";
+
+/// A signed-in browser: its session cookie and the session's form token.
+struct Browser {
+    http: SocketAddr,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    fn sign_in(http: SocketAddr) -> Browser {
+        let form = format!("login={}&password={}", enc(BOB), enc(PASSWORD));
+        let r = request(
+            http,
+            None,
+            "POST",
+            "/web/signin",
+            &[
+                ("Origin", "http://test"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            form.as_bytes(),
+        );
+        assert_eq!(r.status, 303, "sign-in: {}", r.body);
+        let cookie = r
+            .header("Set-Cookie")
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        let mut browser = Browser {
+            http,
+            cookie,
+            csrf: String::new(),
+        };
+        let page = browser.get("/web/settings");
+        browser.csrf = between(&page, "name=\"csrf\" value=\"", "\"")
+            .expect("a form token")
+            .to_string();
+        browser
+    }
+
+    fn get(&self, path: &str) -> String {
+        let r = request(
+            self.http,
+            None,
+            "GET",
+            path,
+            &[("Cookie", &self.cookie)],
+            b"",
+        );
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+        r.body
+    }
+
+    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut form = format!("csrf={}", enc(&self.csrf));
+        for (k, v) in fields {
+            form.push_str(&format!("&{k}={}", enc(v)));
+        }
+        request(
+            self.http,
+            None,
+            "POST",
+            path,
+            &[
+                ("Cookie", &self.cookie),
+                ("Origin", "http://test"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            form.as_bytes(),
+        )
+    }
+
+    fn set_zone(&self, zone: &str) -> Reply {
+        self.post(
+            "/web/settings/prefs",
+            &[
+                ("add_invitations", "contacts"),
+                ("apply_updates", "on"),
+                ("time_zone", zone),
+            ],
+        )
+    }
+}
+
+fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(&text[from..to])
+}
+
+/// The HTML of one day of the calendar page (`<li id="day-DATE" …>` to its end).
+fn day<'a>(page: &'a str, date: &str) -> &'a str {
+    let from = page
+        .find(&format!("id=\"day-{date}\""))
+        .unwrap_or_else(|| panic!("no day {date} on the page: {page}"));
+    let rest = &page[from..];
+    let to = rest[1..].find("id=\"day-").map_or(rest.len(), |i| i + 1);
+    &rest[..to]
+}
+
+fn start() -> (Imipd, SocketAddr) {
+    let server = Imipd::start(
+        |dir| {
+            must(dir, &["user", "add", BOB, "--password", PASSWORD]);
+            must(dir, &["contacts", "add", BOB, "alice@example.org"]);
+        },
+        &[],
+    );
+    let http = wait_for_listen(&server.log, "http listening on");
+    (server, http)
+}
+
+fn deliver(server: &Imipd, mail: &[u8]) {
+    let (_, replies) = server.connect().deliver("mailer@example.org", &[BOB], mail);
+    assert!(replies[0].starts_with("250"), "LMTP: {replies:?}");
+}
+
+#[test]
+fn times_are_shown_in_the_users_time_zone() {
+    let (server, http) = start();
+    // 2030-01-05 10:00–11:00 UTC.
+    deliver(&server, &Mail::request("zone@example.org").bytes());
+    settled(&server);
+    let browser = Browser::sign_in(http);
+
+    // Unset, the zone is UTC.
+    let invitations = browser.get("/web/");
+    assert!(
+        invitations.contains("Sat 2030-01-05 10:00–11:00 UTC"),
+        "{invitations}"
+    );
+
+    // A name chrono-tz does not know is refused, naming it, and nothing changes.
+    let refused = browser.set_zone("Mars/Olympus");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("time_zone cannot be &quot;Mars/Olympus&quot;")
+            || refused
+                .body
+                .contains("time_zone cannot be &#34;Mars/Olympus&#34;"),
+        "{}",
+        refused.body
+    );
+    assert!(!must(server.data(), &["prefs", "show", BOB]).contains("Mars"));
+
+    // Set on the page, the command line reads it; the pages show Berlin's times.
+    let saved = browser.set_zone("Europe/Berlin");
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let shown = must(server.data(), &["prefs", "show", BOB]);
+    assert!(shown.contains("time_zone = Europe/Berlin"), "{shown}");
+    let invitations = browser.get("/web/");
+    assert!(
+        invitations.contains("Sat 2030-01-05 11:00–12:00 Europe/Berlin"),
+        "{invitations}"
+    );
+    let week = browser.get("/web/calendar?date=2030-01-05");
+    assert!(day(&week, "2030-01-05").contains("11:00–12:00"), "{week}");
+    assert!(week.contains("Times in Europe/Berlin"), "{week}");
+    let log = browser.get("/web/log");
+    assert!(log.contains(" Europe/Berlin · from "), "{log}");
+
+    // Set by the command line: 10:00 UTC is midnight of the next day at UTC+14, and the
+    // week and the month put the event there.
+    let (code, _, err) = cli(
+        server.data(),
+        &["prefs", "set", BOB, "time_zone=Nowhere/Else"],
+    );
+    assert!(code != 0 && err.contains("\"Nowhere/Else\""), "{err}");
+    must(
+        server.data(),
+        &["prefs", "set", BOB, "time_zone=Pacific/Kiritimati"],
+    );
+    for view in ["week", "month"] {
+        let page = browser.get(&format!("/web/calendar?view={view}&date=2030-01-05"));
+        assert!(!day(&page, "2030-01-05").contains("Planning 0"), "{page}");
+        let next = day(&page, "2030-01-06");
+        assert!(
+            next.contains("Planning 0") && next.contains("00:00–01:00"),
+            "{view}: {page}"
+        );
+    }
+    let invitations = browser.get("/web/");
+    assert!(
+        invitations.contains("Sun 2030-01-06 00:00–01:00 Pacific/Kiritimati"),
+        "{invitations}"
+    );
+}
