@@ -72,11 +72,16 @@ try {
   await ask('reply accepted');
   step('accepted; the REPLY reached the SMTP sink');
 
-  // A stranger's invitation is not added, but offers "Add to calendar".
+  // A stranger's invitation is not added, but kept: it appears without a reload and
+  // offers "Add to calendar".
+  await page.evaluate(() => { window.notReloaded = true; });
+  await page.waitForTimeout(300); // the live stream connects
   await ask('deliver stranger');
-  await page.reload();
   const stranger = page.locator('article.invitation', { hasText: 'Planning 1' });
+  await stranger.getByRole('button', { name: 'Add to calendar' }).waitFor({ timeout: 20000 });
+  assert.equal(await page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
   await stranger.getByText('The organizer is not in your contacts.').waitFor();
+  step('the stranger\'s invitation appeared without a reload');
   await stranger.getByRole('button', { name: 'Add to calendar' }).click();
   await page.getByText('Done: see the outcome').waitFor();
   await ask('stranger in calendar');
@@ -117,6 +122,20 @@ try {
   assert.notEqual(after, before, 'the generated section changed');
   assert.ok(!before.includes('} else {') && after.includes('} else {'), 'everyone: an else branch adds all');
   step('a preference changed the generated Sieve');
+
+  // The time zone: a name that is none is refused, naming it; set, the calendar shows
+  // the event at Berlin's hour.
+  await page.getByLabel(/^Time zone/).fill('Mars/Olympus');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.getByRole('alert').filter({ hasText: '"Mars/Olympus"' }).waitFor();
+  await page.getByLabel(/^Time zone/).fill('Europe/Berlin');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.getByText('Preferences saved').waitFor();
+  await page.goto(`${base}/web/calendar?date=2030-01-05`);
+  await page.locator('#day-2030-01-05 .event', { hasText: 'Planning 1' }).getByText('11:00–12:00').waitFor();
+  await page.getByText('Times in Europe/Berlin').waitFor();
+  step('times are shown in the chosen time zone');
+  await page.goto(`${base}/web/settings`);
 
   // An own Sieve section that does not compile is refused at its line.
   await page.getByLabel(/Rules that run after/).fill('# mine\nif header :is "X" "y" {\n  frobnicate;\n}\n');

@@ -6,7 +6,9 @@ mod common;
 use common::http::{Reply, request};
 use common::itip::Mail;
 use common::*;
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
 
 const BOB: &str = "bob@example.org";
 const PASSWORD: &str = "correct horse battery";
@@ -206,5 +208,66 @@ fn times_are_shown_in_the_users_time_zone() {
     assert!(
         invitations.contains("Sun 2030-01-06 00:00–01:00 Pacific/Kiritimati"),
         "{invitations}"
+    );
+}
+
+/// Reads the open stream until `want` has come; the read timeout only ends a failing test.
+fn read_until(stream: &mut TcpStream, want: &str) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(want) {
+        match stream.read(&mut buf) {
+            Ok(0) => panic!(
+                "the stream ended before {want:?}: {}",
+                String::from_utf8_lossy(&seen)
+            ),
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(e) => panic!(
+                "no {want:?} on the stream ({e}): {}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn a_kept_invitation_reaches_an_open_page_from_the_job_feed() {
+    let (server, http) = start();
+    let browser = Browser::sign_in(http);
+    let mut live = TcpStream::connect(http).unwrap();
+    live.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        live,
+        "GET /web/live HTTP/1.1\r\nHost: test\r\nCookie: {}\r\nAccept: text/event-stream\r\n\r\n",
+        browser.cookie
+    )
+    .unwrap();
+    read_until(&mut live, "text/event-stream");
+
+    // A contact's invitation is added: once the stream tells of it, it follows the feeds.
+    deliver(&server, &Mail::request("added@example.org").bytes());
+    read_until(&mut live, "event: change");
+
+    // A stranger's invitation changes no calendar: it is kept for the user to add, and
+    // the job feed tells the page.
+    let stranger = Mail {
+        from: "stranger@example.org",
+        ..Mail::request("kept@example.org")
+    };
+    deliver(&server, &stranger.bytes());
+    let jobs = settled(&server);
+    let kept = jobs
+        .lines()
+        .find(|l| l.contains("uid=kept@example.org"))
+        .unwrap_or_else(|| panic!("no job for the kept invitation: {jobs}"));
+    assert!(nothing_applied(kept), "{kept}");
+    let job = kept.split_whitespace().next().unwrap();
+    read_until(&mut live, &format!("data: job {job}\n"));
+    let page = browser.get("/web/");
+    assert!(
+        page.contains("Planning 0") && page.contains("Add to calendar"),
+        "{page}"
     );
 }

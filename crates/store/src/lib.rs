@@ -212,4 +212,10 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     fn feed_since(&self, seq: i64, limit: usize) -> Result<Vec<FeedEntry>>;
     /// The position of the newest change (0 before the first).
     fn feed_head(&self) -> Result<i64>;
+    /// The job feed after position `seq`, all users, oldest first, at most `limit`: how a
+    /// page learns of a finished job (an invitation kept for the user to add), in any
+    /// process.
+    fn job_feed_since(&self, seq: i64, limit: usize) -> Result<Vec<JobNotice>>;
+    /// The position of the newest job notice (0 before the first).
+    fn job_feed_head(&self) -> Result<i64>;
 }

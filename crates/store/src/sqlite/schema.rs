@@ -30,7 +30,19 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
     &[Step::Sql(V9_INBOX_DELETED)],
     &[Step::Sql(V10_SESSIONS)],
+    &[Step::Sql(V12_JOB_FEED)],
 ];
+
+/// The job feed (see `Store::job_feed_since`): a row each time a job's record changes for
+/// its user to see (finished, applied by hand), under a number that only grows.
+const V12_JOB_FEED: &str = r#"
+CREATE TABLE job_feed (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    user   TEXT NOT NULL,
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE
+);
+CREATE INDEX job_feed_job ON job_feed(job_id);
+"#;
 
 /// Web sessions (see `Sessions`): the digest of each browser's secret, its user and its
 /// CSRF token.
