@@ -105,6 +105,15 @@ try {
   // The decision log lists every message with its outcome.
   await page.goto(`${base}/web/log`);
   await page.locator('.entry .outcome', { hasText: 'no Sieve rule asked' }).first().waitFor();
+  // The stranger's invitation, added by hand from its card: its entry records that, and
+  // links to the event.
+  const kept = page.locator('.entry', { hasText: 'web-stranger@example.org' });
+  await kept.locator('.by-hand', { hasText: 'applied by hand: added' }).waitFor();
+  assert.equal(await kept.getByRole('button', { name: 'Add to calendar' }).count(), 0, 'added: no more to do');
+  await kept.getByRole('link', { name: 'Show the event in the calendar' }).click();
+  await page.locator('#day-2030-01-05 .event', { hasText: 'Planning 1' }).waitFor();
+  step('the log records the manual add and links to the event');
+  await page.goto(`${base}/web/log`);
   await page.getByLabel('Outcome').selectOption('added');
   await page.getByRole('button', { name: 'Filter' }).click();
   assert.equal(await page.locator('.entry.kind-no_action').count(), 0, 'the filter keeps only added');

@@ -271,3 +271,57 @@ fn a_kept_invitation_reaches_an_open_page_from_the_job_feed() {
         "{page}"
     );
 }
+
+/// Text as the pages escape it.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+#[test]
+fn the_log_offers_the_manual_add_and_records_it_as_jobs_show_does() {
+    let (server, http) = start();
+    let stranger = Mail {
+        from: "stranger@example.org",
+        ..Mail::request("by-hand@example.org")
+    };
+    deliver(&server, &stranger.bytes());
+    let jobs = settled(&server);
+    assert!(nothing_applied(&jobs), "{jobs}");
+    let job = jobs.split_whitespace().next().unwrap().to_string();
+    let browser = Browser::sign_in(http);
+
+    let log = browser.get("/web/log");
+    let form = format!("name=\"job\" value=\"{job}\"");
+    assert!(
+        log.contains(&form) && log.contains("Add to calendar"),
+        "{log}"
+    );
+    assert!(!log.contains("Show the event in the calendar"), "{log}");
+    assert!(!log.contains("applied by hand"), "{log}");
+
+    let applied = browser.post("/web/apply", &[("job", &job), ("back", "log")]);
+    assert_eq!(applied.status, 303, "{}", applied.body);
+    assert_eq!(applied.header("Location"), Some("/web/log?done=applied"));
+    let events = must(server.data(), &["events", "list", BOB]);
+    assert!(events.contains("by-hand@example.org"), "{events}");
+
+    // The command line and the page show the same second entry.
+    let shown = must(server.data(), &["jobs", "show", &job]);
+    let line = shown
+        .lines()
+        .find(|l| l.starts_with("by hand:"))
+        .unwrap_or_else(|| panic!("no by-hand entry: {shown}"));
+    let entry = &line[line.find("applied by hand:").expect("the entry's words")..];
+    assert!(entry.starts_with("applied by hand: added;"), "{entry}");
+    let log = browser.get("/web/log");
+    assert!(log.contains(&escaped(entry)), "{entry:?} not in {log}");
+    assert!(
+        log.contains("href=\"/web/calendar?date=2030-01-05#day-2030-01-05\""),
+        "{log}"
+    );
+    assert!(!log.contains(&form), "added: nothing left to do: {log}");
+}

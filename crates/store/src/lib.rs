@@ -152,6 +152,9 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     /// Takes a done job of `user` out of their schedule inbox; false when it is not one.
     fn delete_from_inbox(&self, user: &str, job_id: i64) -> Result<bool>;
     fn job(&self, job_id: i64) -> Result<Option<Job>>;
+    /// Records on a job what the user applied by hand after it (see [`Job::by_hand`]), and
+    /// tells the job feed; `false` when there is no such job.
+    fn record_by_hand(&self, job_id: i64, record: &str) -> Result<bool>;
     /// Puts a dead or failed job back in the queue.
     fn retry_job(&self, job_id: i64) -> Result<bool>;
     /// How many jobs from `sender` to `user` written since `since` changed the calendar or

@@ -444,6 +444,9 @@ pub struct Job {
     pub decided: Option<String>,
     /// What the worker recorded when it ran the job (JSON the worker writes).
     pub outcome: Option<String>,
+    /// What the user applied by hand afterwards ("Add to calendar"; JSON the web page
+    /// writes, see [`crate::Store::record_by_hand`]).
+    pub by_hand: Option<String>,
     pub created: i64,
     pub updated: i64,
 }

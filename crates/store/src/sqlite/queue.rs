@@ -2,7 +2,7 @@ use crate::{Error, Job, JobDone, JobFilter, JobNotice, JobState, NewJob, Result}
 use rusqlite::{Connection, params};
 
 const COLUMNS: &str = "id, user, spec, idem_key, uid, sender, message, state, attempts, \
-                       not_before, last_error, outcome, created, updated, decided, queue_id";
+                       not_before, last_error, outcome, created, updated, decided, queue_id, by_hand";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let state: String = r.get(7)?;
@@ -23,6 +23,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         updated: r.get(13)?,
         decided: r.get(14)?,
         queue_id: r.get(15)?,
+        by_hand: r.get(16)?,
     })
 }
 
@@ -149,6 +150,17 @@ pub fn finish(conn: &Connection, done: &JobDone) -> Result<()> {
         params![done.job_id, done.outcome, done.applied],
     )?;
     noticed(conn, done.job_id)
+}
+
+pub fn record_by_hand(conn: &Connection, id: i64, record: &str) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE jobs SET by_hand = ?2, updated = unixepoch() WHERE id = ?1",
+        params![id, record],
+    )?;
+    if changed == 1 {
+        noticed(conn, id)?;
+    }
+    Ok(changed == 1)
 }
 
 /// Puts a job on the job feed: its record changed in a way its user sees.

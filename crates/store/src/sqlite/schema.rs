@@ -34,8 +34,10 @@ const MIGRATIONS: &[&[Step]] = &[
 ];
 
 /// The job feed (see `Store::job_feed_since`): a row each time a job's record changes for
-/// its user to see (finished, applied by hand), under a number that only grows.
+/// its user to see (finished, applied by hand), under a number that only grows; and what
+/// the user applied by hand after the job.
 const V12_JOB_FEED: &str = r#"
+ALTER TABLE jobs ADD COLUMN by_hand TEXT;
 CREATE TABLE job_feed (
     seq    INTEGER PRIMARY KEY AUTOINCREMENT,
     user   TEXT NOT NULL,

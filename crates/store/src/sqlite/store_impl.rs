@@ -459,6 +459,10 @@ impl Store for SqliteStore {
         self.with(|conn| queue::feed(conn, seq, limit))
     }
 
+    fn record_by_hand(&self, job_id: i64, record: &str) -> Result<bool> {
+        self.write(|tx| queue::record_by_hand(tx, job_id, record))
+    }
+
     fn job_feed_head(&self) -> Result<i64> {
         self.with(|conn| queue::feed_head(conn))
     }

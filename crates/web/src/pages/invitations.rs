@@ -2,7 +2,7 @@
 //! [`rsvp`], applied by hand with the update stage's decide and apply
 //! ([`apply_by_hand`]).
 
-use super::{Done, Nav, notice, zone_of};
+use super::{Done, Nav, kept, manual_label, notice, zone_of};
 use crate::failure::Failure;
 use crate::session::Signed;
 use crate::view::{Occurrence, in_zone, next_occurrence, occurrences, span_text};
@@ -14,10 +14,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use imipd_calendar::{OutcomeKind, PartStat};
-use imipd_scheduling::log::final_outcome;
+use imipd_scheduling::JobSpec;
+use imipd_scheduling::log::{applied_by_hand, final_outcome};
 use imipd_scheduling::manual::apply_by_hand;
 use imipd_scheduling::rsvp::{Rsvp, rsvp};
-use imipd_scheduling::{Action, JobSpec};
 use imipd_store::{Job, JobFilter, Store, normalize_address};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -174,10 +174,11 @@ fn card(
 ) -> Card {
     let spec = JobSpec::from_json(&job.spec).ok();
     let outcome = final_outcome(job);
-    let not_applied = spec.as_ref().is_some_and(|s| s.action == Action::Record)
-        || outcome.as_ref().is_some_and(|o| {
-            matches!(o.kind, OutcomeKind::NoAction | OutcomeKind::Error) && !in_calendar
-        });
+    let not_applied = kept(job)
+        || (!applied_by_hand(job)
+            && outcome.as_ref().is_some_and(|o| {
+                matches!(o.kind, OutcomeKind::NoAction | OutcomeKind::Error) && !in_calendar
+            }));
     let s = shown.summary;
     Card {
         job_id: job.id,
@@ -207,11 +208,7 @@ fn card(
         cancelled: s.status.eq_ignore_ascii_case("CANCELLED"),
         answer,
         in_calendar,
-        manual: not_applied.then_some(if in_calendar {
-            "Update calendar"
-        } else {
-            "Add to calendar"
-        }),
+        manual: not_applied.then_some(manual_label(in_calendar)),
         outcome: outcome
             .map(|o| o.to_string())
             .unwrap_or_else(|| "not processed yet".into()),
