@@ -89,6 +89,18 @@ try {
   await page.locator('.event', { hasText: 'Planning 1' }).waitFor();
   step('the stranger\'s invitation is in the calendar');
 
+  // One instance of a recurring series is answered alone from its card.
+  await ask('deliver series');
+  await page.goto(`${base}/web/`);
+  // Its slot is the others': their cards name it among their conflicts.
+  const series = page.locator('article.invitation').filter({ has: page.getByRole('heading', { name: 'Weekly 0' }) });
+  await series.getByLabel(/Answer only for this occurrence/).check();
+  await series.getByRole('button', { name: 'Decline' }).click();
+  await page.getByText('Your answer is saved').waitFor();
+  await ask('reply declined instance');
+  await series.locator('dd', { hasText: /^declined$/ }).waitFor();
+  step('one instance of a series is declined alone; its REPLY names it');
+
   // A hostile SUMMARY is text, not markup.
   await ask('deliver script');
   await page.goto(`${base}/web/`);

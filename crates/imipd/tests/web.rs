@@ -2,10 +2,14 @@
 //! a browser is, its pages read as HTML.
 
 mod common;
+#[allow(dead_code)]
+#[path = "../../worker/tests/common/smtp_sink.rs"]
+mod smtp_sink;
 
 use common::http::{Reply, request};
 use common::itip::Mail;
 use common::*;
+use smtp_sink::{Mode, SmtpSink};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -151,6 +155,10 @@ fn times_are_shown_in_the_users_time_zone() {
     assert!(
         invitations.contains("Sat 2030-01-05 10:00–11:00 UTC"),
         "{invitations}"
+    );
+    assert!(
+        !invitations.contains("name=\"instance\""),
+        "an event that does not recur has no instance to answer alone: {invitations}"
     );
 
     // A name chrono-tz does not know is refused, naming it, and nothing changes.
@@ -324,4 +332,76 @@ fn the_log_offers_the_manual_add_and_records_it_as_jobs_show_does() {
         "{log}"
     );
     assert!(!log.contains(&form), "added: nothing left to do: {log}");
+}
+
+/// A weekly series of three from a contact, 2030-01-05 10:00 UTC on.
+fn weekly(uid: &str) -> Vec<u8> {
+    String::from_utf8(Mail::request(uid).bytes())
+        .unwrap()
+        .replace(
+            "DTEND:20300105T110000Z\r\n",
+            "DTEND:20300105T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n",
+        )
+        .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_instance_of_a_series_is_answered_from_its_card() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = relay_config(dir.path(), sink.addr.port());
+    let env = [("IMIPD_CONFIG", config.as_str())];
+    for args in [
+        &["user", "add", BOB, "--password", PASSWORD][..],
+        &["contacts", "add", BOB, "alice@example.org"],
+    ] {
+        let (code, _, err) = cli_env(dir.path(), args, &env);
+        assert_eq!(code, 0, "imipd {args:?}: {err}");
+    }
+    let server = Imipd::start_in(dir, &env);
+    let http = wait_for_listen(&server.log, "http listening on");
+    deliver(&server, &weekly("series@example.org"));
+    settled(&server);
+    let browser = Browser::sign_in(http);
+
+    // The card shows the series' next instance, and can answer it alone.
+    let page = browser.get("/web/");
+    let instance = between(&page, "name=\"instance\" value=\"", "\"")
+        .unwrap_or_else(|| panic!("no instance to answer alone: {page}"))
+        .to_string();
+    assert_eq!(instance, "20300105T100000Z");
+    let answered = browser.post(
+        "/web/rsvp",
+        &[
+            ("uid", "series@example.org"),
+            ("answer", "declined"),
+            ("instance", &instance),
+        ],
+    );
+    assert_eq!(answered.status, 303, "{}", answered.body);
+
+    // The REPLY names the instance, and declines it alone.
+    let mail = eventually(20, "the REPLY at the SMTP sink", || {
+        sink.received()
+            .into_iter()
+            .find(|m| String::from_utf8_lossy(&m.data).contains("METHOD:REPLY"))
+    });
+    let text = String::from_utf8_lossy(&mail.data).replace("\r\n ", "");
+    assert!(
+        text.lines().any(|l| l == "RECURRENCE-ID:20300105T100000Z"),
+        "{text}"
+    );
+    let attendee = text
+        .lines()
+        .find(|l| l.starts_with("ATTENDEE") && l.ends_with(":mailto:bob@example.org"))
+        .unwrap_or_else(|| panic!("no ATTENDEE line for Bob: {text}"));
+    assert!(attendee.contains("PARTSTAT=DECLINED"), "{attendee}");
+    assert_eq!(mail.rcpt_to, ["alice@example.org"]);
+
+    // The card, showing that instance, shows the answer the calendar now holds for it.
+    let page = browser.get("/web/");
+    assert!(
+        page.contains("<dt>Your answer</dt><dd>declined</dd>"),
+        "{page}"
+    );
 }

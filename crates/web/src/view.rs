@@ -78,6 +78,8 @@ pub fn day_start(day: NaiveDate, zone: Tz) -> i64 {
 /// One instance of an event, with the component that describes it.
 #[derive(Debug, Clone)]
 pub struct Occurrence {
+    /// The RECURRENCE-ID that names it in a recurring series.
+    pub recurrence_id: Option<String>,
     pub start: i64,
     pub end: i64,
     pub all_day: bool,
@@ -121,6 +123,7 @@ pub fn occurrences(ics: &str, start: i64, end: i64, limits: &Limits) -> Vec<Occu
 
 fn occurrence(i: &Instance, summary: &EventSummary) -> Occurrence {
     Occurrence {
+        recurrence_id: i.recurrence_id.clone(),
         start: i.start,
         end: i.end,
         all_day: summary.start.len() == 8,

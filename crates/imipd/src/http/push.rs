@@ -32,8 +32,8 @@ const BATCH: usize = 256;
 /// A reconnecting page that missed more than this is told to reload instead.
 const MAX_BACKLOG: usize = 4096;
 
-/// The change feed as this process follows it: read once, for every open stream, and only
-/// while a stream is open.
+/// The change feed (and, for the web page, the job feed) as this process follows it: read
+/// once, for every open stream, and only while a stream is open.
 #[derive(Clone)]
 pub struct Feed {
     store: Arc<dyn Store>,

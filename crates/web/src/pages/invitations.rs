@@ -47,6 +47,8 @@ pub struct Card {
     pub cancelled: bool,
     /// The user's own answer, when they are an attendee.
     pub answer: Option<String>,
+    /// The shown instance's RECURRENCE-ID when the event recurs: it can be answered alone.
+    pub instance: Option<String>,
     pub in_calendar: bool,
     /// "Add to calendar" / "Update calendar", when the message was not applied.
     pub manual: Option<&'static str>,
@@ -207,6 +209,7 @@ fn card(
         unauthenticated: spec.as_ref().is_some_and(|s| !s.authenticated),
         cancelled: s.status.eq_ignore_ascii_case("CANCELLED"),
         answer,
+        instance: shown.recurrence_id.clone(),
         in_calendar,
         manual: not_applied.then_some(manual_label(in_calendar)),
         outcome: outcome
@@ -223,6 +226,9 @@ pub struct Answer {
     answer: String,
     #[serde(default)]
     comment: String,
+    /// A RECURRENCE-ID: the answer is for that instance only.
+    #[serde(default)]
+    instance: String,
 }
 
 pub async fn answer(
@@ -252,7 +258,7 @@ pub async fn answer(
                 user: &user,
                 uid: &form.uid,
                 partstat,
-                recurrence_id: None,
+                recurrence_id: Some(form.instance.trim()).filter(|i| !i.is_empty()),
                 comment: (!comment.is_empty()).then_some(comment),
             },
             &limits,
