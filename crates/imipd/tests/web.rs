@@ -313,7 +313,10 @@ fn the_log_offers_the_manual_add_and_records_it_as_jobs_show_does() {
 
     let applied = browser.post("/web/apply", &[("job", &job), ("back", "log")]);
     assert_eq!(applied.status, 303, "{}", applied.body);
-    assert_eq!(applied.header("Location"), Some("/web/log?done=applied"));
+    assert_eq!(
+        applied.header("Location"),
+        Some("/web/log?done=applied-log")
+    );
     let events = must(server.data(), &["events", "list", BOB]);
     assert!(events.contains("by-hand@example.org"), "{events}");
 
@@ -325,7 +328,8 @@ fn the_log_offers_the_manual_add_and_records_it_as_jobs_show_does() {
         .unwrap_or_else(|| panic!("no by-hand entry: {shown}"));
     let entry = &line[line.find("applied by hand:").expect("the entry's words")..];
     assert!(entry.starts_with("applied by hand: added;"), "{entry}");
-    let log = browser.get("/web/log");
+    let log = browser.get("/web/log?done=applied-log");
+    assert!(log.contains("what was applied by hand"), "{log}");
     assert!(log.contains(&escaped(entry)), "{entry:?} not in {log}");
     assert!(
         log.contains("href=\"/web/calendar?date=2030-01-05#day-2030-01-05\""),

@@ -318,8 +318,12 @@ pub async fn apply(
     })
     .await?;
     if matches!(outcome.kind, OutcomeKind::Added | OutcomeKind::Updated) {
-        let back = if form.back == "log" { "log" } else { "" };
-        return Ok(Redirect::to(&format!("{PREFIX}/{back}?done=applied")));
+        let to = if form.back == "log" {
+            "log?done=applied-log"
+        } else {
+            "?done=applied"
+        };
+        return Ok(Redirect::to(&format!("{PREFIX}/{to}")));
     }
     Err(Failure::new(
         StatusCode::CONFLICT,

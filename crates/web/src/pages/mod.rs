@@ -71,6 +71,7 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "answered" => "Your answer is saved; the reply to the organizer is queued.",
         "applied" => "Done: see the outcome on the invitation.",
+        "applied-log" => "Done: the message's entry records what was applied by hand.",
         "trusted" => "The sender is in your address book: their invitations are added from now on.",
         "prefs" => "Preferences saved; the generated Sieve section below is updated.",
         "sieve" => "Your Sieve rules are saved.",
