@@ -72,17 +72,34 @@ try {
   await ask('reply accepted');
   step('accepted; the REPLY reached the SMTP sink');
 
-  // A stranger's invitation is not added, but offers "Add to calendar".
+  // A stranger's invitation is not added, but kept: it appears without a reload and
+  // offers "Add to calendar".
+  await page.evaluate(() => { window.notReloaded = true; });
+  await page.waitForTimeout(300); // the live stream connects
   await ask('deliver stranger');
-  await page.reload();
   const stranger = page.locator('article.invitation', { hasText: 'Planning 1' });
+  await stranger.getByRole('button', { name: 'Add to calendar' }).waitFor({ timeout: 20000 });
+  assert.equal(await page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
   await stranger.getByText('The organizer is not in your contacts.').waitFor();
+  step('the stranger\'s invitation appeared without a reload');
   await stranger.getByRole('button', { name: 'Add to calendar' }).click();
   await page.getByText('Done: see the outcome').waitFor();
   await ask('stranger in calendar');
   await page.goto(`${base}/web/calendar?date=2030-01-05`);
   await page.locator('.event', { hasText: 'Planning 1' }).waitFor();
   step('the stranger\'s invitation is in the calendar');
+
+  // One instance of a recurring series is answered alone from its card.
+  await ask('deliver series');
+  await page.goto(`${base}/web/`);
+  // Its slot is the others': their cards name it among their conflicts.
+  const series = page.locator('article.invitation').filter({ has: page.getByRole('heading', { name: 'Weekly 0' }) });
+  await series.getByLabel(/Answer only for this occurrence/).check();
+  await series.getByRole('button', { name: 'Decline' }).click();
+  await page.getByText('Your answer is saved').waitFor();
+  await ask('reply declined instance');
+  await series.locator('dd', { hasText: /^declined$/ }).waitFor();
+  step('one instance of a series is declined alone; its REPLY names it');
 
   // A hostile SUMMARY is text, not markup.
   await ask('deliver script');
@@ -100,6 +117,15 @@ try {
   // The decision log lists every message with its outcome.
   await page.goto(`${base}/web/log`);
   await page.locator('.entry .outcome', { hasText: 'no Sieve rule asked' }).first().waitFor();
+  // The stranger's invitation, added by hand from its card: its entry records that, and
+  // links to the event.
+  const kept = page.locator('.entry', { hasText: 'web-stranger@example.org' });
+  await kept.locator('.by-hand', { hasText: 'applied by hand: added' }).waitFor();
+  assert.equal(await kept.getByRole('button', { name: 'Add to calendar' }).count(), 0, 'added: no more to do');
+  await kept.getByRole('link', { name: 'Show the event in the calendar' }).click();
+  await page.locator('#day-2030-01-05 .event', { hasText: 'Planning 1' }).waitFor();
+  step('the log records the manual add and links to the event');
+  await page.goto(`${base}/web/log`);
   await page.getByLabel('Outcome').selectOption('added');
   await page.getByRole('button', { name: 'Filter' }).click();
   assert.equal(await page.locator('.entry.kind-no_action').count(), 0, 'the filter keeps only added');
@@ -117,6 +143,20 @@ try {
   assert.notEqual(after, before, 'the generated section changed');
   assert.ok(!before.includes('} else {') && after.includes('} else {'), 'everyone: an else branch adds all');
   step('a preference changed the generated Sieve');
+
+  // The time zone: a name that is none is refused, naming it; set, the calendar shows
+  // the event at Berlin's hour.
+  await page.getByLabel(/^Time zone/).fill('Mars/Olympus');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.getByRole('alert').filter({ hasText: '"Mars/Olympus"' }).waitFor();
+  await page.getByLabel(/^Time zone/).fill('Europe/Berlin');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.getByText('Preferences saved').waitFor();
+  await page.goto(`${base}/web/calendar?date=2030-01-05`);
+  await page.locator('#day-2030-01-05 .event', { hasText: 'Planning 1' }).getByText('11:00–12:00').waitFor();
+  await page.getByText('Times in Europe/Berlin').waitFor();
+  step('times are shown in the chosen time zone');
+  await page.goto(`${base}/web/settings`);
 
   // An own Sieve section that does not compile is refused at its line.
   await page.getByLabel(/Rules that run after/).fill('# mine\nif header :is "X" "y" {\n  frobnicate;\n}\n');

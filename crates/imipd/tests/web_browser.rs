@@ -119,6 +119,17 @@ async fn the_web_page_in_a_real_browser() {
                     Err(format!("not in `imipd events list`: {list}"))
                 }
             }
+            "deliver series" => {
+                let mail = String::from_utf8(Mail::request("web-series@example.org").bytes())
+                    .unwrap()
+                    .replace("SUMMARY:Planning 0", "SUMMARY:Weekly 0")
+                    .replace(
+                        "DTEND:20300105T110000Z\r\n",
+                        "DTEND:20300105T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n",
+                    );
+                deliver(&server, mail.as_bytes())
+            }
+            "reply declined instance" => reply_declined_instance(&sink),
             "deliver script" => {
                 let mail = String::from_utf8(Mail::request("web-script@example.org").bytes())
                     .unwrap()
@@ -150,6 +161,29 @@ fn deliver(server: &Imipd, mail: &[u8]) -> Result<(), String> {
         Some(r) if r.starts_with("250") => Ok(()),
         other => Err(format!("LMTP said {other:?}")),
     }
+}
+
+/// A REPLY at the sink declines the series' first instance alone.
+fn reply_declined_instance(sink: &SmtpSink) -> Result<(), String> {
+    let mail = eventually(20, "the instance's REPLY at the SMTP sink", || {
+        sink.received().into_iter().find(|m| {
+            let text = String::from_utf8_lossy(&m.data);
+            text.contains("METHOD:REPLY") && text.contains("UID:web-series@example.org")
+        })
+    });
+    let text = String::from_utf8_lossy(&mail.data).replace("\r\n ", "");
+    if !text.lines().any(|l| l == "RECURRENCE-ID:20300105T100000Z") {
+        return Err(format!("the REPLY names no instance: {text}"));
+    }
+    let declined = text.lines().any(|l| {
+        l.starts_with("ATTENDEE")
+            && l.contains("PARTSTAT=DECLINED")
+            && l.ends_with(":mailto:bob@example.org")
+    });
+    if !declined {
+        return Err(format!("the REPLY does not decline for Bob: {text}"));
+    }
+    Ok(())
 }
 
 /// The REPLY at the sink answers for Bob, ACCEPTED, to the organizer.

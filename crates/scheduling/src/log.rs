@@ -3,8 +3,9 @@
 //! `X-Imipd-Cal-Outcome` header's). `imipd jobs` and the web page's log print these.
 
 use crate::decide::{Decided, Executed};
+use crate::manual::ByHand;
 use crate::spec::SpecError;
-use imipd_calendar::Outcome;
+use imipd_calendar::{Outcome, OutcomeKind};
 use imipd_store::Job;
 
 /// The decision taken at delivery, rendered, and what the worker recorded.
@@ -22,6 +23,23 @@ pub fn entries(j: &Job) -> (Option<String>, Option<Result<Executed, String>>) {
         .as_deref()
         .map(|json| Executed::from_json(json).map_err(unreadable));
     (decided, executed)
+}
+
+/// What the user applied by hand after the job, rendered: when, and the entry's words.
+pub fn by_hand(j: &Job) -> Option<(Option<i64>, String)> {
+    let json = j.by_hand.as_deref()?;
+    Some(match ByHand::from_json(json) {
+        Ok(b) => (Some(b.at), format!("applied by hand: {}", b.outcome)),
+        Err(e) => (None, format!("applied by hand: unreadable ({e})")),
+    })
+}
+
+/// Whether the user's own action since changed the calendar.
+pub fn applied_by_hand(j: &Job) -> bool {
+    j.by_hand
+        .as_deref()
+        .and_then(|json| ByHand::from_json(json).ok())
+        .is_some_and(|b| matches!(b.outcome.kind, OutcomeKind::Added | OutcomeKind::Updated))
 }
 
 /// The outcome that stands for a job: what the worker reached, else what delivery decided.

@@ -8,6 +8,25 @@ use crate::decide::{Ask, Executed, decide};
 use crate::spec::{Action, JobSpec, SpecError};
 use imipd_calendar::{ItipMessage, Limits, Outcome};
 use imipd_store::{Batch, Job, Store};
+use serde::{Deserialize, Serialize};
+
+/// What the user applied by hand after a job, as the job records it: when, and the
+/// outcome, also when that was nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ByHand {
+    pub at: i64,
+    pub outcome: Outcome,
+}
+
+impl ByHand {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, SpecError> {
+        serde_json::from_str(json).map_err(|e| SpecError::BadDecision(e.to_string()))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManualError {
@@ -23,7 +42,7 @@ pub enum ManualError {
 
 /// Applies the calendar part of `job` for its user, into `calendar_id` (`None`: the
 /// default calendar) for a new event. The outcome says what happened, also when that was
-/// nothing (an older version, a cancelled event).
+/// nothing (an older version, a cancelled event); the job records it ([`ByHand`]).
 pub fn apply_by_hand(
     store: &dyn Store,
     job: &Job,
@@ -80,5 +99,10 @@ pub fn apply_by_hand(
             job: None,
         })?;
     }
+    let record = ByHand {
+        at: now,
+        outcome: outcome.clone(),
+    };
+    store.record_by_hand(job.id, &record.to_json())?;
     Ok(outcome)
 }

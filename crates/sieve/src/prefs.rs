@@ -31,6 +31,8 @@ pub struct Prefs {
     pub calendar: Option<String>,
     /// Remove cancelled events instead of marking them cancelled.
     pub delete_cancelled: bool,
+    /// The IANA zone the web page shows times in; `None` is UTC.
+    pub time_zone: Option<String>,
 }
 
 impl Default for Prefs {
@@ -41,6 +43,7 @@ impl Default for Prefs {
             file_into: None,
             calendar: None,
             delete_cancelled: false,
+            time_zone: None,
         }
     }
 }
@@ -50,7 +53,7 @@ impl Default for Prefs {
 pub enum PrefError {
     #[error(
         "unknown preference {key:?}; the keys are add_invitations, apply_updates, \
-         file_into, calendar, delete_cancelled"
+         file_into, calendar, delete_cancelled, time_zone"
     )]
     UnknownKey { key: String },
     #[error("preference {key} cannot be {value:?}; allowed: {allowed}")]
@@ -98,7 +101,31 @@ fn name(key: &str, value: &str, what: &str) -> Result<Option<String>, PrefError>
     Ok(Some(value.to_string()))
 }
 
+/// An IANA zone name as chrono-tz knows it, kept in its canonical spelling.
+fn zone(key: &str, value: &str) -> Result<Option<String>, PrefError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<chrono_tz::Tz>() {
+        Ok(tz) => Ok(Some(tz.name().to_string())),
+        Err(_) => Err(PrefError::BadValue {
+            key: key.into(),
+            value: value.into(),
+            allowed: "an IANA time zone name such as Europe/Berlin, or empty for UTC".into(),
+        }),
+    }
+}
+
 impl Prefs {
+    /// The zone times are shown in: the preference, else UTC.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), PrefError> {
         match key.trim() {
             "add_invitations" => {
@@ -119,6 +146,7 @@ impl Prefs {
             "delete_cancelled" => self.delete_cancelled = on_off(key, value)?,
             "file_into" => self.file_into = name(key, value, "folder name")?,
             "calendar" => self.calendar = name(key, value, "calendar id")?,
+            "time_zone" => self.time_zone = zone(key, value)?,
             _ => {
                 return Err(PrefError::UnknownKey { key: key.into() });
             }
@@ -140,6 +168,10 @@ impl Prefs {
             ),
             ("calendar".into(), self.calendar.clone().unwrap_or_default()),
             ("delete_cancelled".into(), on_off(self.delete_cancelled)),
+            (
+                "time_zone".into(),
+                self.time_zone.clone().unwrap_or_default(),
+            ),
         ]
     }
 

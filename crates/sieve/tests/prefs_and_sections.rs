@@ -21,6 +21,7 @@ fn prefs_defaults_set_and_pairs_round_trip() {
     p.set("file_into", "Calendar").expect("valid");
     p.set("calendar", "work").expect("valid");
     p.set("delete_cancelled", "on").expect("valid");
+    p.set("time_zone", "Europe/Berlin").expect("valid");
     assert_eq!(
         p.to_pairs(),
         [
@@ -29,12 +30,16 @@ fn prefs_defaults_set_and_pairs_round_trip() {
             ("file_into", "Calendar"),
             ("calendar", "work"),
             ("delete_cancelled", "on"),
+            ("time_zone", "Europe/Berlin"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string()))
     );
     assert_eq!(Prefs::from_pairs(&p.to_pairs()), Ok(p.clone()));
     p.set("file_into", "").expect("empty clears");
     assert_eq!(p.file_into, None);
+    assert_eq!(p.zone(), chrono_tz::Europe::Berlin);
+    p.set("time_zone", "").expect("empty is UTC");
+    assert_eq!((p.time_zone.as_deref(), p.zone()), (None, chrono_tz::UTC));
     assert_eq!(Prefs::from_pairs(&[]), Ok(Prefs::default()));
 }
 
@@ -57,6 +62,12 @@ fn pref_errors_name_key_value_and_allowed_values() {
     let e = p.set("colour", "blue").unwrap_err();
     assert!(matches!(&e, PrefError::UnknownKey { key } if key == "colour"));
     assert!(e.to_string().contains("delete_cancelled"));
+    let text = p.set("time_zone", "Mars/Olympus").unwrap_err().to_string();
+    assert!(
+        text.contains("time_zone") && text.contains("\"Mars/Olympus\"") && text.contains("IANA"),
+        "{text}"
+    );
+    assert_eq!(p.time_zone, None, "a rejected zone changes nothing");
     for bad in ["a\nb", "x\\y", "${evil}"] {
         let text = p.set("file_into", bad).unwrap_err().to_string();
         assert!(text.contains("file_into"), "{text}");

@@ -57,6 +57,7 @@ fn all_prefs() -> Vec<Prefs> {
                             file_into: file_into.clone(),
                             calendar: calendar.clone(),
                             delete_cancelled,
+                            time_zone: None,
                         });
                     }
                 }

@@ -152,6 +152,9 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     /// Takes a done job of `user` out of their schedule inbox; false when it is not one.
     fn delete_from_inbox(&self, user: &str, job_id: i64) -> Result<bool>;
     fn job(&self, job_id: i64) -> Result<Option<Job>>;
+    /// Records on a job what the user applied by hand after it (see [`Job::by_hand`]), and
+    /// tells the job feed; `false` when there is no such job.
+    fn record_by_hand(&self, job_id: i64, record: &str) -> Result<bool>;
     /// Puts a dead or failed job back in the queue.
     fn retry_job(&self, job_id: i64) -> Result<bool>;
     /// How many jobs from `sender` to `user` written since `since` changed the calendar or
@@ -212,4 +215,10 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     fn feed_since(&self, seq: i64, limit: usize) -> Result<Vec<FeedEntry>>;
     /// The position of the newest change (0 before the first).
     fn feed_head(&self) -> Result<i64>;
+    /// The job feed after position `seq`, all users, oldest first, at most `limit`: how a
+    /// page learns of a finished job (an invitation kept for the user to add), in any
+    /// process.
+    fn job_feed_since(&self, seq: i64, limit: usize) -> Result<Vec<JobNotice>>;
+    /// The position of the newest job notice (0 before the first).
+    fn job_feed_head(&self) -> Result<i64>;
 }

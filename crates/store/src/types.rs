@@ -252,6 +252,16 @@ pub struct FeedEntry {
     pub deleted: bool,
 }
 
+/// One entry of the job feed: a job whose record its user sees changed (it finished, or
+/// was applied by hand), whichever process changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobNotice {
+    /// Monotonic: the position in the job feed.
+    pub seq: i64,
+    pub user: String,
+    pub job_id: i64,
+}
+
 /// One change to a calendar object, with what it expects to find.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ObjectWrite {
@@ -434,6 +444,9 @@ pub struct Job {
     pub decided: Option<String>,
     /// What the worker recorded when it ran the job (JSON the worker writes).
     pub outcome: Option<String>,
+    /// What the user applied by hand afterwards ("Add to calendar"; JSON the web page
+    /// writes, see [`crate::Store::record_by_hand`]).
+    pub by_hand: Option<String>,
     pub created: i64,
     pub updated: i64,
 }

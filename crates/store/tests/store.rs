@@ -589,6 +589,47 @@ fn a_second_handle_sees_the_feed_of_the_first() {
 }
 
 #[test]
+fn finished_and_hand_applied_jobs_are_on_the_job_feed_of_every_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let server = SqliteStore::open(&path).unwrap();
+    let worker = SqliteStore::open(&path).unwrap();
+    worker.create_user("bob@example.org", None).unwrap();
+    let start = server.job_feed_head().unwrap();
+    let id = worker
+        .enqueue_job(&job("bob@example.org", "u1", "k1"))
+        .unwrap()
+        .unwrap();
+    let claimed = worker.claim_jobs("w1", 60, 10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        server.job_feed_since(start, 10).unwrap(),
+        [],
+        "not finished yet"
+    );
+    worker.commit(&done(id, "w1", vec![], vec![])).unwrap();
+    let finished = server.job_feed_since(start, 10).unwrap();
+    assert_eq!(
+        finished
+            .iter()
+            .map(|n| (n.user.as_str(), n.job_id))
+            .collect::<Vec<_>>(),
+        [("bob@example.org", id)]
+    );
+    assert_eq!(server.job_feed_head().unwrap(), finished[0].seq);
+
+    assert_eq!(server.job(id).unwrap().unwrap().by_hand, None);
+    assert!(worker.record_by_hand(id, "{\"by\":\"hand\"}").unwrap());
+    assert!(!worker.record_by_hand(id + 1, "{}").unwrap(), "no such job");
+    let again = server.job_feed_since(finished[0].seq, 10).unwrap();
+    assert_eq!(again.iter().map(|n| n.job_id).collect::<Vec<_>>(), [id]);
+    assert_eq!(
+        server.job(id).unwrap().unwrap().by_hand.as_deref(),
+        Some("{\"by\":\"hand\"}")
+    );
+}
+
+#[test]
 fn prefs_script_and_contacts() {
     let (_d, s) = open();
     s.create_user("bob@example.org", None).unwrap();

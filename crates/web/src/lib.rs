@@ -17,7 +17,7 @@ use axum::Router;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use imipd_calendar::Limits;
-use imipd_store::{FeedEntry, Store};
+use imipd_store::{FeedEntry, JobNotice, Store};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -49,9 +49,16 @@ pub trait Passwords: Send + Sync {
     fn check<'a>(&'a self, login: &'a str, password: &'a str, client: SocketAddr) -> Checked<'a>;
 }
 
-/// The store's change feed as the listener follows it.
+/// The store's change feed and job feed as the listener follows them.
 pub trait Live: Send + Sync {
-    fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEntry>>;
+    fn subscribe(&self) -> Listening;
+}
+
+/// What an open page hears: calendar changes, and jobs finished or applied by hand (a
+/// stranger's invitation kept for the user has no calendar change to tell of it).
+pub struct Listening {
+    pub changes: broadcast::Receiver<Arc<FeedEntry>>,
+    pub jobs: broadcast::Receiver<Arc<JobNotice>>,
 }
 
 /// The address the request came from; the listener puts it in the request's extensions.

@@ -1,5 +1,6 @@
-// Live updates: on each change to the user's calendars the page fetches itself again and
-// swaps in its #live region, unless the user is typing in it.
+// Live updates: on each change to the user's calendars, and each job of theirs finished or
+// applied by hand, the page fetches itself again and swaps in its #live region, unless the
+// user is typing in it.
 (function () {
   if (!window.EventSource) return;
   var status = document.getElementById('live-status');

@@ -1,7 +1,7 @@
 use super::require_user;
 use crate::cli::{JobsCmd, MailCmd};
 use anyhow::{Result, bail};
-use imipd_scheduling::log::{entries, summary};
+use imipd_scheduling::log::{by_hand, entries, summary};
 use imipd_store::{JobFilter, JobState, Store};
 use std::process::ExitCode;
 
@@ -62,6 +62,10 @@ pub fn run(store: &dyn Store, cmd: JobsCmd) -> Result<ExitCode> {
                 }
                 Some(Err(e)) => println!("result:     {e}"),
                 None => println!("result:     -"),
+            }
+            if let Some((at, entry)) = by_hand(&j) {
+                let at = at.map_or_else(|| "-".to_string(), |t| t.to_string());
+                println!("by hand:    {at}  {entry}");
             }
             println!("last error: {}", j.last_error.as_deref().unwrap_or("-"));
             println!("message:    {} bytes", j.message.len());

@@ -12,7 +12,7 @@ use futures_util::stream;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response, header};
-use imipd_store::{FeedEntry, Store};
+use imipd_store::{FeedEntry, JobNotice, Store};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -32,12 +32,14 @@ const BATCH: usize = 256;
 /// A reconnecting page that missed more than this is told to reload instead.
 const MAX_BACKLOG: usize = 4096;
 
-/// The change feed as this process follows it: read once, for every open stream, and only
-/// while a stream is open.
+/// The change feed (and, for the web page, the job feed) as this process follows it: read
+/// once, for every open stream, and only while a stream is open.
 #[derive(Clone)]
 pub struct Feed {
     store: Arc<dyn Store>,
     entries: broadcast::Sender<Arc<FeedEntry>>,
+    /// The job feed, for the web page only (`/events` is about calendars).
+    jobs: broadcast::Sender<Arc<JobNotice>>,
     wanted: Arc<Mutex<Wanted>>,
     wake: Arc<Notify>,
 }
@@ -67,9 +69,11 @@ impl Feed {
     /// Starts the reader; it reads the store's feed whenever a stream is open.
     pub fn follow(store: Arc<dyn Store>) -> Feed {
         let (entries, _) = broadcast::channel(1024);
+        let (jobs, _) = broadcast::channel(1024);
         let feed = Feed {
             store,
             entries,
+            jobs,
             wanted: Arc::new(Mutex::new(Wanted::Nothing)),
             wake: Arc::new(Notify::new()),
         };
@@ -103,19 +107,24 @@ impl Feed {
 impl imipd_web::Live for Feed {
     /// The web page's stream hears changes from when it subscribes (the page it refreshes
     /// was rendered just before), so the idle reader starts at the feed's head.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEntry>> {
-        let receiver = self.entries.subscribe();
+    fn subscribe(&self) -> imipd_web::Listening {
+        let listening = imipd_web::Listening {
+            changes: self.entries.subscribe(),
+            jobs: self.jobs.subscribe(),
+        };
         self.listening_from(None);
-        receiver
+        listening
     }
 }
 
 async fn read_feed(feed: Feed) {
     let mut cursor = None;
+    let mut jobs_cursor = None;
     let mut failing = false;
     loop {
         if feed.entries.receiver_count() == 0 {
             cursor = feed.stream_opened().await;
+            jobs_cursor = None;
         } else {
             // An open stream's starting point is at or after the cursor already.
             *feed.wanted.lock().unwrap_or_else(|p| p.into_inner()) = Wanted::Nothing;
@@ -127,15 +136,16 @@ async fn read_feed(feed: Feed) {
                 Vec::new()
             }),
         };
-        match read {
-            Ok(entries) => {
+        let jobs_read = read_jobs(&feed, &mut jobs_cursor).await;
+        match read.and_then(|entries| Ok((entries, jobs_read?))) {
+            Ok((entries, jobs_full)) => {
                 failing = false;
                 let full = entries.len() == BATCH;
                 for entry in entries {
                     cursor = Some(entry.seq);
                     let _ = feed.entries.send(Arc::new(entry));
                 }
-                if full {
+                if full || jobs_full {
                     continue;
                 }
             }
@@ -147,6 +157,26 @@ async fn read_feed(feed: Feed) {
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Reads the job feed on from `cursor` (`None`: from its head, now) while a web page
+/// listens; whether a whole batch came (there may be more).
+async fn read_jobs(feed: &Feed, cursor: &mut Option<i64>) -> Result<bool, String> {
+    if feed.jobs.receiver_count() == 0 {
+        *cursor = None;
+        return Ok(false);
+    }
+    let Some(seq) = *cursor else {
+        *cursor = Some(blocking(&feed.store, |s| s.job_feed_head()).await?);
+        return Ok(false);
+    };
+    let notices = blocking(&feed.store, move |s| s.job_feed_since(seq, BATCH)).await?;
+    let full = notices.len() == BATCH;
+    for notice in notices {
+        *cursor = Some(notice.seq);
+        let _ = feed.jobs.send(Arc::new(notice));
+    }
+    Ok(full)
 }
 
 pub async fn stream(

@@ -1,8 +1,8 @@
-use crate::{Error, Job, JobDone, JobFilter, JobState, NewJob, Result};
+use crate::{Error, Job, JobDone, JobFilter, JobNotice, JobState, NewJob, Result};
 use rusqlite::{Connection, params};
 
 const COLUMNS: &str = "id, user, spec, idem_key, uid, sender, message, state, attempts, \
-                       not_before, last_error, outcome, created, updated, decided, queue_id";
+                       not_before, last_error, outcome, created, updated, decided, queue_id, by_hand";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let state: String = r.get(7)?;
@@ -23,6 +23,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         updated: r.get(13)?,
         decided: r.get(14)?,
         queue_id: r.get(15)?,
+        by_hand: r.get(16)?,
     })
 }
 
@@ -148,7 +149,54 @@ pub fn finish(conn: &Connection, done: &JobDone) -> Result<()> {
          WHERE id = ?1",
         params![done.job_id, done.outcome, done.applied],
     )?;
+    noticed(conn, done.job_id)
+}
+
+pub fn record_by_hand(conn: &Connection, id: i64, record: &str) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE jobs SET by_hand = ?2, updated = unixepoch() WHERE id = ?1",
+        params![id, record],
+    )?;
+    if changed == 1 {
+        noticed(conn, id)?;
+    }
+    Ok(changed == 1)
+}
+
+/// Puts a job on the job feed: its record changed in a way its user sees.
+pub fn noticed(conn: &Connection, id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO job_feed (user, job_id) SELECT user, id FROM jobs WHERE id = ?1",
+    )?
+    .execute([id])?;
     Ok(())
+}
+
+pub fn feed(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<JobNotice>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT seq, user, job_id FROM job_feed WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?
+        .query_map(params![seq, limit as i64], |r| {
+            Ok(JobNotice {
+                seq: r.get(0)?,
+                user: r.get(1)?,
+                job_id: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn feed_head(conn: &Connection) -> Result<i64> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'job_feed'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
 }
 
 pub fn fail(

@@ -30,8 +30,22 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
     &[Step::Sql(V9_INBOX_DELETED)],
     &[Step::Sql(V10_SESSIONS)],
+    &[Step::Sql(V12_JOB_FEED)],
     &[Step::Sql(FINISHED_ONLY_INDEXES)],
 ];
+
+/// The job feed (see `Store::job_feed_since`): a row each time a job's record changes for
+/// its user to see (finished, applied by hand), under a number that only grows; and what
+/// the user applied by hand after the job.
+const V12_JOB_FEED: &str = r#"
+ALTER TABLE jobs ADD COLUMN by_hand TEXT;
+CREATE TABLE job_feed (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    user   TEXT NOT NULL,
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE
+);
+CREATE INDEX job_feed_job ON job_feed(job_id);
+"#;
 
 /// The indexes that pruning reads hold only what it prunes: finished jobs and mail, and
 /// tombstones. A job's or mail's every step, and every live change, wrote a page of them

@@ -1,7 +1,7 @@
 use super::{SqliteStore, addressbooks, calendars, changes, nodes, outbox, queue, timespan, users};
 use crate::{
     Batch, Calendar, CalendarObject, CalendarProps, Changes, Committed, Error, FeedEntry, Job,
-    JobFilter, NewJob, NewMail, ObjectWrite, OutMail, QueueCounts, Result, Store, User,
+    JobFilter, JobNotice, NewJob, NewMail, ObjectWrite, OutMail, QueueCounts, Result, Store, User,
     canonical_address, normalize_address,
 };
 use crate::{Node, NodeStatus, Pruned};
@@ -453,5 +453,17 @@ impl Store for SqliteStore {
 
     fn feed_head(&self) -> Result<i64> {
         self.with(|conn| changes::head(conn))
+    }
+
+    fn job_feed_since(&self, seq: i64, limit: usize) -> Result<Vec<JobNotice>> {
+        self.with(|conn| queue::feed(conn, seq, limit))
+    }
+
+    fn record_by_hand(&self, job_id: i64, record: &str) -> Result<bool> {
+        self.write(|tx| queue::record_by_hand(tx, job_id, record))
+    }
+
+    fn job_feed_head(&self) -> Result<i64> {
+        self.with(|conn| queue::feed_head(conn))
     }
 }

@@ -1,10 +1,10 @@
 //! The calendar: a week or a month of the user's calendars, recurring events expanded,
-//! cancelled ones marked.
+//! cancelled ones marked; days and hours are the user's time zone's.
 
-use super::Nav;
+use super::{Nav, zone_of};
 use crate::failure::Failure;
 use crate::session::Signed;
-use crate::view::{DAY, date_of, occurrences, time_of};
+use crate::view::{DAY, date_of, day_start, occurrences, time_of};
 use crate::{App, blocking, now};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -34,6 +34,7 @@ pub struct CalendarPage {
     nav: Nav,
     month: bool,
     heading: String,
+    zone: String,
     previous: String,
     next: String,
     days: Vec<Day>,
@@ -50,7 +51,9 @@ pub async fn show(
     signed: Signed,
     Query(range): Query<Range>,
 ) -> Result<CalendarPage, Failure> {
-    let today = NaiveDate::parse_from_str(&date_of(now()), "%Y-%m-%d")
+    let user = signed.user.clone();
+    let zone = blocking(&app, move |s| zone_of(s, &user)).await?;
+    let today = NaiveDate::parse_from_str(&date_of(now(), zone), "%Y-%m-%d")
         .map_err(|e| Failure::internal(format!("the clock reads no date: {e}")))?;
     let anchor = match range.date.as_deref().filter(|d| !d.is_empty()) {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
@@ -83,13 +86,9 @@ pub async fn show(
             format!("Week of {}", first.format("%a %Y-%m-%d")),
         )
     };
-    let start = first
-        .and_hms_opt(0, 0, 0)
-        .map_or(0, |d| d.and_utc().timestamp());
-    let end = last
-        .and_hms_opt(0, 0, 0)
-        .map_or(0, |d| d.and_utc().timestamp())
-        + DAY;
+    // Wide enough for the all-day events of the range, whose dates are UTC midnights.
+    let start = day_start(first, zone).min(day_start(first, chrono_tz::UTC));
+    let end = day_start(last + Days::new(1), zone).max(day_start(last, chrono_tz::UTC) + DAY);
     let user = signed.user.clone();
     let limits = app.config.limits.clone();
     let mut items = blocking(&app, move |s| {
@@ -107,18 +106,24 @@ pub async fn show(
     let mut day = first;
     while day <= last {
         let date = day.format("%Y-%m-%d").to_string();
-        let day_start = day
-            .and_hms_opt(0, 0, 0)
-            .map_or(0, |d| d.and_utc().timestamp());
+        // A day of the user's zone; for an all-day event, the date itself.
+        let local = (day_start(day, zone), day_start(day + Days::new(1), zone));
+        let dated = (
+            day_start(day, chrono_tz::UTC),
+            day_start(day, chrono_tz::UTC) + DAY,
+        );
         let day_items = items
             .iter()
-            .filter(|(s, _, o)| *s < day_start + DAY && o.end.max(*s + 1) > day_start)
+            .filter(|(s, _, o)| {
+                let (from, to) = if o.all_day { dated } else { local };
+                *s < to && o.end.max(*s + 1) > from
+            })
             .map(|(_, calendar, o)| Item {
                 uid: o.summary.uid.clone(),
                 time: if o.all_day {
                     "all day".into()
                 } else {
-                    format!("{}–{}", time_of(o.start), time_of(o.end))
+                    format!("{}–{}", time_of(o.start, zone), time_of(o.end, zone))
                 },
                 title: if o.summary.summary.is_empty() {
                     "(no title)".into()
@@ -142,6 +147,7 @@ pub async fn show(
         nav: Nav::new(&signed, "calendar"),
         month,
         heading,
+        zone: zone.name().to_string(),
         previous: previous.format("%Y-%m-%d").to_string(),
         next: next.format("%Y-%m-%d").to_string(),
         days,

@@ -2,7 +2,7 @@
 //! [`rsvp`], applied by hand with the update stage's decide and apply
 //! ([`apply_by_hand`]).
 
-use super::{Done, Nav, notice};
+use super::{Done, Nav, kept, manual_label, notice, zone_of};
 use crate::failure::Failure;
 use crate::session::Signed;
 use crate::view::{Occurrence, in_zone, next_occurrence, occurrences, span_text};
@@ -14,10 +14,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use imipd_calendar::{OutcomeKind, PartStat};
-use imipd_scheduling::log::final_outcome;
+use imipd_scheduling::JobSpec;
+use imipd_scheduling::log::{applied_by_hand, final_outcome};
 use imipd_scheduling::manual::apply_by_hand;
 use imipd_scheduling::rsvp::{Rsvp, rsvp};
-use imipd_scheduling::{Action, JobSpec};
 use imipd_store::{Job, JobFilter, Store, normalize_address};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -47,6 +47,8 @@ pub struct Card {
     pub cancelled: bool,
     /// The user's own answer, when they are an attendee.
     pub answer: Option<String>,
+    /// The shown instance's RECURRENCE-ID when the event recurs: it can be answered alone.
+    pub instance: Option<String>,
     pub in_calendar: bool,
     /// "Add to calendar" / "Update calendar", when the message was not applied.
     pub manual: Option<&'static str>,
@@ -108,6 +110,7 @@ fn cards(
         .map(|a| normalize_address(a))
         .collect();
     let objects = store.objects(user)?;
+    let zone = zone_of(store, user)?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for job in jobs {
@@ -141,44 +144,45 @@ fn cards(
                 format!(
                     "{} ({})",
                     o.summary.summary,
-                    span_text(o.start, o.end, o.all_day)
+                    span_text(o.start, o.end, o.all_day, zone)
                 )
             })
             .collect();
+        let stranger = match &shown.summary.organizer {
+            Some(organizer) => !store.is_contact(user, organizer)?,
+            None => true,
+        };
         out.push(card(
-            store,
-            user,
             &job,
             shown,
             answer,
             stored.is_some(),
             conflicts,
-        )?);
+            stranger,
+            zone,
+        ));
     }
     Ok(out)
 }
 
 fn card(
-    store: &dyn Store,
-    user: &str,
     job: &Job,
     shown: Occurrence,
     answer: Option<String>,
     in_calendar: bool,
     conflicts: Vec<String>,
-) -> Result<Card, Failure> {
+    stranger: bool,
+    zone: chrono_tz::Tz,
+) -> Card {
     let spec = JobSpec::from_json(&job.spec).ok();
     let outcome = final_outcome(job);
-    let stranger = match &shown.summary.organizer {
-        Some(organizer) => !store.is_contact(user, organizer)?,
-        None => true,
-    };
-    let not_applied = spec.as_ref().is_some_and(|s| s.action == Action::Record)
-        || outcome.as_ref().is_some_and(|o| {
-            matches!(o.kind, OutcomeKind::NoAction | OutcomeKind::Error) && !in_calendar
-        });
+    let not_applied = kept(job)
+        || (!applied_by_hand(job)
+            && outcome.as_ref().is_some_and(|o| {
+                matches!(o.kind, OutcomeKind::NoAction | OutcomeKind::Error) && !in_calendar
+            }));
     let s = shown.summary;
-    Ok(Card {
+    Card {
         job_id: job.id,
         uid: job.uid.clone(),
         title: if s.summary.is_empty() {
@@ -186,8 +190,8 @@ fn card(
         } else {
             s.summary.clone()
         },
-        when: span_text(shown.start, shown.end, shown.all_day),
-        organizer_time: in_zone(shown.start, s.start_zone.as_deref()),
+        when: span_text(shown.start, shown.end, shown.all_day, zone),
+        organizer_time: in_zone(shown.start, s.start_zone.as_deref(), zone),
         location: s.location.clone(),
         description: s.description.clone(),
         organizer: s.organizer.clone(),
@@ -205,17 +209,14 @@ fn card(
         unauthenticated: spec.as_ref().is_some_and(|s| !s.authenticated),
         cancelled: s.status.eq_ignore_ascii_case("CANCELLED"),
         answer,
+        instance: shown.recurrence_id.clone(),
         in_calendar,
-        manual: not_applied.then_some(if in_calendar {
-            "Update calendar"
-        } else {
-            "Add to calendar"
-        }),
+        manual: not_applied.then_some(manual_label(in_calendar)),
         outcome: outcome
             .map(|o| o.to_string())
             .unwrap_or_else(|| "not processed yet".into()),
-        date: crate::view::date_of(shown.start),
-    })
+        date: crate::view::date_of(shown.start, zone),
+    }
 }
 
 #[derive(Deserialize)]
@@ -225,6 +226,9 @@ pub struct Answer {
     answer: String,
     #[serde(default)]
     comment: String,
+    /// A RECURRENCE-ID: the answer is for that instance only.
+    #[serde(default)]
+    instance: String,
 }
 
 pub async fn answer(
@@ -254,7 +258,7 @@ pub async fn answer(
                 user: &user,
                 uid: &form.uid,
                 partstat,
-                recurrence_id: None,
+                recurrence_id: Some(form.instance.trim()).filter(|i| !i.is_empty()),
                 comment: (!comment.is_empty()).then_some(comment),
             },
             &limits,
@@ -314,8 +318,12 @@ pub async fn apply(
     })
     .await?;
     if matches!(outcome.kind, OutcomeKind::Added | OutcomeKind::Updated) {
-        let back = if form.back == "log" { "log" } else { "" };
-        return Ok(Redirect::to(&format!("{PREFIX}/{back}?done=applied")));
+        let to = if form.back == "log" {
+            "log?done=applied-log"
+        } else {
+            "?done=applied"
+        };
+        return Ok(Redirect::to(&format!("{PREFIX}/{to}")));
     }
     Err(Failure::new(
         StatusCode::CONFLICT,

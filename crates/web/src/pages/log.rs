@@ -2,16 +2,17 @@
 //! the words of the `X-Imipd-Cal-Outcome` header and `imipd jobs show`; filterable, each
 //! entry linked to its event, with "Add to calendar" where the user can still apply it.
 
-use super::{Nav, notice};
+use super::{Nav, kept, manual_label, notice, zone_of};
 use crate::failure::Failure;
 use crate::session::Signed;
-use crate::{App, blocking};
+use crate::view::{date_of, moment, next_occurrence};
+use crate::{App, blocking, now};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use imipd_calendar::OutcomeKind;
-use imipd_scheduling::log::{final_outcome, summary};
-use imipd_scheduling::{Action, JobSpec};
+use imipd_scheduling::JobSpec;
+use imipd_scheduling::log::{by_hand, final_outcome, summary};
 use imipd_store::{JobFilter, Store};
 use serde::Deserialize;
 
@@ -26,7 +27,10 @@ pub struct Entry {
     pub state: String,
     pub kind: String,
     pub outcome: String,
-    pub in_calendar: bool,
+    /// The calendar at the event's day, when the event is in a calendar.
+    pub link: Option<String>,
+    /// When the user applied the message by hand, and the entry that records it.
+    pub by_hand: Option<(String, String)>,
     pub manual: Option<&'static str>,
 }
 
@@ -64,7 +68,8 @@ pub async fn show(
     let q = filter.q.clone().unwrap_or_default();
     let user = signed.user.clone();
     let needle = q.trim().to_lowercase();
-    let entries = blocking(&app, move |s| entries(s, &user, kind, &needle)).await?;
+    let limits = app.config.limits.clone();
+    let entries = blocking(&app, move |s| entries(s, &user, kind, &needle, &limits)).await?;
     let kinds = [
         OutcomeKind::Added,
         OutcomeKind::Updated,
@@ -88,12 +93,14 @@ fn entries(
     user: &str,
     kind: Option<OutcomeKind>,
     needle: &str,
+    limits: &imipd_calendar::Limits,
 ) -> Result<Vec<Entry>, Failure> {
     let jobs = store.jobs(&JobFilter {
         state: None,
         user: Some(user.to_string()),
         limit: MAX_ENTRIES,
     })?;
+    let zone = zone_of(store, user)?;
     let mut out = Vec::new();
     for job in jobs {
         let outcome = final_outcome(&job);
@@ -105,19 +112,18 @@ fn entries(
         if !needle.is_empty() && !haystack.contains(needle) {
             continue;
         }
-        let in_calendar = store.find_object(user, &job.uid)?.is_some();
-        let action = JobSpec::from_json(&job.spec).map(|s| s.action).ok();
-        let manual = action
+        let stored = store.find_object(user, &job.uid)?;
+        let link = stored
             .as_ref()
-            .is_some_and(|a| *a == Action::Record)
-            .then_some(if in_calendar {
-                "Update calendar"
-            } else {
-                "Add to calendar"
+            .and_then(|o| next_occurrence(&o.ics, now(), limits))
+            .map(|o| {
+                let date = date_of(o.start, zone);
+                format!("/web/calendar?date={date}#day-{date}")
             });
+        let action = JobSpec::from_json(&job.spec).map(|s| s.action).ok();
         out.push(Entry {
             id: job.id,
-            when: crate::view::moment(job.created),
+            when: moment(job.created, zone),
             sender: job.sender.clone(),
             uid: job.uid.clone(),
             action: action.map_or("?", |a| a.name()).to_string(),
@@ -128,8 +134,10 @@ fn entries(
             } else {
                 line
             },
-            in_calendar,
-            manual,
+            by_hand: by_hand(&job)
+                .map(|(at, entry)| (at.map_or_else(String::new, |t| moment(t, zone)), entry)),
+            manual: kept(&job).then_some(manual_label(stored.is_some())),
+            link,
         });
     }
     Ok(out)

@@ -151,6 +151,8 @@ pub struct PrefsForm {
     calendar: String,
     #[serde(default)]
     delete_cancelled: Option<String>,
+    #[serde(default)]
+    time_zone: String,
 }
 
 pub async fn save_prefs(
@@ -167,6 +169,7 @@ pub async fn save_prefs(
         ("file_into", form.file_into.as_str()),
         ("calendar", form.calendar.as_str()),
         ("delete_cancelled", on(&form.delete_cancelled)),
+        ("time_zone", form.time_zone.as_str()),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()));
     let user = signed.user.clone();
