@@ -74,6 +74,16 @@ impl Setup {
         out
     }
 
+    /// Waits until the event at `path` says SCHEDULE-STATUS `status` for each of `who`.
+    fn schedule_status(&self, path: &str, who: &[&str], status: &str) {
+        eventually(30, &format!("SCHEDULE-STATUS={status} for {who:?}"), || {
+            let stored = self.get(path).body.replace("\r\n ", "");
+            who.iter()
+                .all(|a| stored.contains(&format!("SCHEDULE-STATUS={status}:mailto:{a}")))
+                .then_some(())
+        });
+    }
+
     /// A second user here, alice; her address and password.
     fn add_alice(&self) -> (&'static str, &'static str) {
         let alice = ("alice@example.org", "alice pw");
@@ -280,13 +290,8 @@ async fn organizer_writes_invite_update_and_uninvite() {
     );
     let stored = s.get(&path).body.replace("\r\n ", "");
     assert!(stored.contains("SEQUENCE:1"), "{stored}");
-    // Each attendee's message is on its way, as the organizer's copy says.
-    for a in two {
-        assert!(
-            stored.contains(&format!("SCHEDULE-STATUS=1.1:mailto:{a}")),
-            "{stored}"
-        );
-    }
+    // The relay took each attendee's message, as the organizer's copy comes to say.
+    s.schedule_status(&path, &two, "1.2");
 
     // dave is dropped: a CANCEL for him alone.
     let one = organized("review@x", "20300111T100000Z", &two[..1])
@@ -388,6 +393,8 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
         (r.status == 200).then_some(r)
     });
     assert!(invitation.header("schedule-tag").is_some());
+    // Delivered here counts as delivered: bob's copy says so.
+    s.schedule_status(&format!("{DEFAULT}local.ics"), &[alice.0], "1.2");
     let accepted = invitation
         .body
         .replace("\r\n ", "")
@@ -581,4 +588,64 @@ async fn the_outbox_answers_free_busy_for_users_here_only() {
 
 fn inbox_path() -> &'static str {
     "/calendars/bob@example.org/.schedule-inbox/"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_relay_refuses_for_good_says_so_on_the_attendee() {
+    let sink = SmtpSink::start(Mode::RefuseAtData).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}refused.ics");
+    let who = ["carol@elsewhere.test"];
+    let r = s.put(
+        &path,
+        &organized("refused@x", "20300110T100000Z", &who),
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    s.schedule_status(&path, &who, "5.1");
+    // The Schedule-Tag stays: the status is the server's note, not the organizer's change.
+    let tag = header(&r, "schedule-tag").to_string();
+    assert_eq!(header(&s.get(&path), "schedule-tag"), tag);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_read_before_the_delivery_note_is_taken_unless_its_if_match_is_stale() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}noted.ics");
+    let who = ["carol@elsewhere.test"];
+    let r = s.put(&path, &organized("noted@x", "20300110T100000Z", &who), &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let read = s.get(&path);
+    // The relay takes the REQUEST and the outbox notes it in the copy the client read.
+    s.schedule_status(&path, &who, "1.2");
+    let noted = s.get(&path);
+    assert_ne!(header(&noted, "etag"), header(&read, "etag"));
+    assert_eq!(
+        header(&noted, "schedule-tag"),
+        header(&read, "schedule-tag")
+    );
+
+    let alarm = read.body.replace(
+        "END:VEVENT",
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nDESCRIPTION:soon\r\nEND:VALARM\r\nEND:VEVENT",
+    );
+    let r = s.put(&path, &alarm, &[("If-Match", header(&read, "etag"))]);
+    assert_eq!(r.status, 412, "{}", r.body);
+    let r = s.put(
+        &path,
+        &alarm,
+        &[("If-Schedule-Tag-Match", header(&read, "schedule-tag"))],
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = s.put(&path, &alarm, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(header(&r, "schedule-tag"), header(&read, "schedule-tag"));
+    assert!(s.get(&path).body.contains("BEGIN:VALARM"));
+    assert_eq!(
+        s.outbox().lines().count(),
+        1,
+        "an alarm is not news for carol: {}",
+        s.outbox()
+    );
 }

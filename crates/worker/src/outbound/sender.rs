@@ -11,6 +11,7 @@ use super::local::LocalDelivery;
 use super::smtp::{RelayConfig, SendError, Submitted, submit};
 use crate::background::{blocking, next_round, now};
 use crate::config::Backoff;
+use imipd_scheduling::delivered::{DELIVERED, NOT_DELIVERED, record_schedule_status};
 use imipd_store::{NewMail, OutMail, Store};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -195,6 +196,18 @@ async fn record(
         Ok(submitted) => {
             let summary = sent_summary(&submitted);
             let stored = blocking(store, move |s| {
+                let refused: Vec<String> =
+                    submitted.refused.iter().map(|(r, _)| r.clone()).collect();
+                let taken: Vec<String> = mail
+                    .rcpt_to
+                    .iter()
+                    .filter(|r| {
+                        !refused.contains(r) && !submitted.deferred.iter().any(|(d, _)| d == *r)
+                    })
+                    .cloned()
+                    .collect();
+                mark(s, &mail, &taken, DELIVERED);
+                mark(s, &mail, &refused, NOT_DELIVERED);
                 // Recipients the relay put off go out again as a mail of their own.
                 if !submitted.deferred.is_empty() {
                     s.queue_mail(&NewMail {
@@ -214,7 +227,11 @@ async fn record(
         }
         Err(SendError::Permanent(why)) => {
             let summary = format!("dead: {why}");
-            let stored = blocking(store, move |s| s.mail_failed(id, &worker, &why, None)).await;
+            let stored = blocking(store, move |s| {
+                mark(s, &mail, &mail.rcpt_to, NOT_DELIVERED);
+                s.mail_failed(id, &worker, &why, None)
+            })
+            .await;
             (summary, stored)
         }
         Err(SendError::Transient(why)) => {
@@ -223,7 +240,13 @@ async fn record(
                 Some(at) => format!("deferred until {at}: {why}"),
                 None => format!("dead after {} attempts: {why}", mail.attempts),
             };
-            let stored = blocking(store, move |s| s.mail_failed(id, &worker, &why, retry_at)).await;
+            let stored = blocking(store, move |s| {
+                if retry_at.is_none() {
+                    mark(s, &mail, &mail.rcpt_to, NOT_DELIVERED);
+                }
+                s.mail_failed(id, &worker, &why, retry_at)
+            })
+            .await;
             (summary, stored)
         }
     };
@@ -233,6 +256,14 @@ async fn record(
             mail = id,
             purpose, rcpt, "{summary}; recording it failed: {e}"
         ),
+    }
+}
+
+/// Writes what became of an organizer's REQUEST into their copy; a failure to do so is
+/// logged and does not undo the send.
+fn mark(store: &dyn Store, mail: &OutMail, rcpts: &[String], status: &str) {
+    if let Err(e) = record_schedule_status(store, mail, rcpts, status) {
+        warn!(mail = mail.id, "cannot write SCHEDULE-STATUS {status}: {e}");
     }
 }
 
