@@ -111,6 +111,30 @@ pub fn build_request(
     Ok(request_of(&object, previous.as_ref(), stamp_at(now)))
 }
 
+/// The REQUEST for one instance alone, its override as stored (RFC 5546 section 3.2.2:
+/// an organizer who adds or changes one instance of a series sends just that one).
+pub fn build_instance_request(
+    stored: &str,
+    recurrence_id: &str,
+    limits: &Limits,
+    now: i64,
+) -> Result<String, ItipError> {
+    let object = Object::parse(stored, limits)?;
+    if object.organizer().is_none() {
+        return Err(ItipError::NoOrganizer { uid: object.uid });
+    }
+    let key = crate::instance::instance_key(&object, recurrence_id);
+    let comp = object
+        .by_rid(Some(&key))
+        .ok_or_else(|| ItipError::NoSuchInstance {
+            uid: object.uid.clone(),
+            recurrence_id: recurrence_id.to_string(),
+        })?;
+    let mut out = outgoing(comp);
+    out.set(dtstamp(stamp_at(now)));
+    Ok(message(&object, ICalendarMethod::Request, vec![out]))
+}
+
 /// The REQUEST for `object`, stamped `stamp`.
 pub(crate) fn request_of(
     object: &Object,

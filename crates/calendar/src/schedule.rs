@@ -76,7 +76,7 @@ pub fn schedule_tag(ics: &str, limits: &Limits) -> Option<String> {
 }
 
 /// A component without what attendees and clients may change on their own.
-fn organizers_part(comp: &Comp) -> Comp {
+pub(crate) fn organizers_part(comp: &Comp) -> Comp {
     let mut out = comp.clone();
     out.children
         .retain(|c| c.kind != ICalendarComponentType::VAlarm);

@@ -649,3 +649,61 @@ async fn a_write_read_before_the_delivery_note_is_taken_unless_its_if_match_is_s
         s.outbox()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}daily.ics");
+    let who = ["carol@elsewhere.test"];
+    let series = organized("daily@x", "20300110T100000Z", &who).replace(
+        "DURATION:PT1H\r\n",
+        "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n",
+    );
+    let r = s.put(&path, &series, &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    at_sink(&sink, 1);
+
+    // The second day moves an hour later: a REQUEST for that day alone.
+    let master = s.get(&path).body.replace("\r\n ", "");
+    let (head, tail) = master.split_once("END:VEVENT\r\n").unwrap();
+    let moved = format!(
+        "{head}END:VEVENT\r\nBEGIN:VEVENT\r\nUID:daily@x\r\nRECURRENCE-ID:20300111T100000Z\r\n\
+         DTSTAMP:20260101T000000Z\r\nDTSTART:20300111T110000Z\r\nDURATION:PT1H\r\n\
+         SUMMARY:Review\r\nORGANIZER:mailto:bob@example.org\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{}\r\nEND:VEVENT\r\n{tail}",
+        who[0]
+    );
+    let r = s.put(&path, &moved, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 2);
+    let text = unfolded(&mails[1]);
+    assert!(text.contains("METHOD:REQUEST"), "{text}");
+    assert_eq!(
+        lines(&text, "RECURRENCE-ID"),
+        ["RECURRENCE-ID:20300111T100000Z"],
+        "{text}"
+    );
+    assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
+    assert!(!text.contains("RRULE"), "{text}");
+    assert_eq!(mails[1].rcpt_to, who);
+
+    // The fourth day is called off by an EXDATE: a CANCEL for that day alone.
+    let stored = s.get(&path).body.replace("\r\n ", "");
+    let excluded = stored.replacen(
+        "RRULE:FREQ=DAILY;COUNT=5\r\n",
+        "RRULE:FREQ=DAILY;COUNT=5\r\nEXDATE:20300113T100000Z\r\n",
+        1,
+    );
+    let r = s.put(&path, &excluded, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 3);
+    let text = unfolded(&mails[2]);
+    assert!(text.contains("METHOD:CANCEL"), "{text}");
+    assert_eq!(
+        lines(&text, "RECURRENCE-ID"),
+        ["RECURRENCE-ID:20300113T100000Z"],
+        "{text}"
+    );
+    assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
+}

@@ -29,6 +29,7 @@ pub mod imip;
 pub mod job;
 pub mod log;
 pub mod manual;
+pub mod news;
 pub mod organize;
 pub mod refresh;
 pub mod retry;
