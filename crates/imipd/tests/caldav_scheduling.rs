@@ -27,6 +27,19 @@ struct Setup {
 fn setup(sink: &SmtpSink) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let config = relay_config(dir.path(), sink.addr.port());
+    setup_in(dir, config)
+}
+
+/// The same with no relay configured at all (no `[smtp]` section).
+fn setup_without_relay() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("imipd.toml");
+    std::fs::write(&config, "").unwrap();
+    let config = config.to_str().unwrap().to_string();
+    setup_in(dir, config)
+}
+
+fn setup_in(dir: tempfile::TempDir, config: String) -> Setup {
     must(dir.path(), &["user", "add", BOB, "--password", PW]);
     must(
         dir.path(),
@@ -371,9 +384,8 @@ async fn a_reply_queued_before_a_crash_goes_out_once_after_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_users_here_invite_and_answer_without_the_relay() {
-    let sink = SmtpSink::start(Mode::Up).await;
-    let s = setup(&sink);
+async fn two_users_here_invite_and_answer_with_no_relay_configured() {
+    let s = setup_without_relay();
     let alice = s.add_alice();
     must(
         s.server.data(),
@@ -382,7 +394,8 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
     let as_alice = |method: &str, path: &str, headers: &[(&str, &str)], body: &str| {
         request(s.http, Some(alice), method, path, headers, body.as_bytes())
     };
-    let ics = organized("local@x", "20300110T100000Z", &[alice.0]);
+    let carol = "carol@elsewhere.test";
+    let ics = organized("local@x", "20300110T100000Z", &[alice.0, carol]);
     let r = s.put(&format!("{DEFAULT}local.ics"), &ics, &[]);
     assert_eq!(r.status, 201, "{}", r.body);
 
@@ -425,7 +438,15 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
         outbox.contains(" request ") && outbox.contains(" reply "),
         "{outbox}"
     );
-    assert!(sink.received().is_empty(), "nothing went to the relay");
+    // carol is not a user here: her REQUEST waits for a relay, and says so.
+    let waiting = eventually(30, "carol's REQUEST waiting for a relay", || {
+        let outbox = s.outbox();
+        outbox
+            .lines()
+            .find(|l| l.contains(carol) && l.contains("smtp.host is not set"))
+            .map(str::to_string)
+    });
+    assert!(waiting.contains("queued"), "{waiting}");
 }
 
 /// The hrefs of the `.ics` members in a multistatus.

@@ -170,6 +170,9 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
         error: &str,
         retry_at: Option<i64>,
     ) -> Result<()>;
+    /// Puts claimed mail back to wait until `retry_at` with `why`, its attempt not counted:
+    /// nothing was tried (no relay is configured).
+    fn mail_waits(&self, mail_id: i64, worker: &str, why: &str, retry_at: i64) -> Result<()>;
     fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>>;
     /// Puts dead or deferred outgoing mail back in the queue, due now.
     fn retry_mail(&self, mail_id: i64) -> Result<bool>;

@@ -172,6 +172,29 @@ pub fn fail(
     Ok(())
 }
 
+/// Puts a claimed row of `table` back, due at `retry_at`, without counting the claim as an
+/// attempt: it was not tried.
+pub fn wait(
+    conn: &Connection,
+    table: &str,
+    id: i64,
+    worker: &str,
+    why: &str,
+    retry_at: i64,
+) -> Result<()> {
+    check_lease_of(conn, table, id, worker)?;
+    conn.execute(
+        &format!(
+            "UPDATE {table} SET state = 'queued', not_before = ?2, last_error = ?3,
+                    attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_until = NULL,
+                    updated = unixepoch()
+             WHERE id = ?1"
+        ),
+        params![id, retry_at, why],
+    )?;
+    Ok(())
+}
+
 pub fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<Job>> {
     list_in(conn, "jobs", COLUMNS, filter, from_row)
 }

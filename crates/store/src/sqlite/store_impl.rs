@@ -388,6 +388,10 @@ impl Store for SqliteStore {
         self.write(|tx| queue::fail(tx, "outbox", mail_id, worker, error, retry_at))
     }
 
+    fn mail_waits(&self, mail_id: i64, worker: &str, why: &str, retry_at: i64) -> Result<()> {
+        self.write(|tx| queue::wait(tx, "outbox", mail_id, worker, why, retry_at))
+    }
+
     fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>> {
         self.with(|conn| outbox::list(conn, filter))
     }

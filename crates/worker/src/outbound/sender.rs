@@ -54,23 +54,32 @@ impl Default for OutboxConfig {
 /// Runs until shutdown; `wake` is poked by whoever queues mail.
 pub async fn run_outbox(
     store: Arc<dyn Store>,
-    relay: RelayConfig,
+    relay: Option<RelayConfig>,
     cfg: OutboxConfig,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if relay.tls == super::smtp::Tls::None && relay.password.is_some() {
-        warn!(
-            "smtp.tls is \"none\": the relay password crosses the network in clear text \
-             (set smtp.tls = \"starttls\" or \"implicit\")"
-        );
+    match &relay {
+        Some(relay) => {
+            if relay.tls == super::smtp::Tls::None && relay.password.is_some() {
+                warn!(
+                    "smtp.tls is \"none\": the relay password crosses the network in clear \
+                     text (set smtp.tls = \"starttls\" or \"implicit\")"
+                );
+            }
+            info!(
+                worker = cfg.worker_id,
+                "outbox started: relay {}:{}", relay.host, relay.port
+            );
+        }
+        None => info!(
+            worker = cfg.worker_id,
+            "outbox started without a relay: mail for users here is delivered, other mail \
+             waits in the outbox until smtp.host is set"
+        ),
     }
-    info!(
-        worker = cfg.worker_id,
-        "outbox started: relay {}:{}", relay.host, relay.port
-    );
     loop {
-        let handled = outbox_round(&store, &relay, &cfg).await;
+        let handled = outbox_round(&store, relay.as_ref(), &cfg).await;
         // A full batch means more may be waiting: go again at once.
         if handled < cfg.batch && !next_round(cfg.poll_interval, &wake, &mut shutdown).await {
             break;
@@ -85,7 +94,7 @@ pub async fn run_outbox(
 /// Claims one batch of due mail and sends it; returns how many mails were claimed.
 pub async fn outbox_round(
     store: &Arc<dyn Store>,
-    relay: &RelayConfig,
+    relay: Option<&RelayConfig>,
     cfg: &OutboxConfig,
 ) -> usize {
     let (worker, lease, batch) = (cfg.worker_id.clone(), cfg.lease_secs, cfg.batch);
@@ -106,13 +115,22 @@ pub async fn outbox_round(
 }
 
 /// Signs and submits one claimed mail, and records how it went.
-async fn send_one(store: &Arc<dyn Store>, relay: &RelayConfig, cfg: &OutboxConfig, mail: OutMail) {
+async fn send_one(
+    store: &Arc<dyn Store>,
+    relay: Option<&RelayConfig>,
+    cfg: &OutboxConfig,
+    mail: OutMail,
+) {
     if let Some(local) = &cfg.local
         && let Some(result) = deliver_here(store, local.as_ref(), &mail).await
     {
         record(store, cfg, mail, result).await;
         return;
     }
+    let Some(relay) = relay else {
+        wait_for_relay(store, cfg, &mail).await;
+        return;
+    };
     let result = match signed(cfg.dkim.as_deref(), &mail) {
         Ok(data) => submit(relay, &mail.mail_from, &mail.rcpt_to, &data).await,
         // Nothing the relay did: the mail waits for a working key, like for a relay.
@@ -120,6 +138,34 @@ async fn send_one(store: &Arc<dyn Store>, relay: &RelayConfig, cfg: &OutboxConfi
     };
     record(store, cfg, mail, result).await;
 }
+
+/// Puts mail for recipients elsewhere back to wait, without counting an attempt: nothing
+/// was tried, and it goes out once a relay is set (and the server restarted).
+async fn wait_for_relay(store: &Arc<dyn Store>, cfg: &OutboxConfig, mail: &OutMail) {
+    let (id, worker) = (mail.id, cfg.worker_id.clone());
+    let retry_at = now() + NO_RELAY_RECHECK_SECS;
+    let stored = blocking(store, move |s| {
+        s.mail_waits(id, &worker, NO_RELAY, retry_at)
+    })
+    .await;
+    match stored {
+        Ok(()) => info!(
+            mail = id,
+            rcpt = mail.rcpt_to.join(","),
+            "waits: {NO_RELAY}"
+        ),
+        Err(e) => warn!(
+            mail = id,
+            "cannot put the mail back to wait for a relay: {e}"
+        ),
+    }
+}
+
+/// Why mail waits when no relay is configured, as `imipd mail list` shows it.
+const NO_RELAY: &str =
+    "no relay: smtp.host is not set; the mail waits until it is (then restart imipd)";
+/// How often mail waiting for a relay is looked at again.
+const NO_RELAY_RECHECK_SECS: i64 = 300;
 
 /// Delivers the mail to the recipients who are users here, when there are any; the others
 /// go on as a mail of their own, to the relay. `None`: no recipient is local.
