@@ -474,13 +474,14 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     let first = item_hrefs(&r.body);
     assert_eq!(first.len(), 1, "{}", r.body);
     assert!(r.body.contains("<d:getetag>"), "{}", r.body);
-    let token = r
-        .body
-        .split("<d:sync-token>")
-        .nth(1)
-        .and_then(|t| t.split("</d:sync-token>").next())
-        .unwrap_or_else(|| panic!("no sync-token: {}", r.body))
-        .to_string();
+    let token_of = |body: &str| {
+        body.split("<d:sync-token>")
+            .nth(1)
+            .and_then(|t| t.split("</d:sync-token>").next())
+            .unwrap_or_else(|| panic!("no sync-token: {body}"))
+            .to_string()
+    };
+    let token = token_of(&r.body);
 
     // Nothing new since the token; a second invitation is the one change after it.
     let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&token));
@@ -491,6 +492,7 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     let second = item_hrefs(&r.body);
     assert_eq!(second.len(), 1, "{}", r.body);
     assert_ne!(second, first);
+    let before_delete = token_of(&r.body);
 
     // calendar-query picks the item by its UID; multiget reads both.
     let query = r#"<?xml version="1.0"?><c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:prop-filter name="UID"><c:text-match collation="i;octet">inbox-two@example.org</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#;
@@ -515,6 +517,24 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     let r = s.send("PROPFIND", inbox, &[("Depth", "1")], listing);
     assert_eq!(item_hrefs(&r.body), first, "{}", r.body);
     assert_eq!(s.send("DELETE", &second[0], &[], "").status, 404);
+    // A client that synced before the DELETE hears of it as a member gone.
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&before_delete));
+    assert_eq!(r.status, 207, "{}", r.body);
+    let gone = format!(
+        "<d:href>{}</d:href><d:status>HTTP/1.1 404 Not Found</d:status>",
+        second[0]
+    );
+    assert!(
+        r.body
+            .replace(['\n', ' '], "")
+            .contains(&gone.replace(' ', "")),
+        "{}",
+        r.body
+    );
+    let after_delete = token_of(&r.body);
+    assert_ne!(after_delete, before_delete);
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&after_delete));
+    assert!(!r.body.contains("404"), "reported once: {}", r.body);
     let env = [("IMIPD_CONFIG", s.config.as_str())];
     let (code, jobs, err) = cli_env(s.server.data(), &["jobs", "list"], &env);
     assert_eq!(code, 0, "{err}");

@@ -151,6 +151,9 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     fn inbox_jobs(&self, user: &str, limit: usize) -> Result<Vec<Job>>;
     /// Takes a done job of `user` out of their schedule inbox; false when it is not one.
     fn delete_from_inbox(&self, user: &str, job_id: i64) -> Result<bool>;
+    /// The items taken out of `user`'s schedule inbox: (job id, the position of the
+    /// deletion among job ids, for sync tokens).
+    fn inbox_deletions(&self, user: &str) -> Result<Vec<(i64, i64)>>;
     fn job(&self, job_id: i64) -> Result<Option<Job>>;
     /// Puts a dead or failed job back in the queue.
     fn retry_job(&self, job_id: i64) -> Result<bool>;

@@ -30,7 +30,15 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
     &[Step::Sql(V9_INBOX_DELETED)],
     &[Step::Sql(V10_SESSIONS)],
+    &[Step::Sql(V11_INBOX_DELETED_SEQ)],
 ];
+
+/// When each schedule inbox item was deleted, as a position among the jobs' ids (drawn
+/// from their sequence), so that a sync-collection delta reports the deletion (RFC 6578);
+/// 0 for items deleted before this was kept, which no delta reports.
+const V11_INBOX_DELETED_SEQ: &str = r#"
+ALTER TABLE inbox_deleted ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+"#;
 
 /// Web sessions (see `Sessions`): the digest of each browser's secret, its user and its
 /// CSRF token.
