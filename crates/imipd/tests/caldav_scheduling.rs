@@ -718,14 +718,7 @@ async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
     let r = s.put(&path, &moved, &[]);
     assert_eq!(r.status, 204, "{}", r.body);
     let mails = at_sink(&sink, 2);
-    let text = unfolded(&mails[1]);
-    assert!(text.contains("METHOD:REQUEST"), "{text}");
-    assert_eq!(
-        lines(&text, "RECURRENCE-ID"),
-        ["RECURRENCE-ID:20300111T100000Z"],
-        "{text}"
-    );
-    assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
+    let text = one_instance(&mails[1], "REQUEST", "20300111T100000Z");
     assert!(!text.contains("RRULE"), "{text}");
     assert_eq!(mails[1].rcpt_to, who);
 
@@ -739,12 +732,19 @@ async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
     let r = s.put(&path, &excluded, &[]);
     assert_eq!(r.status, 204, "{}", r.body);
     let mails = at_sink(&sink, 3);
-    let text = unfolded(&mails[2]);
-    assert!(text.contains("METHOD:CANCEL"), "{text}");
+    one_instance(&mails[2], "CANCEL", "20300113T100000Z");
+    assert_eq!(mails[2].rcpt_to, who);
+}
+
+/// The text of `mail`, checked to be a `method` for the instance `rid` alone.
+fn one_instance(mail: &Received, method: &str, rid: &str) -> String {
+    let text = unfolded(mail);
+    assert!(text.contains(&format!("METHOD:{method}")), "{text}");
     assert_eq!(
         lines(&text, "RECURRENCE-ID"),
-        ["RECURRENCE-ID:20300113T100000Z"],
+        [format!("RECURRENCE-ID:{rid}")],
         "{text}"
     );
     assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
+    text
 }
