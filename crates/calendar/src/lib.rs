@@ -45,7 +45,8 @@ pub use outcome::{Outcome, OutcomeKind};
 pub use partstat::PartStat;
 pub use peek::{Method, Peek, PeekError, peek};
 pub use schedule::{
-    AttendeeWrite, Role, attendee_write, owes_decline, role, schedule_tag, with_schedule_status,
+    AttendeeWrite, Role, attendee_write, owes_decline, role, schedule_status_from, schedule_tag,
+    with_schedule_status,
 };
 pub use summary::{EventSummary, summarize};
 pub use timerange::{ComponentType, Instance, Instances, TimeRange, instances_between, time_range};

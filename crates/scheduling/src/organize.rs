@@ -7,8 +7,8 @@ use crate::imip::{ComposeError, Composed, EventText, Mailbox, compose_itip, outg
 use crate::news::{News, news};
 use imipd_calendar::{
     ItipError, Limits, Method, OrganizerChange, build_cancel, build_instance_request,
-    component_tags, organizer_cancel, organizer_update, peek, schedule_tag, summarize, time_range,
-    with_schedule_status,
+    component_tags, organizer_cancel, organizer_update, peek, schedule_status_from, schedule_tag,
+    summarize, time_range, with_schedule_status,
 };
 use imipd_store::{Batch, CalendarObject, ObjectWrite, Store};
 
@@ -195,11 +195,18 @@ pub fn plan_at(
             queue_id,
         ));
     }
-    // The organizer's copy says, per attendee, that their message is on its way (1.1).
+    // What became of each attendee's last message is the server's to say, whatever the
+    // client's copy repeats; those told now have theirs on its way (1.1).
+    let stored = match previous {
+        Some(p) if matches!(action, Organize::Save { .. }) => {
+            schedule_status_from(&change.stored, &p.ics, limits)?
+        }
+        _ => change.stored.clone(),
+    };
     let stored = if announced {
-        with_schedule_status(&change.stored, &told, "1.1", limits)?
+        with_schedule_status(&stored, &told, "1.1", limits)?
     } else {
-        change.stored.clone()
+        stored
     };
     let write = write(&stored);
     let calendar_id = write.calendar_id().to_string();
