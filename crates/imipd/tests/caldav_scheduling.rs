@@ -650,6 +650,19 @@ async fn a_request_the_relay_refuses_for_good_says_so_on_the_attendee() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_the_relay_refuses_is_an_invalid_calendar_user_the_others_delivered() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}half.ics");
+    let (taken, refused) = ("carol@elsewhere.test", "reject-dave@elsewhere.test");
+    let ics = organized("half@x", "20300110T100000Z", &[taken, refused]);
+    let r = s.put(&path, &ics, &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    s.schedule_status(&path, &[refused], "3.7");
+    s.schedule_status(&path, &[taken], "1.2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_read_before_the_delivery_note_is_taken_unless_its_if_match_is_stale() {
     let sink = SmtpSink::start(Mode::Up).await;
     let s = setup(&sink);

@@ -1,6 +1,7 @@
 //! What became of an organizer's REQUEST, written back into the organizer's copy as each
 //! attendee's SCHEDULE-STATUS (RFC 6638 section 7.3) once the outbox knows: `1.2` when
-//! the relay (or the delivery here) took it, `5.1` when it was refused for good.
+//! the relay (or the delivery here) took it, `3.7` when the relay refused the recipient,
+//! `5.1` when the message was refused for good.
 
 use imipd_calendar::{Limits, identify, with_schedule_status};
 use imipd_store::{Batch, Error, Expect, ObjectWrite, OutMail, Store};
@@ -10,6 +11,9 @@ use mail_parser::{MessageParser, MimeHeaders};
 const REQUEST: &str = "request";
 pub const DELIVERED: &str = "1.2";
 pub const NOT_DELIVERED: &str = "5.1";
+/// The relay refused the recipient itself (no such mailbox): RFC 6638's invalid calendar
+/// user.
+pub const NO_SUCH_USER: &str = "3.7";
 
 /// Marks `rcpts` of `mail` with `status` in the organizer's copy of the event the mail
 /// carries. Mail that is not an organizer's REQUEST, and an event gone or changed

@@ -11,7 +11,7 @@ use super::local::LocalDelivery;
 use super::smtp::{RelayConfig, SendError, Submitted, submit};
 use crate::background::{blocking, next_round, now};
 use crate::config::Backoff;
-use imipd_scheduling::delivered::{DELIVERED, NOT_DELIVERED, record_schedule_status};
+use imipd_scheduling::delivered::{DELIVERED, NO_SUCH_USER, NOT_DELIVERED, record_schedule_status};
 use imipd_store::{NewMail, OutMail, Store};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -253,7 +253,7 @@ async fn record(
                     .cloned()
                     .collect();
                 mark(s, &mail, &taken, DELIVERED);
-                mark(s, &mail, &refused, NOT_DELIVERED);
+                mark(s, &mail, &refused, NO_SUCH_USER);
                 // Recipients the relay put off go out again as a mail of their own.
                 if !submitted.deferred.is_empty() {
                     s.queue_mail(&NewMail {
