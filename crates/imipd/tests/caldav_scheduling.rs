@@ -753,6 +753,7 @@ async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
     let mails = at_sink(&sink, 3);
     one_instance(&mails[2], "CANCEL", "20300113T100000Z");
     assert_eq!(mails[2].rcpt_to, who);
+    s.schedule_status(&path, &who, "1.2");
 }
 
 /// The text of `mail`, checked to be a `method` for the instance `rid` alone.

@@ -1,4 +1,4 @@
-//! What became of an organizer's REQUEST, written back into the organizer's copy as each
+//! What became of an organizer's REQUEST or CANCEL, written back into the organizer's copy as each
 //! attendee's SCHEDULE-STATUS (RFC 6638 section 7.3) once the outbox knows: `1.2` when
 //! the relay (or the delivery here) took it, `3.7` when the relay refused the recipient,
 //! `5.1` when the message was refused for good.
@@ -7,8 +7,8 @@ use imipd_calendar::{Limits, identify, with_schedule_status};
 use imipd_store::{Batch, Error, Expect, ObjectWrite, OutMail, Store};
 use mail_parser::{MessageParser, MimeHeaders};
 
-/// The outbox purpose of an organizer's REQUEST.
-const REQUEST: &str = "request";
+/// The outbox purposes of an organizer's messages.
+const ORGANIZERS: [&str; 2] = ["request", "cancel"];
 pub const DELIVERED: &str = "1.2";
 pub const NOT_DELIVERED: &str = "5.1";
 /// The relay refused the recipient itself (no such mailbox): RFC 6638's invalid calendar
@@ -16,15 +16,15 @@ pub const NOT_DELIVERED: &str = "5.1";
 pub const NO_SUCH_USER: &str = "3.7";
 
 /// Marks `rcpts` of `mail` with `status` in the organizer's copy of the event the mail
-/// carries. Mail that is not an organizer's REQUEST, and an event gone or changed
-/// meanwhile, are left alone: a later REQUEST brings its own status.
+/// carries. Mail that is not an organizer's, and an event gone or changed meanwhile, are
+/// left alone: a later message brings its own status.
 pub fn record_schedule_status(
     store: &dyn Store,
     mail: &OutMail,
     rcpts: &[String],
     status: &str,
 ) -> imipd_store::Result<()> {
-    if mail.purpose != REQUEST || rcpts.is_empty() {
+    if !ORGANIZERS.contains(&mail.purpose.as_str()) || rcpts.is_empty() {
         return Ok(());
     }
     let limits = Limits::default();
