@@ -754,6 +754,19 @@ async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
     one_instance(&mails[2], "CANCEL", "20300113T100000Z");
     assert_eq!(mails[2].rcpt_to, who);
     s.schedule_status(&path, &who, "1.2");
+
+    // The moved day is called off in its override: a CANCEL for it alone.
+    let stored = s.get(&path).body.replace("\r\n ", "");
+    let called_off = stored.replacen(
+        "RECURRENCE-ID:20300111T100000Z\r\n",
+        "RECURRENCE-ID:20300111T100000Z\r\nSTATUS:CANCELLED\r\n",
+        1,
+    );
+    assert_ne!(called_off, stored);
+    let r = s.put(&path, &called_off, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 4);
+    one_instance(&mails[3], "CANCEL", "20300111T100000Z");
 }
 
 /// The text of `mail`, checked to be a `method` for the instance `rid` alone.
