@@ -781,3 +781,42 @@ fn one_instance(mail: &Received, method: &str, rid: &str) -> String {
     assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
     text
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_here_gets_an_instance_moved_as_that_instance() {
+    let s = setup_without_relay();
+    let alice = s.add_alice();
+    must(
+        s.server.data(),
+        &["prefs", "set", alice.0, "add_invitations=everyone"],
+    );
+    let path = format!("{DEFAULT}weekly.ics");
+    let series = organized("weekly@x", "20300110T100000Z", &[alice.0]).replace(
+        "DURATION:PT1H\r\n",
+        "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n",
+    );
+    assert_eq!(s.put(&path, &series, &[]).status, 201);
+    let hers = "/calendars/alice@example.org/default/weekly@x.ics";
+    let get_hers = || request(s.http, Some(alice), "GET", hers, &[], b"");
+    eventually(30, "the series in alice's calendar", || {
+        (get_hers().status == 200).then_some(())
+    });
+    let master = s.get(&path).body.replace("\r\n ", "");
+    let (head, tail) = master.split_once("END:VEVENT\r\n").unwrap();
+    let moved = format!(
+        "{head}END:VEVENT\r\nBEGIN:VEVENT\r\nUID:weekly@x\r\nRECURRENCE-ID:20300111T100000Z\r\n\
+         DTSTAMP:20260101T000000Z\r\nDTSTART:20300111T150000Z\r\nDURATION:PT1H\r\n\
+         SUMMARY:Review\r\nORGANIZER:mailto:bob@example.org\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{}\r\nEND:VEVENT\r\n{tail}",
+        alice.0
+    );
+    assert_eq!(s.put(&path, &moved, &[]).status, 204);
+    let copy = eventually(30, "the moved day in alice's copy", || {
+        let body = get_hers().body.replace("\r\n ", "");
+        body.contains("DTSTART:20300111T150000Z").then_some(body)
+    });
+    assert!(
+        copy.contains("RRULE:FREQ=DAILY;COUNT=5"),
+        "the series stays: {copy}"
+    );
+}
