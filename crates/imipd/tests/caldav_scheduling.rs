@@ -107,6 +107,16 @@ impl Setup {
         alice
     }
 
+    /// alice, whose calendar takes every invitation.
+    fn add_alice_taking_invitations(&self) -> (&'static str, &'static str) {
+        let alice = self.add_alice();
+        must(
+            self.server.data(),
+            &["prefs", "set", alice.0, "add_invitations=everyone"],
+        );
+        alice
+    }
+
     fn invited(&self, uid: &str) -> String {
         self.server
             .connect()
@@ -386,11 +396,7 @@ async fn a_reply_queued_before_a_crash_goes_out_once_after_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_here_invite_and_answer_with_no_relay_configured() {
     let s = setup_without_relay();
-    let alice = s.add_alice();
-    must(
-        s.server.data(),
-        &["prefs", "set", alice.0, "add_invitations=everyone"],
-    );
+    let alice = s.add_alice_taking_invitations();
     let as_alice = |method: &str, path: &str, headers: &[(&str, &str)], body: &str| {
         request(s.http, Some(alice), method, path, headers, body.as_bytes())
     };
@@ -716,24 +722,13 @@ async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
     let s = setup(&sink);
     let path = format!("{DEFAULT}daily.ics");
     let who = ["carol@elsewhere.test"];
-    let series = organized("daily@x", "20300110T100000Z", &who).replace(
-        "DURATION:PT1H\r\n",
-        "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n",
-    );
+    let series = daily("daily@x", &who);
     let r = s.put(&path, &series, &[]);
     assert_eq!(r.status, 201, "{}", r.body);
     at_sink(&sink, 1);
 
     // The second day moves an hour later: a REQUEST for that day alone.
-    let master = s.get(&path).body.replace("\r\n ", "");
-    let (head, tail) = master.split_once("END:VEVENT\r\n").unwrap();
-    let moved = format!(
-        "{head}END:VEVENT\r\nBEGIN:VEVENT\r\nUID:daily@x\r\nRECURRENCE-ID:20300111T100000Z\r\n\
-         DTSTAMP:20260101T000000Z\r\nDTSTART:20300111T110000Z\r\nDURATION:PT1H\r\n\
-         SUMMARY:Review\r\nORGANIZER:mailto:bob@example.org\r\n\
-         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{}\r\nEND:VEVENT\r\n{tail}",
-        who[0]
-    );
+    let moved = second_day_moved(&s.get(&path).body, "daily@x", "20300111T110000Z", who[0]);
     let r = s.put(&path, &moved, &[]);
     assert_eq!(r.status, 204, "{}", r.body);
     let mails = at_sink(&sink, 2);
@@ -769,6 +764,26 @@ async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
     one_instance(&mails[3], "CANCEL", "20300111T100000Z");
 }
 
+/// A daily series of five, from 2030-01-10 10:00 UTC, that bob organizes.
+fn daily(uid: &str, attendees: &[&str]) -> String {
+    organized(uid, "20300110T100000Z", attendees).replace(
+        "DURATION:PT1H\r\n",
+        "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n",
+    )
+}
+
+/// `stored` (one master) with the second day moved to `start`, for `attendee`.
+fn second_day_moved(stored: &str, uid: &str, start: &str, attendee: &str) -> String {
+    let stored = stored.replace("\r\n ", "");
+    let (head, tail) = stored.split_once("END:VEVENT\r\n").unwrap();
+    format!(
+        "{head}END:VEVENT\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nRECURRENCE-ID:20300111T100000Z\r\n\
+         DTSTAMP:20260101T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\n\
+         SUMMARY:Review\r\nORGANIZER:mailto:bob@example.org\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{attendee}\r\nEND:VEVENT\r\n{tail}"
+    )
+}
+
 /// The text of `mail`, checked to be a `method` for the instance `rid` alone.
 fn one_instance(mail: &Received, method: &str, rid: &str) -> String {
     let text = unfolded(mail);
@@ -785,31 +800,16 @@ fn one_instance(mail: &Received, method: &str, rid: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_here_gets_an_instance_moved_as_that_instance() {
     let s = setup_without_relay();
-    let alice = s.add_alice();
-    must(
-        s.server.data(),
-        &["prefs", "set", alice.0, "add_invitations=everyone"],
-    );
+    let alice = s.add_alice_taking_invitations();
     let path = format!("{DEFAULT}weekly.ics");
-    let series = organized("weekly@x", "20300110T100000Z", &[alice.0]).replace(
-        "DURATION:PT1H\r\n",
-        "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n",
-    );
+    let series = daily("weekly@x", &[alice.0]);
     assert_eq!(s.put(&path, &series, &[]).status, 201);
     let hers = "/calendars/alice@example.org/default/weekly@x.ics";
     let get_hers = || request(s.http, Some(alice), "GET", hers, &[], b"");
     eventually(30, "the series in alice's calendar", || {
         (get_hers().status == 200).then_some(())
     });
-    let master = s.get(&path).body.replace("\r\n ", "");
-    let (head, tail) = master.split_once("END:VEVENT\r\n").unwrap();
-    let moved = format!(
-        "{head}END:VEVENT\r\nBEGIN:VEVENT\r\nUID:weekly@x\r\nRECURRENCE-ID:20300111T100000Z\r\n\
-         DTSTAMP:20260101T000000Z\r\nDTSTART:20300111T150000Z\r\nDURATION:PT1H\r\n\
-         SUMMARY:Review\r\nORGANIZER:mailto:bob@example.org\r\n\
-         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{}\r\nEND:VEVENT\r\n{tail}",
-        alice.0
-    );
+    let moved = second_day_moved(&s.get(&path).body, "weekly@x", "20300111T150000Z", alice.0);
     assert_eq!(s.put(&path, &moved, &[]).status, 204);
     let copy = eventually(30, "the moved day in alice's copy", || {
         let body = get_hers().body.replace("\r\n ", "");
