@@ -103,12 +103,39 @@ pub fn build_request(
     limits: &Limits,
     now: i64,
 ) -> Result<String, ItipError> {
+    let object = scheduled(stored, limits)?;
+    let previous = previous.map(|p| Object::parse(p, limits)).transpose()?;
+    Ok(request_of(&object, previous.as_ref(), stamp_at(now)))
+}
+
+/// The REQUEST for one instance alone, its override as stored (RFC 5546 section 3.2.2:
+/// an organizer who adds or changes one instance of a series sends just that one).
+pub fn build_instance_request(
+    stored: &str,
+    recurrence_id: &str,
+    limits: &Limits,
+    now: i64,
+) -> Result<String, ItipError> {
+    let object = scheduled(stored, limits)?;
+    let key = crate::instance::instance_key(&object, recurrence_id);
+    let comp = object
+        .by_rid(Some(&key))
+        .ok_or_else(|| ItipError::NoSuchInstance {
+            uid: object.uid.clone(),
+            recurrence_id: recurrence_id.to_string(),
+        })?;
+    let mut out = outgoing(comp);
+    out.set(dtstamp(stamp_at(now)));
+    Ok(message(&object, ICalendarMethod::Request, vec![out]))
+}
+
+/// `stored` parsed, when it is a scheduling object (it has an ORGANIZER).
+fn scheduled(stored: &str, limits: &Limits) -> Result<Object, ItipError> {
     let object = Object::parse(stored, limits)?;
     if object.organizer().is_none() {
         return Err(ItipError::NoOrganizer { uid: object.uid });
     }
-    let previous = previous.map(|p| Object::parse(p, limits)).transpose()?;
-    Ok(request_of(&object, previous.as_ref(), stamp_at(now)))
+    Ok(object)
 }
 
 /// The REQUEST for `object`, stamped `stamp`.
@@ -154,10 +181,7 @@ pub fn build_cancel(
     limits: &Limits,
     now: i64,
 ) -> Result<String, ItipError> {
-    let object = Object::parse(stored, limits)?;
-    if object.organizer().is_none() {
-        return Err(ItipError::NoOrganizer { uid: object.uid });
-    }
+    let object = scheduled(stored, limits)?;
     let sources: Vec<Comp> = match recurrence_id {
         Some(_) => vec![instance(&object, recurrence_id, limits.max_instances)?],
         None => object.master().into_iter().cloned().collect(),

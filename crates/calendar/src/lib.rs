@@ -8,6 +8,7 @@
 mod address;
 mod answer;
 mod build;
+mod components;
 mod datetime;
 mod decision;
 mod error;
@@ -31,7 +32,8 @@ mod timerange;
 mod values;
 
 pub use answer::set_partstat;
-pub use build::{build_cancel, build_reply, build_request};
+pub use build::{build_cancel, build_instance_request, build_reply, build_request};
+pub use components::{ComponentTag, component_tags};
 pub use decision::{Change, Decision, Facts, Policy};
 pub use error::ItipError;
 pub use itip::{apply, apply_message};
@@ -43,7 +45,8 @@ pub use outcome::{Outcome, OutcomeKind};
 pub use partstat::PartStat;
 pub use peek::{Method, Peek, PeekError, peek};
 pub use schedule::{
-    AttendeeWrite, Role, attendee_write, owes_decline, role, schedule_tag, with_schedule_status,
+    AttendeeWrite, Role, attendee_write, owes_decline, role, schedule_status_from, schedule_tag,
+    with_schedule_status,
 };
 pub use summary::{EventSummary, summarize};
 pub use timerange::{ComponentType, Instance, Instances, TimeRange, instances_between, time_range};

@@ -76,7 +76,7 @@ pub fn schedule_tag(ics: &str, limits: &Limits) -> Option<String> {
 }
 
 /// A component without what attendees and clients may change on their own.
-fn organizers_part(comp: &Comp) -> Comp {
+pub(crate) fn organizers_part(comp: &Comp) -> Comp {
     let mut out = comp.clone();
     out.children
         .retain(|c| c.kind != ICalendarComponentType::VAlarm);
@@ -258,6 +258,37 @@ pub fn with_schedule_status(
     object.to_stored_text(limits)
 }
 
+/// `ics` with the SCHEDULE-STATUS of each ATTENDEE as `server` (the stored version) has it
+/// for the same attendee of the same component, and none where it has none: the status is
+/// the server's record of its messages, which a client's copy only repeats, perhaps stale.
+pub fn schedule_status_from(ics: &str, server: &str, limits: &Limits) -> Result<String, ItipError> {
+    let mut object = Object::parse(ics, limits)?;
+    let server = Object::parse(server, limits)?;
+    for comp in object.comps.iter_mut() {
+        let theirs = server.by_rid(values::recurrence_id(comp).as_deref());
+        for entry in comp.entries.iter_mut() {
+            if entry.name != ICalendarProperty::Attendee {
+                continue;
+            }
+            let status = values::address_of(entry).and_then(|a| {
+                let comp = theirs?;
+                let at = values::attendee_index(comp, &address::normalize(&a))?;
+                let theirs = comp.entries.get(at)?;
+                theirs
+                    .params
+                    .iter()
+                    .find(|p| p.name == ICalendarParameterName::ScheduleStatus)
+                    .cloned()
+            });
+            values::remove_param(entry, &ICalendarParameterName::ScheduleStatus);
+            if let Some(status) = status {
+                entry.params.push(status);
+            }
+        }
+    }
+    object.to_stored_text(limits)
+}
+
 /// Whether the attendee `me` was asked to answer `ics` and has: a DELETE then declines
 /// (RFC 6638 section 3.2.5), unless the answer was never given or never wanted.
 pub fn owes_decline(ics: &str, me: &str, limits: &Limits) -> Result<bool, ItipError> {
@@ -285,6 +316,20 @@ pub fn owes_decline(ics: &str, me: &str, limits: &Limits) -> Result<bool, ItipEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schedule_status_is_the_servers_whatever_the_client_sends() {
+        let server =
+            with_schedule_status(INVITE, &["carol@example.org".into()], "1.2", &limits()).unwrap();
+        let client = INVITE.replace(
+            "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob",
+            "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;SCHEDULE-STATUS=2.0:mailto:bob",
+        );
+        let kept = schedule_status_from(&client, &server, &limits()).unwrap();
+        let kept = kept.replace("\r\n ", "");
+        assert!(kept.contains("SCHEDULE-STATUS=1.2:mailto:carol"), "{kept}");
+        assert!(!kept.contains("SCHEDULE-STATUS=2.0"), "{kept}");
+    }
 
     const INVITE: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//T//EN\r\n\
         BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20260101T000000Z\r\nSEQUENCE:0\r\n\

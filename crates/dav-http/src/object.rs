@@ -9,7 +9,7 @@ use imipd_calendar::{ItipError, Limits, identify};
 use imipd_dav::Precondition;
 use imipd_dav::headers::Conditions;
 use imipd_lmtp::QueueId;
-use imipd_scheduling::{ClientError, ClientPut, Refusal, client_delete, client_put};
+use imipd_scheduling::{ClientDelete, ClientError, ClientPut, Refusal, client_delete, client_put};
 use imipd_store::{Calendar, CalendarObject, Error, Found, etag};
 
 const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
@@ -158,7 +158,9 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
             ),
         ));
     }
-    if !conds.hold(tag(current).as_deref(), schedule_tag(current).as_deref()) {
+    let holds =
+        |o: Option<&CalendarObject>| conds.hold(tag(o).as_deref(), schedule_tag(o).as_deref());
+    if !holds(current) {
         return Ok(precondition_failed());
     }
     let path = resource::object(dav.user, &calendar.id, name);
@@ -179,11 +181,12 @@ pub fn put(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Re
         uid: &identity.uid,
         ics: text,
         current,
+        holds: &holds,
     };
     let queue_id = QueueId::generate();
     match client_put(dav.store, dav.user, &put, &limits, now(), queue_id.as_str()) {
         Ok(done) => {
-            let status = if current.is_some() { 204 } else { 201 };
+            let status = if done.replaced { 204 } else { 201 };
             let written = done.written;
             let mut r =
                 Response::new(status).header("ETag", etag(written.modseq.unwrap_or_default()));
@@ -240,10 +243,9 @@ pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
-    if !conds.hold(
-        tag(Some(object)).as_deref(),
-        schedule_tag(Some(object)).as_deref(),
-    ) {
+    let holds =
+        |o: Option<&CalendarObject>| conds.hold(tag(o).as_deref(), schedule_tag(o).as_deref());
+    if !holds(Some(object)) {
         return Ok(precondition_failed());
     }
     // RFC 6638 section 8.1: `Schedule-Reply: F` deletes without telling the organizer.
@@ -255,11 +257,15 @@ pub fn delete(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store:
         max_part_bytes: dav.config.max_request_bytes,
         ..Limits::default()
     };
+    let delete = ClientDelete {
+        object,
+        schedule_reply,
+        holds: &holds,
+    };
     match client_delete(
         dav.store,
         dav.user,
-        object,
-        schedule_reply,
+        &delete,
         &limits,
         now(),
         queue_id.as_str(),

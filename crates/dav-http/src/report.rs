@@ -271,13 +271,22 @@ impl Out<'_> {
         Ok(())
     }
 
-    /// sync-collection on the schedule inbox: items are never changed once applied, so
-    /// the token is the newest item's id and a delta is the items after it.
+    /// sync-collection on the schedule inbox: items are never changed once applied, and a
+    /// deletion takes a position among the items' ids, so the token is the newest of
+    /// either and a delta is the items after it and the deletions after it (of items the
+    /// client could have seen).
     fn inbox_sync(self, s: &SyncCollection) -> imipd_store::Result<Response> {
         let (dav, user) = (self.dav, self.dav.user);
         let mut items = resource::inbox_items(dav)?;
         items.sort_by_key(|o| o.modseq);
-        let newest = items.last().map_or(0, |o| o.modseq);
+        let deletions = dav.store.inbox_deletions(user)?;
+        let newest = items
+            .last()
+            .map(|o| o.modseq)
+            .into_iter()
+            .chain(deletions.iter().map(|(_, at)| *at))
+            .max()
+            .unwrap_or(0);
         self.sync_changes(
             s,
             &resource::schedule_inbox(user),
@@ -297,7 +306,11 @@ impl Out<'_> {
                             modseq: o.modseq,
                         })
                         .collect(),
-                    deleted: Vec::new(),
+                    deleted: deletions
+                        .iter()
+                        .filter(|(job, at)| token.is_some() && *at > since && *job <= since)
+                        .map(|(job, _)| format!("{job}.ics"))
+                        .collect(),
                 }))
             },
             |out, href| {

@@ -97,7 +97,8 @@ pub enum TlsMode {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Smtp {
-    /// Outbound relay; without it, outgoing mail waits in the outbox.
+    /// Outbound relay; without it, mail for users here is still delivered and the rest
+    /// waits in the outbox.
     pub host: Option<String>,
     pub port: u16,
     pub tls: TlsMode,

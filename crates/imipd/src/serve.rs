@@ -118,7 +118,7 @@ async fn serve_all(config: Config) -> Result<()> {
             .cloned()
             .unwrap_or_else(|| config.hostname.clone()),
     };
-    if let Some(outbox) = start_outbox(
+    background.push(start_outbox(
         &config,
         &node,
         &store,
@@ -126,9 +126,7 @@ async fn serve_all(config: Config) -> Result<()> {
         &stopped,
         dkim,
         Arc::new(local),
-    )? {
-        background.push(outbox);
-    }
+    ));
     background.push(tokio::spawn(run_housekeeping(
         store.clone(),
         housekeeping,
@@ -284,7 +282,8 @@ fn start_workers(
         .collect()
 }
 
-/// The outbox sender, when a relay is configured; without one, mail waits in the outbox.
+/// The outbox sender: mail for users here is delivered here; without a relay, mail for
+/// others waits in the outbox.
 fn start_outbox(
     config: &Config,
     node: &Node,
@@ -293,12 +292,8 @@ fn start_outbox(
     stopped: &watch::Receiver<bool>,
     dkim: Option<Arc<Dkim>>,
     local: Arc<dyn LocalDelivery>,
-) -> Result<Option<JoinHandle<()>>> {
-    let Some(host) = config.smtp.host.clone() else {
-        info!("smtp.host is not set: outgoing mail waits in the outbox until it is");
-        return Ok(None);
-    };
-    let relay = RelayConfig {
+) -> JoinHandle<()> {
+    let relay = config.smtp.host.clone().map(|host| RelayConfig {
         host,
         port: config.smtp.port,
         tls: match config.smtp.tls {
@@ -310,7 +305,7 @@ fn start_outbox(
         password: config.smtp.password.clone(),
         timeout: Duration::from_secs(60),
         hostname: config.hostname.clone(),
-    };
+    });
     let cfg = OutboxConfig {
         worker_id: node.worker("outbox"),
         backoff: Backoff {
@@ -321,13 +316,13 @@ fn start_outbox(
         local: Some(local),
         ..OutboxConfig::default()
     };
-    Ok(Some(tokio::spawn(run_outbox(
+    tokio::spawn(run_outbox(
         store.clone(),
         relay,
         cfg,
         wake.clone(),
         stopped.clone(),
-    ))))
+    ))
 }
 
 /// The DKIM key from the config, when one is set; a half-set key is an error.

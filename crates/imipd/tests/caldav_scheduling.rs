@@ -27,6 +27,19 @@ struct Setup {
 fn setup(sink: &SmtpSink) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let config = relay_config(dir.path(), sink.addr.port());
+    setup_in(dir, config)
+}
+
+/// The same with no relay configured at all (no `[smtp]` section).
+fn setup_without_relay() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("imipd.toml");
+    std::fs::write(&config, "").unwrap();
+    let config = config.to_str().unwrap().to_string();
+    setup_in(dir, config)
+}
+
+fn setup_in(dir: tempfile::TempDir, config: String) -> Setup {
     must(dir.path(), &["user", "add", BOB, "--password", PW]);
     must(
         dir.path(),
@@ -74,12 +87,32 @@ impl Setup {
         out
     }
 
+    /// Waits until the event at `path` says SCHEDULE-STATUS `status` for each of `who`.
+    fn schedule_status(&self, path: &str, who: &[&str], status: &str) {
+        eventually(30, &format!("SCHEDULE-STATUS={status} for {who:?}"), || {
+            let stored = self.get(path).body.replace("\r\n ", "");
+            who.iter()
+                .all(|a| stored.contains(&format!("SCHEDULE-STATUS={status}:mailto:{a}")))
+                .then_some(())
+        });
+    }
+
     /// A second user here, alice; her address and password.
     fn add_alice(&self) -> (&'static str, &'static str) {
         let alice = ("alice@example.org", "alice pw");
         must(
             self.server.data(),
             &["user", "add", alice.0, "--password", alice.1],
+        );
+        alice
+    }
+
+    /// alice, whose calendar takes every invitation.
+    fn add_alice_taking_invitations(&self) -> (&'static str, &'static str) {
+        let alice = self.add_alice();
+        must(
+            self.server.data(),
+            &["prefs", "set", alice.0, "add_invitations=everyone"],
         );
         alice
     }
@@ -280,13 +313,8 @@ async fn organizer_writes_invite_update_and_uninvite() {
     );
     let stored = s.get(&path).body.replace("\r\n ", "");
     assert!(stored.contains("SEQUENCE:1"), "{stored}");
-    // Each attendee's message is on its way, as the organizer's copy says.
-    for a in two {
-        assert!(
-            stored.contains(&format!("SCHEDULE-STATUS=1.1:mailto:{a}")),
-            "{stored}"
-        );
-    }
+    // The relay took each attendee's message, as the organizer's copy comes to say.
+    s.schedule_status(&path, &two, "1.2");
 
     // dave is dropped: a CANCEL for him alone.
     let one = organized("review@x", "20300111T100000Z", &two[..1])
@@ -366,18 +394,14 @@ async fn a_reply_queued_before_a_crash_goes_out_once_after_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_users_here_invite_and_answer_without_the_relay() {
-    let sink = SmtpSink::start(Mode::Up).await;
-    let s = setup(&sink);
-    let alice = s.add_alice();
-    must(
-        s.server.data(),
-        &["prefs", "set", alice.0, "add_invitations=everyone"],
-    );
+async fn two_users_here_invite_and_answer_with_no_relay_configured() {
+    let s = setup_without_relay();
+    let alice = s.add_alice_taking_invitations();
     let as_alice = |method: &str, path: &str, headers: &[(&str, &str)], body: &str| {
         request(s.http, Some(alice), method, path, headers, body.as_bytes())
     };
-    let ics = organized("local@x", "20300110T100000Z", &[alice.0]);
+    let carol = "carol@elsewhere.test";
+    let ics = organized("local@x", "20300110T100000Z", &[alice.0, carol]);
     let r = s.put(&format!("{DEFAULT}local.ics"), &ics, &[]);
     assert_eq!(r.status, 201, "{}", r.body);
 
@@ -388,6 +412,8 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
         (r.status == 200).then_some(r)
     });
     assert!(invitation.header("schedule-tag").is_some());
+    // Delivered here counts as delivered: bob's copy says so.
+    s.schedule_status(&format!("{DEFAULT}local.ics"), &[alice.0], "1.2");
     let accepted = invitation
         .body
         .replace("\r\n ", "")
@@ -418,7 +444,15 @@ async fn two_users_here_invite_and_answer_without_the_relay() {
         outbox.contains(" request ") && outbox.contains(" reply "),
         "{outbox}"
     );
-    assert!(sink.received().is_empty(), "nothing went to the relay");
+    // carol is not a user here: her REQUEST waits for a relay, and says so.
+    let waiting = eventually(30, "carol's REQUEST waiting for a relay", || {
+        let outbox = s.outbox();
+        outbox
+            .lines()
+            .find(|l| l.contains(carol) && l.contains("smtp.host is not set"))
+            .map(str::to_string)
+    });
+    assert!(waiting.contains("queued"), "{waiting}");
 }
 
 /// The hrefs of the `.ics` members in a multistatus.
@@ -446,13 +480,14 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     let first = item_hrefs(&r.body);
     assert_eq!(first.len(), 1, "{}", r.body);
     assert!(r.body.contains("<d:getetag>"), "{}", r.body);
-    let token = r
-        .body
-        .split("<d:sync-token>")
-        .nth(1)
-        .and_then(|t| t.split("</d:sync-token>").next())
-        .unwrap_or_else(|| panic!("no sync-token: {}", r.body))
-        .to_string();
+    let token_of = |body: &str| {
+        body.split("<d:sync-token>")
+            .nth(1)
+            .and_then(|t| t.split("</d:sync-token>").next())
+            .unwrap_or_else(|| panic!("no sync-token: {body}"))
+            .to_string()
+    };
+    let token = token_of(&r.body);
 
     // Nothing new since the token; a second invitation is the one change after it.
     let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&token));
@@ -463,6 +498,7 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     let second = item_hrefs(&r.body);
     assert_eq!(second.len(), 1, "{}", r.body);
     assert_ne!(second, first);
+    let before_delete = token_of(&r.body);
 
     // calendar-query picks the item by its UID; multiget reads both.
     let query = r#"<?xml version="1.0"?><c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:prop-filter name="UID"><c:text-match collation="i;octet">inbox-two@example.org</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#;
@@ -487,6 +523,24 @@ async fn the_inbox_answers_sync_query_and_multiget() {
     let r = s.send("PROPFIND", inbox, &[("Depth", "1")], listing);
     assert_eq!(item_hrefs(&r.body), first, "{}", r.body);
     assert_eq!(s.send("DELETE", &second[0], &[], "").status, 404);
+    // A client that synced before the DELETE hears of it as a member gone.
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&before_delete));
+    assert_eq!(r.status, 207, "{}", r.body);
+    let gone = format!(
+        "<d:href>{}</d:href><d:status>HTTP/1.1 404 Not Found</d:status>",
+        second[0]
+    );
+    assert!(
+        r.body
+            .replace(['\n', ' '], "")
+            .contains(&gone.replace(' ', "")),
+        "{}",
+        r.body
+    );
+    let after_delete = token_of(&r.body);
+    assert_ne!(after_delete, before_delete);
+    let r = s.send("REPORT", inbox, &[("Depth", "1")], &sync(&after_delete));
+    assert!(!r.body.contains("404"), "reported once: {}", r.body);
     let env = [("IMIPD_CONFIG", s.config.as_str())];
     let (code, jobs, err) = cli_env(s.server.data(), &["jobs", "list"], &env);
     assert_eq!(code, 0, "{err}");
@@ -581,4 +635,188 @@ async fn the_outbox_answers_free_busy_for_users_here_only() {
 
 fn inbox_path() -> &'static str {
     "/calendars/bob@example.org/.schedule-inbox/"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_relay_refuses_for_good_says_so_on_the_attendee() {
+    let sink = SmtpSink::start(Mode::RefuseAtData).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}refused.ics");
+    let who = ["carol@elsewhere.test"];
+    let r = s.put(
+        &path,
+        &organized("refused@x", "20300110T100000Z", &who),
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    s.schedule_status(&path, &who, "5.1");
+    // The Schedule-Tag stays: the status is the server's note, not the organizer's change.
+    let tag = header(&r, "schedule-tag").to_string();
+    assert_eq!(header(&s.get(&path), "schedule-tag"), tag);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_the_relay_refuses_is_an_invalid_calendar_user_the_others_delivered() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}half.ics");
+    let (taken, refused) = ("carol@elsewhere.test", "reject-dave@elsewhere.test");
+    let ics = organized("half@x", "20300110T100000Z", &[taken, refused]);
+    let r = s.put(&path, &ics, &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    s.schedule_status(&path, &[refused], "3.7");
+    s.schedule_status(&path, &[taken], "1.2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_read_before_the_delivery_note_is_taken_unless_its_if_match_is_stale() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}noted.ics");
+    let who = ["carol@elsewhere.test"];
+    let r = s.put(&path, &organized("noted@x", "20300110T100000Z", &who), &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let read = s.get(&path);
+    // The relay takes the REQUEST and the outbox notes it in the copy the client read.
+    s.schedule_status(&path, &who, "1.2");
+    let noted = s.get(&path);
+    assert_ne!(header(&noted, "etag"), header(&read, "etag"));
+    assert_eq!(
+        header(&noted, "schedule-tag"),
+        header(&read, "schedule-tag")
+    );
+
+    let alarm = read.body.replace(
+        "END:VEVENT",
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nDESCRIPTION:soon\r\nEND:VALARM\r\nEND:VEVENT",
+    );
+    let r = s.put(&path, &alarm, &[("If-Match", header(&read, "etag"))]);
+    assert_eq!(r.status, 412, "{}", r.body);
+    let r = s.put(
+        &path,
+        &alarm,
+        &[("If-Schedule-Tag-Match", header(&read, "schedule-tag"))],
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = s.put(&path, &alarm, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(header(&r, "schedule-tag"), header(&read, "schedule-tag"));
+    let stored = s.get(&path).body.replace("\r\n ", "");
+    assert!(stored.contains("BEGIN:VALARM"), "{stored}");
+    // The client's stale copy of the status does not undo the server's note.
+    assert!(
+        stored.contains(&format!("SCHEDULE-STATUS=1.2:mailto:{}", who[0])),
+        "{stored}"
+    );
+    assert_eq!(
+        s.outbox().lines().count(),
+        1,
+        "an alarm is not news for carol: {}",
+        s.outbox()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_moved_or_called_off_is_told_as_that_instance_alone() {
+    let sink = SmtpSink::start(Mode::Up).await;
+    let s = setup(&sink);
+    let path = format!("{DEFAULT}daily.ics");
+    let who = ["carol@elsewhere.test"];
+    let series = daily("daily@x", &who);
+    let r = s.put(&path, &series, &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    at_sink(&sink, 1);
+
+    // The second day moves an hour later: a REQUEST for that day alone.
+    let moved = second_day_moved(&s.get(&path).body, "daily@x", "20300111T110000Z", who[0]);
+    let r = s.put(&path, &moved, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 2);
+    let text = one_instance(&mails[1], "REQUEST", "20300111T100000Z");
+    assert!(!text.contains("RRULE"), "{text}");
+    assert_eq!(mails[1].rcpt_to, who);
+
+    // The fourth day is called off by an EXDATE: a CANCEL for that day alone.
+    let stored = s.get(&path).body.replace("\r\n ", "");
+    let excluded = stored.replacen(
+        "RRULE:FREQ=DAILY;COUNT=5\r\n",
+        "RRULE:FREQ=DAILY;COUNT=5\r\nEXDATE:20300113T100000Z\r\n",
+        1,
+    );
+    let r = s.put(&path, &excluded, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 3);
+    one_instance(&mails[2], "CANCEL", "20300113T100000Z");
+    assert_eq!(mails[2].rcpt_to, who);
+    s.schedule_status(&path, &who, "1.2");
+
+    // The moved day is called off in its override: a CANCEL for it alone.
+    let stored = s.get(&path).body.replace("\r\n ", "");
+    let called_off = stored.replacen(
+        "RECURRENCE-ID:20300111T100000Z\r\n",
+        "RECURRENCE-ID:20300111T100000Z\r\nSTATUS:CANCELLED\r\n",
+        1,
+    );
+    assert_ne!(called_off, stored);
+    let r = s.put(&path, &called_off, &[]);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let mails = at_sink(&sink, 4);
+    one_instance(&mails[3], "CANCEL", "20300111T100000Z");
+}
+
+/// A daily series of five, from 2030-01-10 10:00 UTC, that bob organizes.
+fn daily(uid: &str, attendees: &[&str]) -> String {
+    organized(uid, "20300110T100000Z", attendees).replace(
+        "DURATION:PT1H\r\n",
+        "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n",
+    )
+}
+
+/// `stored` (one master) with the second day moved to `start`, for `attendee`.
+fn second_day_moved(stored: &str, uid: &str, start: &str, attendee: &str) -> String {
+    let stored = stored.replace("\r\n ", "");
+    let (head, tail) = stored.split_once("END:VEVENT\r\n").unwrap();
+    format!(
+        "{head}END:VEVENT\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nRECURRENCE-ID:20300111T100000Z\r\n\
+         DTSTAMP:20260101T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\n\
+         SUMMARY:Review\r\nORGANIZER:mailto:bob@example.org\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{attendee}\r\nEND:VEVENT\r\n{tail}"
+    )
+}
+
+/// The text of `mail`, checked to be a `method` for the instance `rid` alone.
+fn one_instance(mail: &Received, method: &str, rid: &str) -> String {
+    let text = unfolded(mail);
+    assert!(text.contains(&format!("METHOD:{method}")), "{text}");
+    assert_eq!(
+        lines(&text, "RECURRENCE-ID"),
+        [format!("RECURRENCE-ID:{rid}")],
+        "{text}"
+    );
+    assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_here_gets_an_instance_moved_as_that_instance() {
+    let s = setup_without_relay();
+    let alice = s.add_alice_taking_invitations();
+    let path = format!("{DEFAULT}weekly.ics");
+    let series = daily("weekly@x", &[alice.0]);
+    assert_eq!(s.put(&path, &series, &[]).status, 201);
+    let hers = "/calendars/alice@example.org/default/weekly@x.ics";
+    let get_hers = || request(s.http, Some(alice), "GET", hers, &[], b"");
+    eventually(30, "the series in alice's calendar", || {
+        (get_hers().status == 200).then_some(())
+    });
+    let moved = second_day_moved(&s.get(&path).body, "weekly@x", "20300111T150000Z", alice.0);
+    assert_eq!(s.put(&path, &moved, &[]).status, 204);
+    let copy = eventually(30, "the moved day in alice's copy", || {
+        let body = get_hers().body.replace("\r\n ", "");
+        body.contains("DTSTART:20300111T150000Z").then_some(body)
+    });
+    assert!(
+        copy.contains("RRULE:FREQ=DAILY;COUNT=5"),
+        "the series stays: {copy}"
+    );
 }

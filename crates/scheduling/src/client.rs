@@ -5,16 +5,25 @@
 //! sends in the same transaction, so two clients (or a client and the mail path) never
 //! overwrite a version they have not seen and a write is never half sent.
 //!
+//! A client that sent no precondition (or one that still holds) does not lose its write to
+//! the server's own note in the same object, the SCHEDULE-STATUS the outbox writes once a
+//! message is delivered: a write that finds the object changed since it was read is made
+//! once more on the version found, if the client's conditions hold for that one too.
+//!
 //! Answers go out through [`crate::rsvp::reply_mail`] and the organizer's messages through
 //! [`crate::organize::plan_at`], as they do for the command line.
 
 use crate::organize::{Organize, OrganizeError, Organizing, plan_at};
 use crate::rsvp::{Reply, RsvpError, reply_mail};
 use imipd_calendar::{ItipError, Limits, PartStat, Role, attendee_write, owes_decline, role};
-use imipd_store::{Batch, CalendarObject, Expect, ObjectWrite, Store, Written};
+use imipd_store::{Batch, CalendarObject, Error, Expect, Found, ObjectWrite, Store, Written};
+
+/// Whether the request's conditions (If-Match, If-None-Match, If-Schedule-Tag-Match) hold
+/// for a version of the resource (`None`: absent). A request without any holds for all.
+pub type Holds<'a> = &'a dyn Fn(Option<&CalendarObject>) -> bool;
 
 /// What a client's PUT asks for.
-#[derive(Debug, Clone)]
+#[derive(Clone, Copy)]
 pub struct ClientPut<'a> {
     pub calendar_id: &'a str,
     pub href: &'a str,
@@ -22,6 +31,16 @@ pub struct ClientPut<'a> {
     pub ics: &'a str,
     /// The version replaced (`None`: a new resource).
     pub current: Option<&'a CalendarObject>,
+    pub holds: Holds<'a>,
+}
+
+/// What a client's DELETE asks for.
+#[derive(Clone, Copy)]
+pub struct ClientDelete<'a> {
+    pub object: &'a CalendarObject,
+    /// RFC 6638 section 8.1: false for `Schedule-Reply: F`.
+    pub schedule_reply: bool,
+    pub holds: Holds<'a>,
 }
 
 /// Why a scheduling write is refused: the RFC 6638 precondition, for the caller to name.
@@ -49,6 +68,8 @@ pub struct ClientWritten {
     pub written: Written,
     /// The outbox ids of the iMIP messages it sent.
     pub mail_ids: Vec<i64>,
+    /// Whether a version was replaced (`false`: the resource is new).
+    pub replaced: bool,
 }
 
 /// Commits one client PUT; [`imipd_store::Error::Conflict`] when its expectation no
@@ -62,9 +83,37 @@ pub fn client_put(
     queue_id: &str,
 ) -> Result<ClientWritten, ClientError> {
     let own = store.addresses(user)?;
-    let expect = put
-        .current
-        .map_or(Expect::MustNotExist, |o| Expect::Modseq(o.modseq));
+    let first = put_batch(user, &own, put, put.current, limits, now, queue_id)?;
+    match commit(store, &first, put.current.is_some()) {
+        Err(ClientError::Store(Error::Conflict(c))) if lost_race(&c.found) => {
+            let found = store.object_at(user, put.calendar_id, put.href)?;
+            if found.as_ref().is_some_and(|o| o.uid != put.uid) || !(put.holds)(found.as_ref()) {
+                return Err(Error::Conflict(c).into());
+            }
+            let again = put_batch(user, &own, put, found.as_ref(), limits, now, queue_id)?;
+            commit(store, &again, found.is_some())
+        }
+        done => done,
+    }
+}
+
+/// Whether a conflict is another writer's version (or its delete) rather than a UID in
+/// use elsewhere: only then may the write be made again on what is there now.
+fn lost_race(found: &Found) -> bool {
+    matches!(found, Found::Nothing | Found::Version(_))
+}
+
+/// The batch of one client PUT over `current`, the version it replaces.
+fn put_batch(
+    user: &str,
+    own: &[String],
+    put: &ClientPut<'_>,
+    current: Option<&CalendarObject>,
+    limits: &Limits,
+    now: i64,
+    queue_id: &str,
+) -> Result<Batch, ClientError> {
+    let expect = current.map_or(Expect::MustNotExist, |o| Expect::Modseq(o.modseq));
     let write = |ics: &str| ObjectWrite::Put {
         calendar_id: put.calendar_id.to_string(),
         href: put.href.to_string(),
@@ -79,10 +128,14 @@ pub fn client_put(
     };
     // A client's object that does not parse as iCalendar here was checked by the caller
     // already; it is stored as it came, unscheduled.
-    let new = role(put.ics, &own, limits).unwrap_or(Role::Unscheduled);
-    let was = put
-        .current
-        .map(|o| role(&o.ics, &own, limits).unwrap_or(Role::Unscheduled));
+    let at = Organizing {
+        user,
+        uid: put.uid,
+        own,
+        previous: current,
+    };
+    let new = role(put.ics, own, limits).unwrap_or(Role::Unscheduled);
+    let was = current.map(|o| role(&o.ics, own, limits).unwrap_or(Role::Unscheduled));
     let batch = match (was, new) {
         (Some(Role::Attendee { address, organizer }), new) => {
             if organizer_of(&new).is_some_and(|o| *o != organizer) {
@@ -94,7 +147,7 @@ pub fn client_put(
                     ),
                 ));
             }
-            let previous = put.current.map(|o| o.ics.as_str()).unwrap_or_default();
+            let previous = current.map(|o| o.ics.as_str()).unwrap_or_default();
             let answered = attendee_write(previous, put.ics, &address, limits)
                 .map_err(|e| calendar(put.uid, e))?;
             let mut mails = Vec::new();
@@ -127,9 +180,9 @@ pub fn client_put(
                     ),
                 ));
             }
-            organizer_batch(user, &own, put, &write, limits, now, queue_id)?
+            organizer_batch(&at, put.ics, &write, limits, now, queue_id)?
         }
-        (_, Role::Organizer(_)) => organizer_batch(user, &own, put, &write, limits, now, queue_id)?,
+        (_, Role::Organizer(_)) => organizer_batch(&at, put.ics, &write, limits, now, queue_id)?,
         (None, Role::Other { organizer }) => {
             return Err(refused(
                 Refusal::ValidOrganizer,
@@ -142,7 +195,7 @@ pub fn client_put(
         }
         _ => plain(),
     };
-    commit(store, &batch)
+    Ok(batch)
 }
 
 /// Commits one client DELETE: an attendee who had answered declines (unless the client
@@ -150,15 +203,40 @@ pub fn client_put(
 pub fn client_delete(
     store: &dyn Store,
     user: &str,
-    object: &CalendarObject,
-    schedule_reply: bool,
+    delete: &ClientDelete<'_>,
     limits: &Limits,
     now: i64,
     queue_id: &str,
 ) -> Result<ClientWritten, ClientError> {
     let own = store.addresses(user)?;
+    let (object, schedule_reply) = (delete.object, delete.schedule_reply);
+    let first = delete_batch(user, &own, object, schedule_reply, limits, now, queue_id)?;
+    match commit(store, &first, true) {
+        Err(ClientError::Store(Error::Conflict(c))) if matches!(c.found, Found::Version(_)) => {
+            let found = store.object_at(user, &object.calendar_id, &object.href)?;
+            let Some(found) = found.filter(|o| o.uid == object.uid && (delete.holds)(Some(o)))
+            else {
+                return Err(Error::Conflict(c).into());
+            };
+            let again = delete_batch(user, &own, &found, schedule_reply, limits, now, queue_id)?;
+            commit(store, &again, true)
+        }
+        done => done,
+    }
+}
+
+/// The batch of one client DELETE of `object`.
+fn delete_batch(
+    user: &str,
+    own: &[String],
+    object: &CalendarObject,
+    schedule_reply: bool,
+    limits: &Limits,
+    now: i64,
+    queue_id: &str,
+) -> Result<Batch, ClientError> {
     let mut mails = Vec::new();
-    match role(&object.ics, &own, limits).unwrap_or(Role::Unscheduled) {
+    match role(&object.ics, own, limits).unwrap_or(Role::Unscheduled) {
         Role::Attendee { address, organizer }
             if schedule_reply
                 && owes_decline(&object.ics, &address, limits)
@@ -187,7 +265,7 @@ pub fn client_delete(
             let at = Organizing {
                 user,
                 uid: &object.uid,
-                own: &own,
+                own,
                 previous: Some(object),
             };
             let cancel = Organize::Cancel {
@@ -201,40 +279,33 @@ pub fn client_delete(
         }
         _ => {}
     }
-    let batch = Batch {
+    Ok(Batch {
         user: user.to_string(),
         writes: vec![ObjectWrite::delete(object)],
         mails,
         job: None,
-    };
-    commit(store, &batch)
+    })
 }
 
 fn organizer_batch(
-    user: &str,
-    own: &[String],
-    put: &ClientPut<'_>,
+    at: &Organizing<'_>,
+    ics: &str,
     write: &dyn Fn(&str) -> ObjectWrite,
     limits: &Limits,
     now: i64,
     queue_id: &str,
 ) -> Result<Batch, ClientError> {
-    let at = Organizing {
-        user,
-        uid: put.uid,
-        own,
-        previous: put.current,
-    };
-    let save = Organize::Save { ics: put.ics };
-    let (batch, _) = plan_at(&at, &save, write, limits, now, queue_id).map_err(organize_error)?;
+    let save = Organize::Save { ics };
+    let (batch, _) = plan_at(at, &save, write, limits, now, queue_id).map_err(organize_error)?;
     Ok(batch)
 }
 
-fn commit(store: &dyn Store, batch: &Batch) -> Result<ClientWritten, ClientError> {
+fn commit(store: &dyn Store, batch: &Batch, replaced: bool) -> Result<ClientWritten, ClientError> {
     let mut committed = store.commit(batch)?;
     Ok(ClientWritten {
         written: committed.objects.remove(0),
         mail_ids: committed.mail_ids,
+        replaced,
     })
 }
 

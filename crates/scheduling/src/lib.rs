@@ -24,10 +24,12 @@ pub mod apply;
 pub mod change;
 pub mod client;
 pub mod decide;
+pub mod delivered;
 pub mod imip;
 pub mod job;
 pub mod log;
 pub mod manual;
+pub mod news;
 pub mod organize;
 pub mod refresh;
 pub mod retry;
@@ -36,7 +38,9 @@ pub mod spec;
 
 pub use apply::{Applied, JobError, execute};
 pub use change::CalendarChanged;
-pub use client::{ClientError, ClientPut, ClientWritten, Refusal, client_delete, client_put};
+pub use client::{
+    ClientDelete, ClientError, ClientPut, ClientWritten, Holds, Refusal, client_delete, client_put,
+};
 pub use decide::{Ask, Decided, Executed, SENDER_WINDOW_SECS, changed_since, decide};
 pub use job::{ApplyConfig, process_job};
 pub use spec::{

@@ -4,9 +4,11 @@
 
 use crate::change::CalendarChanged;
 use crate::imip::{ComposeError, Composed, EventText, Mailbox, compose_itip, outgoing};
+use crate::news::{News, news};
 use imipd_calendar::{
-    ItipError, Limits, Method, OrganizerChange, organizer_cancel, organizer_update, peek,
-    schedule_tag, summarize, time_range, with_schedule_status,
+    ItipError, Limits, Method, OrganizerChange, build_cancel, build_instance_request,
+    component_tags, organizer_cancel, organizer_update, peek, schedule_status_from, schedule_tag,
+    summarize, time_range, with_schedule_status,
 };
 use imipd_store::{Batch, CalendarObject, ObjectWrite, Store};
 
@@ -162,13 +164,24 @@ pub fn plan_at(
             .is_some_and(|p| schedule_tag(&p.ics, limits) == schedule_tag(&change.stored, limits));
     let mut mails = Vec::new();
     let announced = !over && !unchanged && !change.attendees.is_empty();
+    let mut told = Vec::new();
     if announced {
-        mails.push(outgoing(
-            user,
-            method.as_lower(),
-            compose(&change, method, limits, now)?,
-            queue_id,
-        ));
+        let whole = || vec![(method, change.clone())];
+        let messages = match method {
+            Method::Request => previous
+                .and_then(|p| instance_messages(&p.ics, &change, limits, now))
+                .unwrap_or_else(whole),
+            _ => whole(),
+        };
+        for (method, message) in messages {
+            mails.push(outgoing(
+                user,
+                method.as_lower(),
+                compose(&message, method, limits, now)?,
+                queue_id,
+            ));
+            told.extend(message.attendees);
+        }
     }
     if !over
         && method == Method::Request
@@ -182,11 +195,18 @@ pub fn plan_at(
             queue_id,
         ));
     }
-    // The organizer's copy says, per attendee, that their message is on its way (1.1).
+    // What became of each attendee's last message is the server's to say, whatever the
+    // client's copy repeats; those told now have theirs on its way (1.1).
+    let stored = match previous {
+        Some(p) if matches!(action, Organize::Save { .. }) => {
+            schedule_status_from(&change.stored, &p.ics, limits)?
+        }
+        _ => change.stored.clone(),
+    };
     let stored = if announced {
-        with_schedule_status(&change.stored, &change.attendees, "1.1", limits)?
+        with_schedule_status(&stored, &told, "1.1", limits)?
     } else {
-        change.stored.clone()
+        stored
     };
     let write = write(&stored);
     let calendar_id = write.calendar_id().to_string();
@@ -205,6 +225,51 @@ pub fn plan_at(
         attendees: change.attendees,
     };
     Ok((batch, planned))
+}
+
+/// The messages for a save that touched only some instances: a REQUEST for each override
+/// added or changed, a CANCEL for each instance called off, each to that instance's
+/// attendees. `None`: the whole event goes out.
+fn instance_messages(
+    previous: &str,
+    change: &OrganizerChange,
+    limits: &Limits,
+    now: i64,
+) -> Option<Vec<(Method, OrganizerChange)>> {
+    let before = component_tags(previous, limits).ok()?;
+    let after = component_tags(&change.stored, limits).ok()?;
+    let News::Instances(items) = news(&before, &after) else {
+        return None;
+    };
+    let mut messages = Vec::new();
+    for item in items {
+        let (method, message) = if item.cancelled {
+            // Built from the version that still has the instance.
+            let message = build_cancel(previous, Some(&item.recurrence_id), limits, now)
+                .or_else(|_| build_cancel(&change.stored, Some(&item.recurrence_id), limits, now));
+            (Method::Cancel, message.ok()?)
+        } else {
+            let message = build_instance_request(&change.stored, &item.recurrence_id, limits, now);
+            (Method::Request, message.ok()?)
+        };
+        let attendees: Vec<String> = change
+            .attendees
+            .iter()
+            .filter(|a| item.attendees.contains(a))
+            .cloned()
+            .collect();
+        if !attendees.is_empty() {
+            messages.push((
+                method,
+                OrganizerChange {
+                    message,
+                    attendees,
+                    ..change.clone()
+                },
+            ));
+        }
+    }
+    (!messages.is_empty()).then_some(messages)
 }
 
 /// The CANCEL for the attendees of `previous` that `change` no longer invites.

@@ -1,11 +1,15 @@
 //! The user's own actions against a calendar that changes under them, on a real SQLite
 //! file: a write planned on a version that is gone is refused whole (no lost update), and
-//! `rsvp` / `organize` plan again on the new version.
+//! `rsvp` / `organize` plan again on the new version. A client's write that meets only the
+//! server's own note (SCHEDULE-STATUS) is made again on the version found, when the
+//! client's conditions allow.
 
-use imipd_calendar::{Limits, PartStat};
+use imipd_calendar::{Limits, PartStat, schedule_tag};
+use imipd_scheduling::delivered::{DELIVERED, record_schedule_status};
 use imipd_scheduling::organize::{Organize, organize};
 use imipd_scheduling::rsvp::{self, Rsvp, rsvp};
-use imipd_store::{Batch, Error, Expect, ObjectWrite, SqliteStore, Store};
+use imipd_scheduling::{ClientDelete, ClientError, ClientPut, client_delete, client_put};
+use imipd_store::{Batch, CalendarObject, Error, Expect, ObjectWrite, SqliteStore, Store};
 
 const BOB: &str = "bob@example.org";
 const ALICE: &str = "alice@example.com";
@@ -126,4 +130,103 @@ fn saving_a_new_event_whose_uid_appeared_meanwhile_becomes_an_update_of_it() {
     assert_eq!(store.objects(BOB).unwrap().len(), 1, "one copy");
     // What is stored already says what the save says: nothing new for the attendees.
     assert!(done.mail_id.is_none());
+}
+
+/// bob's new event for alice, PUT by a client at `href`: the REQUEST is queued and the
+/// copy says 1.1 for her.
+fn organized_by_client(store: &SqliteStore, href: &str) -> CalendarObject {
+    let ics = event("c-1", "Review", BOB);
+    let always = |_: Option<&CalendarObject>| true;
+    let put = ClientPut {
+        calendar_id: "default",
+        href,
+        uid: "c-1",
+        ics: &ics,
+        current: None,
+        holds: &always,
+    };
+    client_put(store, BOB, &put, &Limits::default(), NOW, "Q-5").unwrap();
+    store.object_at(BOB, "default", href).unwrap().unwrap()
+}
+
+/// The outbox's note that the relay took the REQUEST, as the outbox writes it.
+fn relay_took_it(store: &SqliteStore) {
+    let mail = store.mails(&Default::default()).unwrap().remove(0);
+    record_schedule_status(store, &mail, &mail.rcpt_to, DELIVERED).unwrap();
+}
+
+#[test]
+fn a_client_write_made_while_the_outbox_notes_the_delivery_goes_through_unless_its_if_match_is_stale()
+ {
+    let store = SqliteStore::open(tempfile::tempdir().unwrap().path().join("s.sqlite3")).unwrap();
+    store.create_user(BOB, None).unwrap();
+    let limits = Limits::default();
+    let read = organized_by_client(&store, "c-1.ics");
+    assert!(read.ics.contains("SCHEDULE-STATUS=1.1"), "{}", read.ics);
+    // Between the request's read and its write, the outbox writes 1.2 into the copy.
+    relay_took_it(&store);
+    let noted = store.object_at(BOB, "default", "c-1.ics").unwrap().unwrap();
+    assert!(noted.ics.contains("SCHEDULE-STATUS=1.2"), "{}", noted.ics);
+    assert_ne!(noted.modseq, read.modseq);
+    assert_eq!(
+        schedule_tag(&noted.ics, &limits),
+        schedule_tag(&read.ics, &limits),
+        "the server's note is not the organizer's change"
+    );
+
+    let retitled = read
+        .ics
+        .replace("SUMMARY:Review", "SUMMARY:Review in room 2");
+    let stale_etag = |o: Option<&CalendarObject>| o.is_some_and(|o| o.modseq == read.modseq);
+    let put = ClientPut {
+        calendar_id: "default",
+        href: "c-1.ics",
+        uid: "c-1",
+        ics: &retitled,
+        current: Some(&read),
+        holds: &stale_etag,
+    };
+    match client_put(&store, BOB, &put, &limits, NOW, "Q-6") {
+        Err(ClientError::Store(Error::Conflict(c))) => {
+            assert_eq!(c.expected, Expect::Modseq(read.modseq), "{c}");
+        }
+        other => panic!("a stale If-Match must conflict, got {other:?}"),
+    }
+
+    let always = |_: Option<&CalendarObject>| true;
+    let put = ClientPut {
+        holds: &always,
+        ..put
+    };
+    let done = client_put(&store, BOB, &put, &limits, NOW, "Q-7").unwrap();
+    assert!(done.replaced);
+    let after = store.object_at(BOB, "default", "c-1.ics").unwrap().unwrap();
+    assert!(
+        after.ics.contains("SUMMARY:Review in room 2"),
+        "{}",
+        after.ics
+    );
+    assert_eq!(done.mail_ids.len(), 1, "the change goes out once");
+}
+
+#[test]
+fn a_client_delete_made_while_the_outbox_notes_the_delivery_goes_through() {
+    let store = SqliteStore::open(tempfile::tempdir().unwrap().path().join("s.sqlite3")).unwrap();
+    store.create_user(BOB, None).unwrap();
+    let read = organized_by_client(&store, "c-1.ics");
+    relay_took_it(&store);
+    let always = |_: Option<&CalendarObject>| true;
+    let delete = ClientDelete {
+        object: &read,
+        schedule_reply: true,
+        holds: &always,
+    };
+    let done = client_delete(&store, BOB, &delete, &Limits::default(), NOW, "Q-8").unwrap();
+    assert_eq!(done.mail_ids.len(), 1, "the CANCEL goes out once");
+    assert!(
+        store
+            .object_at(BOB, "default", "c-1.ics")
+            .unwrap()
+            .is_none()
+    );
 }

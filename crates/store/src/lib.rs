@@ -151,6 +151,9 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     fn inbox_jobs(&self, user: &str, limit: usize) -> Result<Vec<Job>>;
     /// Takes a done job of `user` out of their schedule inbox; false when it is not one.
     fn delete_from_inbox(&self, user: &str, job_id: i64) -> Result<bool>;
+    /// The items taken out of `user`'s schedule inbox: (job id, the position of the
+    /// deletion among job ids, for sync tokens).
+    fn inbox_deletions(&self, user: &str) -> Result<Vec<(i64, i64)>>;
     fn job(&self, job_id: i64) -> Result<Option<Job>>;
     /// Records on a job what the user applied by hand after it (see [`Job::by_hand`]), and
     /// tells the job feed; `false` when there is no such job.
@@ -173,6 +176,9 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
         error: &str,
         retry_at: Option<i64>,
     ) -> Result<()>;
+    /// Puts claimed mail back to wait until `retry_at` with `why`, its attempt not counted:
+    /// nothing was tried (no relay is configured).
+    fn mail_waits(&self, mail_id: i64, worker: &str, why: &str, retry_at: i64) -> Result<()>;
     fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>>;
     /// Puts dead or deferred outgoing mail back in the queue, due now.
     fn retry_mail(&self, mail_id: i64) -> Result<bool>;

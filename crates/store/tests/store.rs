@@ -1164,3 +1164,26 @@ fn two_handles_on_one_file_see_each_other() {
         Some("bob@example.org")
     );
 }
+
+#[test]
+fn an_inbox_deletion_is_ordered_among_the_jobs_before_and_after_it() {
+    let (_d, s) = open();
+    let bob = "bob@example.org";
+    s.create_user(bob, None).unwrap();
+    let applied = |key: &str| {
+        let id = s.enqueue_job(&job(bob, key, key)).unwrap().unwrap();
+        assert_eq!(s.claim_jobs("w", 60, 1).unwrap()[0].id, id);
+        s.commit(&done(id, "w", vec![put(key)], vec![])).unwrap();
+        id
+    };
+    let (first, second) = (applied("u1"), applied("u2"));
+    assert!(s.delete_from_inbox(bob, first).unwrap());
+    assert!(!s.delete_from_inbox(bob, first).unwrap(), "once");
+    let third = applied("u3");
+    let deletions = s.inbox_deletions(bob).unwrap();
+    assert_eq!(deletions.len(), 1, "{deletions:?}");
+    let (job, at) = deletions[0];
+    assert_eq!(job, first);
+    assert!(second < at && at < third, "{second} < {at} < {third}");
+    assert!(s.inbox_deletions("alice@example.org").unwrap().is_empty());
+}

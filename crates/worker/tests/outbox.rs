@@ -29,7 +29,10 @@ async fn reply_is_delivered_once_after_the_relay_comes_back() {
         .queue_mail(&reply_mail(&["alice@example.com"]))
         .unwrap();
 
-    assert_eq!(outbox_round(&store, &relay(sink.addr), &cfg(8)).await, 1);
+    assert_eq!(
+        outbox_round(&store, Some(&relay(sink.addr)), &cfg(8)).await,
+        1
+    );
     let m = mail(&store, id);
     assert_eq!(m.state, JobState::Queued, "relay down: the mail waits");
     let error = m.last_error.unwrap_or_default();
@@ -37,16 +40,19 @@ async fn reply_is_delivered_once_after_the_relay_comes_back() {
     assert!(sink.received().is_empty());
 
     sink.set_mode(Mode::BusyAtData);
-    outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+    outbox_round(&store, Some(&relay(sink.addr)), &cfg(8)).await;
     let m = mail(&store, id);
     assert_eq!(m.state, JobState::Queued, "451 after DATA: the mail waits");
     assert!(m.last_error.unwrap_or_default().contains("451 4.3.0"));
 
     sink.set_mode(Mode::Up);
-    assert_eq!(outbox_round(&store, &relay(sink.addr), &cfg(8)).await, 1);
+    assert_eq!(
+        outbox_round(&store, Some(&relay(sink.addr)), &cfg(8)).await,
+        1
+    );
     assert_eq!(mail(&store, id).state, JobState::Done);
     assert_eq!(
-        outbox_round(&store, &relay(sink.addr), &cfg(8)).await,
+        outbox_round(&store, Some(&relay(sink.addr)), &cfg(8)).await,
         0,
         "nothing left"
     );
@@ -115,7 +121,7 @@ async fn relay_failures_are_sorted() {
         let (_dir, store) = open_store();
         let sink = SmtpSink::start(mode).await;
         let id = store.queue_mail(&reply_mail(&rcpt)).unwrap();
-        outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+        outbox_round(&store, Some(&relay(sink.addr)), &cfg(8)).await;
         let m = mail(&store, id);
         let error = m.last_error.clone().unwrap_or_default();
         assert!(
@@ -141,12 +147,12 @@ async fn unreachable_relay_is_retried_then_dead() {
     let id = store
         .queue_mail(&reply_mail(&["alice@example.com"]))
         .unwrap();
-    outbox_round(&store, &relay(addr), &cfg(2)).await;
+    outbox_round(&store, Some(&relay(addr)), &cfg(2)).await;
     let m = mail(&store, id);
     assert_eq!(m.state, JobState::Queued);
     let error = m.last_error.unwrap_or_default();
     assert!(error.contains("cannot reach relay"), "{error}");
-    outbox_round(&store, &relay(addr), &cfg(2)).await;
+    outbox_round(&store, Some(&relay(addr)), &cfg(2)).await;
     let m = mail(&store, id);
     assert_eq!(
         (m.state, m.attempts),
@@ -166,7 +172,7 @@ async fn partial_refusal_delivers_to_the_rest_and_retries_the_deferred() {
             "reject-dave@example.com",
         ]))
         .unwrap();
-    outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+    outbox_round(&store, Some(&relay(sink.addr)), &cfg(8)).await;
     assert_eq!(mail(&store, id).state, JobState::Done);
     let received = sink.received();
     assert_eq!(received.len(), 1);
@@ -202,7 +208,7 @@ async fn addresses_cannot_smuggle_smtp_commands() {
         store.queue_mail(&bad_rcpt).unwrap(),
         store.queue_mail(&bad_from).unwrap(),
     ];
-    outbox_round(&store, &relay(sink.addr), &cfg(8)).await;
+    outbox_round(&store, Some(&relay(sink.addr)), &cfg(8)).await;
     for id in ids {
         let m = mail(&store, id);
         assert_eq!(m.state, JobState::Dead, "mail {id}: {:?}", m.last_error);
@@ -232,7 +238,7 @@ async fn the_loop_sends_when_woken_and_stops_on_shutdown() {
     };
     let task = tokio::spawn(run_outbox(
         store.clone(),
-        relay(sink.addr),
+        Some(relay(sink.addr)),
         cfg,
         wake.clone(),
         shutdown,
@@ -279,7 +285,7 @@ async fn relay_setting_problems_are_named_and_mail_waits() {
         let id = store
             .queue_mail(&reply_mail(&["alice@example.com"]))
             .unwrap();
-        outbox_round(&store, &relay, &cfg(8)).await;
+        outbox_round(&store, Some(&relay), &cfg(8)).await;
         let m = mail(&store, id);
         let error = m.last_error.clone().unwrap_or_default();
         assert!(
@@ -289,4 +295,21 @@ async fn relay_setting_problems_are_named_and_mail_waits() {
         );
     }
     assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn without_a_relay_mail_waits_and_says_why_without_using_up_its_attempts() {
+    let (_dir, store) = open_store();
+    let id = store
+        .queue_mail(&reply_mail(&["alice@example.com"]))
+        .unwrap();
+    outbox_round(&store, None, &cfg(8)).await;
+    let m = mail(&store, id);
+    let error = m.last_error.clone().unwrap_or_default();
+    assert!(
+        m.state == JobState::Queued && error.contains("smtp.host is not set"),
+        "want queued with the reason, got {:?} with {error:?}",
+        m.state
+    );
+    assert_eq!(m.attempts, 0, "nothing was tried");
 }

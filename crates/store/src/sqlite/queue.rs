@@ -220,6 +220,29 @@ pub fn fail(
     Ok(())
 }
 
+/// Puts a claimed row of `table` back, due at `retry_at`, without counting the claim as an
+/// attempt: it was not tried.
+pub fn wait(
+    conn: &Connection,
+    table: &str,
+    id: i64,
+    worker: &str,
+    why: &str,
+    retry_at: i64,
+) -> Result<()> {
+    check_lease_of(conn, table, id, worker)?;
+    conn.execute(
+        &format!(
+            "UPDATE {table} SET state = 'queued', not_before = ?2, last_error = ?3,
+                    attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_until = NULL,
+                    updated = unixepoch()
+             WHERE id = ?1"
+        ),
+        params![id, retry_at, why],
+    )?;
+    Ok(())
+}
+
 pub fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<Job>> {
     list_in(conn, "jobs", COLUMNS, filter, from_row)
 }
@@ -265,13 +288,32 @@ pub fn inbox(conn: &Connection, user: &str, limit: usize) -> Result<Vec<Job>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
+/// The deletion takes the next job id as its position (AUTOINCREMENT never hands it out
+/// again), so one sync token orders new items and deletions alike.
 pub fn delete_from_inbox(conn: &Connection, user: &str, job_id: i64) -> Result<bool> {
+    conn.execute(
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'jobs'",
+        [],
+    )?;
     let changed = conn.execute(
-        "INSERT OR IGNORE INTO inbox_deleted (job_id)
-         SELECT id FROM jobs WHERE id = ?2 AND user = ?1 AND state = 'done'",
+        "INSERT OR IGNORE INTO inbox_deleted (job_id, seq)
+         SELECT id, (SELECT seq FROM sqlite_sequence WHERE name = 'jobs')
+         FROM jobs WHERE id = ?2 AND user = ?1 AND state = 'done'",
         params![user, job_id],
     )?;
     Ok(changed > 0)
+}
+
+/// The items deleted from `user`'s schedule inbox since it kept their position: (job id,
+/// position of the deletion).
+pub fn inbox_deletions(conn: &Connection, user: &str) -> Result<Vec<(i64, i64)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT d.job_id, d.seq FROM inbox_deleted d JOIN jobs j ON j.id = d.job_id
+             WHERE j.user = ?1 AND d.seq > 0 ORDER BY d.seq",
+        )?
+        .query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Job>> {

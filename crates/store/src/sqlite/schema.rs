@@ -30,9 +30,17 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V8_TIME_RANGE), Step::Rust(index_time_ranges)],
     &[Step::Sql(V9_INBOX_DELETED)],
     &[Step::Sql(V10_SESSIONS)],
+    &[Step::Sql(V11_INBOX_DELETED_SEQ)],
     &[Step::Sql(V12_JOB_FEED)],
     &[Step::Sql(FINISHED_ONLY_INDEXES)],
 ];
+
+/// When each schedule inbox item was deleted, as a position among the jobs' ids (drawn
+/// from their sequence), so that a sync-collection delta reports the deletion (RFC 6578);
+/// 0 for items deleted before this was kept, which no delta reports.
+const V11_INBOX_DELETED_SEQ: &str = r#"
+ALTER TABLE inbox_deleted ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+"#;
 
 /// The job feed (see `Store::job_feed_since`): a row each time a job's record changes for
 /// its user to see (finished, applied by hand), under a number that only grows; and what

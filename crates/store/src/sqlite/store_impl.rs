@@ -340,6 +340,10 @@ impl Store for SqliteStore {
         self.write(|tx| queue::delete_from_inbox(tx, &normalize_address(user), job_id))
     }
 
+    fn inbox_deletions(&self, user: &str) -> Result<Vec<(i64, i64)>> {
+        self.with(|conn| queue::inbox_deletions(conn, &normalize_address(user)))
+    }
+
     fn job(&self, job_id: i64) -> Result<Option<Job>> {
         self.with(|conn| queue::get(conn, job_id))
     }
@@ -386,6 +390,10 @@ impl Store for SqliteStore {
         retry_at: Option<i64>,
     ) -> Result<()> {
         self.write(|tx| queue::fail(tx, "outbox", mail_id, worker, error, retry_at))
+    }
+
+    fn mail_waits(&self, mail_id: i64, worker: &str, why: &str, retry_at: i64) -> Result<()> {
+        self.write(|tx| queue::wait(tx, "outbox", mail_id, worker, why, retry_at))
     }
 
     fn mails(&self, filter: &JobFilter) -> Result<Vec<OutMail>> {

@@ -11,6 +11,7 @@ use super::local::LocalDelivery;
 use super::smtp::{RelayConfig, SendError, Submitted, submit};
 use crate::background::{blocking, next_round, now};
 use crate::config::Backoff;
+use imipd_scheduling::delivered::{DELIVERED, NO_SUCH_USER, NOT_DELIVERED, record_schedule_status};
 use imipd_store::{NewMail, OutMail, Store};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -53,23 +54,32 @@ impl Default for OutboxConfig {
 /// Runs until shutdown; `wake` is poked by whoever queues mail.
 pub async fn run_outbox(
     store: Arc<dyn Store>,
-    relay: RelayConfig,
+    relay: Option<RelayConfig>,
     cfg: OutboxConfig,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if relay.tls == super::smtp::Tls::None && relay.password.is_some() {
-        warn!(
-            "smtp.tls is \"none\": the relay password crosses the network in clear text \
-             (set smtp.tls = \"starttls\" or \"implicit\")"
-        );
+    match &relay {
+        Some(relay) => {
+            if relay.tls == super::smtp::Tls::None && relay.password.is_some() {
+                warn!(
+                    "smtp.tls is \"none\": the relay password crosses the network in clear \
+                     text (set smtp.tls = \"starttls\" or \"implicit\")"
+                );
+            }
+            info!(
+                worker = cfg.worker_id,
+                "outbox started: relay {}:{}", relay.host, relay.port
+            );
+        }
+        None => info!(
+            worker = cfg.worker_id,
+            "outbox started without a relay: mail for users here is delivered, other mail \
+             waits in the outbox until smtp.host is set"
+        ),
     }
-    info!(
-        worker = cfg.worker_id,
-        "outbox started: relay {}:{}", relay.host, relay.port
-    );
     loop {
-        let handled = outbox_round(&store, &relay, &cfg).await;
+        let handled = outbox_round(&store, relay.as_ref(), &cfg).await;
         // A full batch means more may be waiting: go again at once.
         if handled < cfg.batch && !next_round(cfg.poll_interval, &wake, &mut shutdown).await {
             break;
@@ -84,7 +94,7 @@ pub async fn run_outbox(
 /// Claims one batch of due mail and sends it; returns how many mails were claimed.
 pub async fn outbox_round(
     store: &Arc<dyn Store>,
-    relay: &RelayConfig,
+    relay: Option<&RelayConfig>,
     cfg: &OutboxConfig,
 ) -> usize {
     let (worker, lease, batch) = (cfg.worker_id.clone(), cfg.lease_secs, cfg.batch);
@@ -105,13 +115,22 @@ pub async fn outbox_round(
 }
 
 /// Signs and submits one claimed mail, and records how it went.
-async fn send_one(store: &Arc<dyn Store>, relay: &RelayConfig, cfg: &OutboxConfig, mail: OutMail) {
+async fn send_one(
+    store: &Arc<dyn Store>,
+    relay: Option<&RelayConfig>,
+    cfg: &OutboxConfig,
+    mail: OutMail,
+) {
     if let Some(local) = &cfg.local
         && let Some(result) = deliver_here(store, local.as_ref(), &mail).await
     {
         record(store, cfg, mail, result).await;
         return;
     }
+    let Some(relay) = relay else {
+        wait_for_relay(store, cfg, &mail).await;
+        return;
+    };
     let result = match signed(cfg.dkim.as_deref(), &mail) {
         Ok(data) => submit(relay, &mail.mail_from, &mail.rcpt_to, &data).await,
         // Nothing the relay did: the mail waits for a working key, like for a relay.
@@ -119,6 +138,34 @@ async fn send_one(store: &Arc<dyn Store>, relay: &RelayConfig, cfg: &OutboxConfi
     };
     record(store, cfg, mail, result).await;
 }
+
+/// Puts mail for recipients elsewhere back to wait, without counting an attempt: nothing
+/// was tried, and it goes out once a relay is set (and the server restarted).
+async fn wait_for_relay(store: &Arc<dyn Store>, cfg: &OutboxConfig, mail: &OutMail) {
+    let (id, worker) = (mail.id, cfg.worker_id.clone());
+    let retry_at = now() + NO_RELAY_RECHECK_SECS;
+    let stored = blocking(store, move |s| {
+        s.mail_waits(id, &worker, NO_RELAY, retry_at)
+    })
+    .await;
+    match stored {
+        Ok(()) => info!(
+            mail = id,
+            rcpt = mail.rcpt_to.join(","),
+            "waits: {NO_RELAY}"
+        ),
+        Err(e) => warn!(
+            mail = id,
+            "cannot put the mail back to wait for a relay: {e}"
+        ),
+    }
+}
+
+/// Why mail waits when no relay is configured, as `imipd mail list` shows it.
+const NO_RELAY: &str =
+    "no relay: smtp.host is not set; the mail waits until it is (then restart imipd)";
+/// How often mail waiting for a relay is looked at again.
+const NO_RELAY_RECHECK_SECS: i64 = 300;
 
 /// Delivers the mail to the recipients who are users here, when there are any; the others
 /// go on as a mail of their own, to the relay. `None`: no recipient is local.
@@ -195,6 +242,18 @@ async fn record(
         Ok(submitted) => {
             let summary = sent_summary(&submitted);
             let stored = blocking(store, move |s| {
+                let refused: Vec<String> =
+                    submitted.refused.iter().map(|(r, _)| r.clone()).collect();
+                let taken: Vec<String> = mail
+                    .rcpt_to
+                    .iter()
+                    .filter(|r| {
+                        !refused.contains(r) && !submitted.deferred.iter().any(|(d, _)| d == *r)
+                    })
+                    .cloned()
+                    .collect();
+                mark(s, &mail, &taken, DELIVERED);
+                mark(s, &mail, &refused, NO_SUCH_USER);
                 // Recipients the relay put off go out again as a mail of their own.
                 if !submitted.deferred.is_empty() {
                     s.queue_mail(&NewMail {
@@ -214,7 +273,11 @@ async fn record(
         }
         Err(SendError::Permanent(why)) => {
             let summary = format!("dead: {why}");
-            let stored = blocking(store, move |s| s.mail_failed(id, &worker, &why, None)).await;
+            let stored = blocking(store, move |s| {
+                mark(s, &mail, &mail.rcpt_to, NOT_DELIVERED);
+                s.mail_failed(id, &worker, &why, None)
+            })
+            .await;
             (summary, stored)
         }
         Err(SendError::Transient(why)) => {
@@ -223,7 +286,13 @@ async fn record(
                 Some(at) => format!("deferred until {at}: {why}"),
                 None => format!("dead after {} attempts: {why}", mail.attempts),
             };
-            let stored = blocking(store, move |s| s.mail_failed(id, &worker, &why, retry_at)).await;
+            let stored = blocking(store, move |s| {
+                if retry_at.is_none() {
+                    mark(s, &mail, &mail.rcpt_to, NOT_DELIVERED);
+                }
+                s.mail_failed(id, &worker, &why, retry_at)
+            })
+            .await;
             (summary, stored)
         }
     };
@@ -233,6 +302,14 @@ async fn record(
             mail = id,
             purpose, rcpt, "{summary}; recording it failed: {e}"
         ),
+    }
+}
+
+/// Writes what became of an organizer's REQUEST into their copy; a failure to do so is
+/// logged and does not undo the send.
+fn mark(store: &dyn Store, mail: &OutMail, rcpts: &[String], status: &str) {
+    if let Err(e) = record_schedule_status(store, mail, rcpts, status) {
+        warn!(mail = mail.id, "cannot write SCHEDULE-STATUS {status}: {e}");
     }
 }
 
