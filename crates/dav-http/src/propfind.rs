@@ -7,8 +7,8 @@ use crate::resource::{self, Node, Resolved};
 use crate::{Dav, Request};
 use imipd_dav::headers::{Depth, Prefer, propfind_depth};
 use imipd_dav::propfind::{Answerer, PatchOutcome, check_proppatch};
-use imipd_dav::request::PatchOp;
-use imipd_dav::{Multistatus, PropName, parse_propfind, parse_proppatch};
+use imipd_dav::request::{PatchOp, PropRequest};
+use imipd_dav::{Multistatus, PropName, PropSelection, parse_propfind, parse_proppatch};
 use imipd_store::{AddressBook, CalendarProps, Error, PropertyOwner};
 
 pub fn prefer(req: &Request) -> Prefer {
@@ -39,7 +39,7 @@ pub fn propfind(
     };
     let prefer = prefer(req);
     let children = if depth == Depth::One {
-        children(dav, node)?
+        children(dav, node, needs_data(&select))?
     } else {
         Vec::new()
     };
@@ -56,8 +56,20 @@ pub fn propfind(
     Ok(Response::multistatus(ms.finish(None)))
 }
 
-/// The members of a collection.
-pub fn children(dav: &Dav<'_>, node: &Node) -> imipd_store::Result<Vec<Node>> {
+/// Whether a selection asks for what only an object's data tells: its text, or its
+/// Schedule-Tag (which `allprop` includes).
+fn needs_data(select: &PropSelection) -> bool {
+    match select.props {
+        PropRequest::AllProp { .. } => true,
+        PropRequest::PropName => false,
+        PropRequest::Prop(_) => {
+            select.wants(&PropName::CalendarData) || select.wants(&PropName::ScheduleTag)
+        }
+    }
+}
+
+/// The members of a collection; a calendar's objects without their data unless `data`.
+pub fn children(dav: &Dav<'_>, node: &Node, data: bool) -> imipd_store::Result<Vec<Node>> {
     Ok(match node {
         Node::Root => vec![
             Node::Top(resource::PRINCIPALS),
@@ -76,9 +88,15 @@ pub fn children(dav: &Dav<'_>, node: &Node) -> imipd_store::Result<Vec<Node>> {
                 .map(Node::Calendar)
                 .collect()
         }
-        Node::Calendar(c) => resource::objects_of(dav, &c.id, None)?
+        Node::Calendar(c) if data => resource::objects_of(dav, &c.id, None)?
             .into_iter()
             .map(|o| Node::Object(c.clone(), o))
+            .collect(),
+        Node::Calendar(c) => dav
+            .store
+            .object_versions(dav.user, &c.id)?
+            .into_iter()
+            .map(|v| Node::Version(c.clone(), v))
             .collect(),
         Node::AddressbookHome => dav
             .store
@@ -98,6 +116,7 @@ pub fn children(dav: &Dav<'_>, node: &Node) -> imipd_store::Result<Vec<Node>> {
             .collect(),
         Node::Principal
         | Node::Object(..)
+        | Node::Version(..)
         | Node::Card(..)
         | Node::InboxItem(_)
         | Node::ScheduleOutbox => Vec::new(),

@@ -115,7 +115,7 @@ impl PropertySource for Source<'_> {
     fn live(&self, name: &PropName, x: &mut Xml<'_>) -> bool {
         let user = self.dav.user;
         let cal = match self.node {
-            Node::Calendar(c) | Node::Object(c, _) => Some(c),
+            Node::Calendar(c) | Node::Object(c, _) | Node::Version(c, _) => Some(c),
             _ => None,
         };
         let obj = match self.node {
@@ -190,14 +190,16 @@ impl PropertySource for Source<'_> {
                 (_, _, Some(b)) => x.text(&sync_token(b.sync_token)),
                 _ => return false,
             },
-            PropName::GetEtag => match (obj, card) {
-                (Some(o), _) => x.text(&o.etag()),
-                (_, Some(c)) => x.text(&c.etag()),
+            PropName::GetEtag => match (obj, card, self.node) {
+                (Some(o), ..) => x.text(&o.etag()),
+                (_, Some(c), _) => x.text(&c.etag()),
+                (.., Node::Version(_, v)) => x.text(&v.etag()),
                 _ => return false,
             },
-            PropName::GetContentLength => match (obj, card) {
-                (Some(o), _) => x.text(&o.ics.len().to_string()),
-                (_, Some(c)) => x.text(&c.vcard.len().to_string()),
+            PropName::GetContentLength => match (obj, card, self.node) {
+                (Some(o), ..) => x.text(&o.ics.len().to_string()),
+                (_, Some(c), _) => x.text(&c.vcard.len().to_string()),
+                (.., Node::Version(_, v)) => x.text(&v.size.to_string()),
                 _ => return false,
             },
             PropName::AddressData => match card {

@@ -22,6 +22,7 @@ use imipd_dav::{
     DavPath, Multistatus, Precondition, PropName, PropSelection, Report, parse_report,
 };
 use imipd_store::{Calendar, CalendarObject, ChangedObject, Changes, Error, Store};
+use std::collections::{BTreeMap, HashMap};
 
 pub fn report(dav: &Dav<'_>, resolved: &Resolved, req: &Request) -> imipd_store::Result<Response> {
     let Resolved::Found(node) = resolved else {
@@ -182,8 +183,9 @@ impl Out<'_> {
         let (Node::Object(_, object) | Node::InboxItem(object)) = &node else {
             return;
         };
+        // The stored text needs no parse: `Source` answers with it when `data` is `None`.
         let data = match &select.calendar_data {
-            Some(req) if select.wants(&PropName::CalendarData) => {
+            Some(req) if select.wants(&PropName::CalendarData) && !req.is_plain() => {
                 let own;
                 let cal = match parsed {
                     Some(c) => Some(c),
@@ -203,20 +205,44 @@ impl Out<'_> {
         self.answer(&node, select, data);
     }
 
+    /// The objects of a calendar are read in one statement per calendar, then answered
+    /// in the order the request names them.
     fn multiget(&mut self, m: &Multiget) -> imipd_store::Result<()> {
-        for href in &m.hrefs {
-            let path = match DavPath::parse_href(href) {
-                Ok(p) => p,
-                Err(_) => {
-                    self.ms.status_response(href, 400);
-                    continue;
-                }
+        let paths: Vec<_> = m.hrefs.iter().map(|h| DavPath::parse_href(h)).collect();
+        let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for path in paths.iter().flatten() {
+            if let Some((id, name)) = resource::object_name(self.dav, path) {
+                wanted.entry(id).or_default().push(name);
+            }
+        }
+        let calendars = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.dav.store.calendars(self.dav.user)?
+        };
+        let mut found: HashMap<(String, String), (&Calendar, CalendarObject)> = HashMap::new();
+        for (id, names) in &wanted {
+            let Some(calendar) = calendars.iter().find(|c| c.id == *id) else {
+                continue;
             };
-            match resource::resolve(self.dav, &path)? {
-                Resolved::Found(Node::Object(c, o)) => {
-                    let tz = calendar_tz(&c);
-                    self.object(&c, o, &m.select, None, tz)
+            for o in self.dav.store.objects_at(self.dav.user, id, names)? {
+                found.insert((o.calendar_id.clone(), o.href.clone()), (calendar, o));
+            }
+        }
+        for (href, path) in m.hrefs.iter().zip(&paths) {
+            let Ok(path) = path else {
+                self.ms.status_response(href, 400);
+                continue;
+            };
+            if let Some((id, name)) = resource::object_name(self.dav, path) {
+                // Cloned, not taken: a request may name one href twice.
+                match found.get(&(id.to_string(), name.to_string())) {
+                    Some((c, o)) => self.object(c, o.clone(), &m.select, None, calendar_tz(c)),
+                    None => self.ms.status_response(path.as_str(), 404),
                 }
+                continue;
+            }
+            match resource::resolve(self.dav, path)? {
                 Resolved::Found(item @ Node::InboxItem(_)) => {
                     self.member(item, &m.select, None, Tz::UTC)
                 }

@@ -4,7 +4,9 @@
 use crate::Dav;
 use imipd_dav::DavPath;
 use imipd_dav::propfind::ResourceKind;
-use imipd_store::{AddressBook, Calendar, CalendarObject, StoredCard, normalize_address};
+use imipd_store::{
+    AddressBook, Calendar, CalendarObject, ObjectVersion, StoredCard, normalize_address,
+};
 
 pub const PRINCIPALS: &str = "principals";
 pub const CALENDARS: &str = "calendars";
@@ -21,6 +23,8 @@ pub enum Node {
     AddressbookHome,
     Calendar(Calendar),
     Object(Calendar, CalendarObject),
+    /// A calendar object listed without its data, for a PROPFIND that asks nothing of it.
+    Version(Calendar, ObjectVersion),
     Addressbook(AddressBook),
     Card(AddressBook, StoredCard),
     /// RFC 6638 section 2.2: the iTIP messages applied for the user.
@@ -55,7 +59,7 @@ impl Node {
             Node::CalendarHome => ResourceKind::CalendarHome,
             Node::AddressbookHome => ResourceKind::AddressbookHome,
             Node::Calendar(_) => ResourceKind::Calendar,
-            Node::Object(..) => ResourceKind::CalendarObject,
+            Node::Object(..) | Node::Version(..) => ResourceKind::CalendarObject,
             Node::Addressbook(_) => ResourceKind::Addressbook,
             Node::Card(..) => ResourceKind::AddressObject,
             Node::ScheduleInbox => ResourceKind::ScheduleInbox,
@@ -74,6 +78,7 @@ impl Node {
             Node::AddressbookHome => addressbook_home(user),
             Node::Calendar(c) => calendar(user, &c.id),
             Node::Object(c, o) => object(user, &c.id, &o.href),
+            Node::Version(c, v) => object(user, &c.id, &v.href),
             Node::Addressbook(b) => addressbook(user, &b.id),
             Node::Card(b, c) => card(user, &b.id, &c.href),
             Node::ScheduleInbox => schedule_inbox(user),
@@ -189,6 +194,26 @@ pub fn resolve(dav: &Dav<'_>, path: &DavPath) -> imipd_store::Result<Resolved> {
         },
         _ => Resolved::Nowhere,
     })
+}
+
+/// The calendar id and resource name of a path to one of the user's calendar objects
+/// (not an item of the schedule inbox), whether or not it exists.
+pub fn object_name<'p>(dav: &Dav<'_>, path: &'p DavPath) -> Option<(&'p str, &'p str)> {
+    let mut segments = path.segments();
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some(CALENDARS), Some(u), Some(id), Some(name), None)
+            if id != INBOX && id != OUTBOX && normalize_address(u) == dav.user =>
+        {
+            Some((id, name))
+        }
+        _ => None,
+    }
 }
 
 pub fn find_calendar(dav: &Dav<'_>, id: &str) -> imipd_store::Result<Option<Calendar>> {

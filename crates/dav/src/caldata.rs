@@ -22,11 +22,7 @@ pub fn calendar_data(
     req: &CalendarDataRequest,
     instances: &dyn Instances,
 ) -> Result<String, BudgetExceeded> {
-    if req.comp.is_none()
-        && req.expand.is_none()
-        && req.limit_recurrence_set.is_none()
-        && req.limit_freebusy_set.is_none()
-    {
+    if req.is_plain() {
         return Ok(stored.to_string());
     }
     let mut out = match &req.expand {

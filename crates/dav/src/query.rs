@@ -145,6 +145,16 @@ pub struct CalendarDataRequest {
     pub limit_freebusy_set: Option<TimeRange>,
 }
 
+impl CalendarDataRequest {
+    /// Whether the stored text answers it unchanged: nothing to expand, limit or subset.
+    pub fn is_plain(&self) -> bool {
+        self.comp.is_none()
+            && self.expand.is_none()
+            && self.limit_recurrence_set.is_none()
+            && self.limit_freebusy_set.is_none()
+    }
+}
+
 /// `CARDDAV:address-data` in a REPORT's `prop` (RFC 6352 section 10.4).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressDataRequest {

@@ -588,3 +588,89 @@ fn an_invitation_by_mail_its_update_and_its_cancel_arrive_through_sync() {
     );
     assert!(all(&body, "d:getetag").contains(&cancelled.header("etag").unwrap()));
 }
+
+#[test]
+fn multiget_across_calendars_in_the_order_asked() {
+    let (_server, bob) = server();
+    let work = format!("{HOME}work/");
+    assert_eq!(bob.send("MKCALENDAR", &work, &[], b"").status, 201);
+    let a = format!("{DEFAULT}a%40example.org.ics");
+    let w = format!("{work}w.ics");
+    assert_eq!(bob.put(&a, &event("a@example.org", "A"), &[]).status, 201);
+    assert_eq!(bob.put(&w, &event("w", "Work"), &[]).status, 201);
+    // Each calendar's objects are read together; the answer still follows the request:
+    // one href twice, both spellings of `@`, a missing name, another user's object and
+    // an href that is not one.
+    let hrefs = [
+        w.clone(),
+        format!("{HOME}default/a@example.org.ics"),
+        format!("{DEFAULT}missing.ics"),
+        "/calendars/alice@example.org/default/a.ics".to_string(),
+        w.clone(),
+        "/calendars/%zz/".to_string(),
+    ];
+    let body: String = hrefs
+        .iter()
+        .map(|h| format!("<d:href>{h}</d:href>"))
+        .collect();
+    let r = bob.report(
+        DEFAULT,
+        &format!(r#"<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop>{body}</c:calendar-multiget>"#),
+    );
+    assert_eq!(r.status, 207, "{}", r.body);
+    let answers = all(&r.body, "d:response");
+    assert_eq!(answers.len(), hrefs.len(), "{}", r.body);
+    let shows = |i: usize, what: &str| {
+        assert!(
+            answers[i].contains(what),
+            "answer {i} lacks {what}: {}",
+            answers[i]
+        );
+    };
+    shows(0, "UID:w&#13;");
+    shows(1, "UID:a@example.org&#13;");
+    shows(2, "HTTP/1.1 404");
+    shows(3, "HTTP/1.1 404");
+    shows(4, "UID:w&#13;");
+    shows(5, "HTTP/1.1 400");
+}
+
+#[test]
+fn a_listing_that_reads_no_data_tells_what_reading_it_does() {
+    let (_server, bob) = server();
+    for (name, summary) in [("a.ics", "Ä longer summary"), ("b.ics", "B")] {
+        let ics = event(name, summary);
+        assert_eq!(bob.put(&format!("{DEFAULT}{name}"), &ics, &[]).status, 201);
+    }
+    let props = "<d:getetag/><d:getcontentlength/>";
+    let light = bob.propfind(DEFAULT, "1", props);
+    // Asking for the Schedule-Tag too makes the listing read each object's data.
+    let full = bob.propfind(DEFAULT, "1", &format!("{props}<c:schedule-tag/>"));
+    assert_eq!(light.status, 207, "{}", light.body);
+    for name in ["a.ics", "b.ics"] {
+        let get = bob.send("GET", &format!("{DEFAULT}{name}"), &[], b"");
+        let of = |body: &str, tag: &str| -> String {
+            all(body, "d:response")
+                .into_iter()
+                .find(|r| r.contains(&format!("/{name}<")))
+                .and_then(|r| all(r, tag).first().map(|v| v.to_string()))
+                .unwrap_or_default()
+        };
+        let length = get.body.len().to_string();
+        assert_eq!(
+            of(&light.body, "d:getcontentlength"),
+            length,
+            "{}",
+            light.body
+        );
+        assert_eq!(
+            of(&full.body, "d:getcontentlength"),
+            length,
+            "{}",
+            full.body
+        );
+        let etag = of(&light.body, "d:getetag");
+        assert_eq!(etag.replace("&quot;", "\""), get.header("etag").unwrap());
+        assert_eq!(etag, of(&full.body, "d:getetag"));
+    }
+}

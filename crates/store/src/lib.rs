@@ -82,7 +82,18 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
         calendar_id: &str,
         href: &str,
     ) -> Result<Option<CalendarObject>>;
+    /// The objects at `hrefs` of one calendar, read in one statement (a calendar-multiget);
+    /// a name with no object is left out.
+    fn objects_at(
+        &self,
+        user: &str,
+        calendar_id: &str,
+        hrefs: &[&str],
+    ) -> Result<Vec<CalendarObject>>;
     fn objects(&self, user: &str) -> Result<Vec<CalendarObject>>;
+    /// The name, version and size of each object of one calendar, by href, without
+    /// reading the objects' data.
+    fn object_versions(&self, user: &str, calendar_id: &str) -> Result<Vec<ObjectVersion>>;
     /// The objects of one calendar, by href. With `during` (UTC seconds `start..end`, an
     /// open bound as `i64::MIN` or `i64::MAX`) only the candidates of a time-range query,
     /// read from the time-range index: every object with an instance in the range, and

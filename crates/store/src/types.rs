@@ -141,6 +141,22 @@ impl CalendarObject {
     }
 }
 
+/// What a listing that reads no data knows of an object: its name, version and size
+/// (a PROPFIND of `getetag` over a calendar of thousands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    pub href: String,
+    pub modseq: i64,
+    /// The length of its data in bytes.
+    pub size: i64,
+}
+
+impl ObjectVersion {
+    pub fn etag(&self) -> String {
+        etag(self.modseq)
+    }
+}
+
 /// The strong ETag of the version with modification sequence `modseq`.
 pub fn etag(modseq: i64) -> String {
     format!("\"{modseq}\"")

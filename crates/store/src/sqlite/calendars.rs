@@ -1,6 +1,6 @@
 use crate::{
     Calendar, CalendarObject, CalendarProps, Conflict, DEFAULT_COMPONENTS, Error, Expect, Found,
-    ObjectWrite, Result, Written,
+    ObjectVersion, ObjectWrite, Result, Written,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -216,6 +216,24 @@ pub fn at(
         .optional()?)
 }
 
+/// The objects at `hrefs` of one calendar: the names go in as one JSON array, so the
+/// statement is the same (and stays prepared) however many are asked.
+pub fn many_at(
+    conn: &Connection,
+    user: &str,
+    calendar_id: &str,
+    hrefs: &[&str],
+) -> Result<Vec<CalendarObject>> {
+    let names = serde_json::Value::from(hrefs.to_vec()).to_string();
+    Ok(conn
+        .prepare_cached(&format!(
+            "{OBJECT} WHERE o.user = ?1 AND o.calendar_id = ?2
+                 AND o.href IN (SELECT value FROM json_each(?3))"
+        ))?
+        .query_map(params![user, calendar_id, names], object_from_row)?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 fn with_uid_in(
     conn: &Connection,
     user: &str,
@@ -258,6 +276,24 @@ pub fn objects_in(
         }
     };
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `octet_length` reads the length from the record header: SQLite loads no part of the
+/// data for it.
+pub fn versions(conn: &Connection, user: &str, calendar_id: &str) -> Result<Vec<ObjectVersion>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT href, modseq, octet_length(ics) FROM objects
+             WHERE user = ?1 AND calendar_id = ?2 ORDER BY href",
+        )?
+        .query_map(params![user, calendar_id], |r| {
+            Ok(ObjectVersion {
+                href: r.get(0)?,
+                modseq: r.get(1)?,
+                size: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn objects(conn: &Connection, user: &str) -> Result<Vec<CalendarObject>> {

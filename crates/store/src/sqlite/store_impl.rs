@@ -1,8 +1,8 @@
 use super::{SqliteStore, addressbooks, calendars, changes, nodes, outbox, queue, timespan, users};
 use crate::{
     Batch, Calendar, CalendarObject, CalendarProps, Changes, Committed, Error, FeedEntry, Job,
-    JobFilter, JobNotice, NewJob, NewMail, ObjectWrite, OutMail, QueueCounts, Result, Store, User,
-    canonical_address, normalize_address,
+    JobFilter, JobNotice, NewJob, NewMail, ObjectVersion, ObjectWrite, OutMail, QueueCounts,
+    Result, Store, User, canonical_address, normalize_address,
 };
 use crate::{Node, NodeStatus, Pruned};
 use rusqlite::{OptionalExtension, params};
@@ -152,6 +152,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn object_versions(&self, user: &str, calendar_id: &str) -> Result<Vec<ObjectVersion>> {
+        self.with(|conn| calendars::versions(conn, &normalize_address(user), calendar_id))
+    }
+
     fn objects_in(
         &self,
         user: &str,
@@ -162,6 +166,15 @@ impl Store for SqliteStore {
             let name = users::require(conn, user)?;
             calendars::objects_in(conn, &name, calendar_id, during)
         })
+    }
+
+    fn objects_at(
+        &self,
+        user: &str,
+        calendar_id: &str,
+        hrefs: &[&str],
+    ) -> Result<Vec<CalendarObject>> {
+        self.with(|conn| calendars::many_at(conn, &normalize_address(user), calendar_id, hrefs))
     }
 
     fn object_at(
