@@ -5,6 +5,7 @@ use crate::resource::{self, Node};
 use imipd_dav::name::Ns;
 use imipd_dav::propfind::{PropertySource, ResourceKind, write_components};
 use imipd_dav::{Name, PropName, Xml};
+use imipd_store::Usage;
 
 /// The prefix of sync tokens (RFC 6578 section 3.2: a URI); the number is the
 /// calendar's position in the change feed.
@@ -190,6 +191,22 @@ impl PropertySource for Source<'_> {
                 (_, _, Some(b)) => x.text(&sync_token(b.sync_token)),
                 _ => return false,
             },
+            PropName::QuotaUsedBytes => {
+                let of = match self.node {
+                    Node::CalendarHome => Usage::Calendars,
+                    Node::Calendar(c) => Usage::Calendar(&c.id),
+                    Node::AddressbookHome => Usage::AddressBooks,
+                    Node::Addressbook(b) => Usage::AddressBook(&b.id),
+                    _ => return false,
+                };
+                match self.dav.store.used_bytes(user, of) {
+                    Ok(n) => x.text(&n.to_string()),
+                    Err(e) => {
+                        tracing::warn!(user, "cannot add up the stored bytes: {e}");
+                        return false;
+                    }
+                }
+            }
             PropName::GetEtag => match (obj, card, self.node) {
                 (Some(o), ..) => x.text(&o.etag()),
                 (_, Some(c), _) => x.text(&c.etag()),

@@ -636,7 +636,7 @@ fn multiget_across_calendars_in_the_order_asked() {
 }
 
 #[test]
-fn a_listing_that_reads_no_data_tells_what_reading_it_does() {
+fn a_listing_that_reads_no_data_tells_what_reading_it_does_and_the_bytes_add_up() {
     let (_server, bob) = server();
     for (name, summary) in [("a.ics", "Ä longer summary"), ("b.ics", "B")] {
         let ics = event(name, summary);
@@ -647,6 +647,7 @@ fn a_listing_that_reads_no_data_tells_what_reading_it_does() {
     // Asking for the Schedule-Tag too makes the listing read each object's data.
     let full = bob.propfind(DEFAULT, "1", &format!("{props}<c:schedule-tag/>"));
     assert_eq!(light.status, 207, "{}", light.body);
+    let mut bytes = 0;
     for name in ["a.ics", "b.ics"] {
         let get = bob.send("GET", &format!("{DEFAULT}{name}"), &[], b"");
         let of = |body: &str, tag: &str| -> String {
@@ -672,5 +673,16 @@ fn a_listing_that_reads_no_data_tells_what_reading_it_does() {
         let etag = of(&light.body, "d:getetag");
         assert_eq!(etag.replace("&quot;", "\""), get.header("etag").unwrap());
         assert_eq!(etag, of(&full.body, "d:getetag"));
+        bytes += get.body.len();
+    }
+    // RFC 4331's quota-used-bytes adds the same lengths up, for the calendar and its home.
+    for at in [DEFAULT, HOME] {
+        let r = bob.propfind(at, "0", "<d:quota-used-bytes/>");
+        assert_eq!(
+            all(&r.body, "d:quota-used-bytes"),
+            [bytes.to_string()],
+            "{}",
+            r.body
+        );
     }
 }

@@ -167,6 +167,12 @@ fn cards_with_etags_and_preconditions() {
     assert_eq!(r.body, card, "stored as sent");
     assert_eq!(r.header("etag"), Some(tag.as_str()));
     assert!(r.header("content-type").unwrap().starts_with("text/vcard"));
+    // RFC 4331's quota-used-bytes: the one card, in its book and in the home.
+    for at in [BOOK, HOME] {
+        let r = bob.propfind(at, "0", "<d:quota-used-bytes/>");
+        let used = all(&r.body, "d:quota-used-bytes");
+        assert_eq!(used, [card.len().to_string()], "{}", r.body);
+    }
     let r = bob.send("HEAD", &path, &[], b"");
     assert_eq!(r.status, 200);
     assert_eq!(

@@ -94,6 +94,8 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     /// The name, version and size of each object of one calendar, by href, without
     /// reading the objects' data.
     fn object_versions(&self, user: &str, calendar_id: &str) -> Result<Vec<ObjectVersion>>;
+    /// The bytes of data the user keeps in one collection, or in all of one kind.
+    fn used_bytes(&self, user: &str, of: Usage<'_>) -> Result<i64>;
     /// The objects of one calendar, by href. With `during` (UTC seconds `start..end`, an
     /// open bound as `i64::MIN` or `i64::MAX`) only the candidates of a time-range query,
     /// read from the time-range index: every object with an instance in the range, and

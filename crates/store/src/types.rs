@@ -157,6 +157,15 @@ impl ObjectVersion {
     }
 }
 
+/// Whose stored bytes [`crate::Store::used_bytes`] adds up (RFC 4331 `quota-used-bytes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage<'a> {
+    Calendars,
+    Calendar(&'a str),
+    AddressBooks,
+    AddressBook(&'a str),
+}
+
 /// The strong ETag of the version with modification sequence `modseq`.
 pub fn etag(modseq: i64) -> String {
     format!("\"{modseq}\"")

@@ -2,7 +2,7 @@ use super::{SqliteStore, addressbooks, calendars, changes, nodes, outbox, queue,
 use crate::{
     Batch, Calendar, CalendarObject, CalendarProps, Changes, Committed, Error, FeedEntry, Job,
     JobFilter, JobNotice, NewJob, NewMail, ObjectVersion, ObjectWrite, OutMail, QueueCounts,
-    Result, Store, User, canonical_address, normalize_address,
+    Result, Store, Usage, User, canonical_address, normalize_address,
 };
 use crate::{Node, NodeStatus, Pruned};
 use rusqlite::{OptionalExtension, params};
@@ -154,6 +154,38 @@ impl Store for SqliteStore {
 
     fn object_versions(&self, user: &str, calendar_id: &str) -> Result<Vec<ObjectVersion>> {
         self.with(|conn| calendars::versions(conn, &normalize_address(user), calendar_id))
+    }
+
+    fn used_bytes(&self, user: &str, of: Usage<'_>) -> Result<i64> {
+        let user = normalize_address(user);
+        // `octet_length` reads only the record headers (see `calendars::versions`).
+        let (sql, id) = match of {
+            Usage::Calendars => (
+                "SELECT coalesce(sum(octet_length(ics)), 0) FROM objects WHERE user = ?1",
+                None,
+            ),
+            Usage::Calendar(id) => (
+                "SELECT coalesce(sum(octet_length(ics)), 0) FROM objects
+                 WHERE user = ?1 AND calendar_id = ?2",
+                Some(id),
+            ),
+            Usage::AddressBooks => (
+                "SELECT coalesce(sum(octet_length(vcard)), 0) FROM cards WHERE user = ?1",
+                None,
+            ),
+            Usage::AddressBook(id) => (
+                "SELECT coalesce(sum(octet_length(vcard)), 0) FROM cards
+                 WHERE user = ?1 AND book_id = ?2",
+                Some(id),
+            ),
+        };
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            Ok(match id {
+                Some(id) => stmt.query_row(params![user, id], |r| r.get(0))?,
+                None => stmt.query_row(params![user], |r| r.get(0))?,
+            })
+        })
     }
 
     fn objects_in(
