@@ -13,6 +13,7 @@ servers=("${@:2}")
 ((${#servers[@]})) || servers=(imipd cyrus radicale)
 peers=${PEERS:-../shared/peers}
 dir=$(mktemp -d)
+chmod 755 "$dir"  # Cyrus runs as its own user and must reach its directory
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
