@@ -1,5 +1,6 @@
 //! The embedded default backend: one SQLite file in WAL mode, `synchronous=FULL` so that
-//! a committed job is on disk before the LMTP `250` that depends on it.
+//! a committed job is on disk before the LMTP `250` that depends on it. Only a job's lease
+//! is committed without a flush of its own (see `SqliteStore::write_unflushed`).
 
 mod addressbooks;
 mod app_passwords;
@@ -129,6 +130,34 @@ impl SqliteStore {
         result
     }
 
+    /// Runs `f` in an immediate transaction whose commit is not flushed to the disk, for
+    /// writes that a power cut may undo without harm. A crash of the process loses nothing
+    /// (the WAL is written before the commit returns), and the next flushed commit makes it
+    /// durable with everything before it. The connection goes back to the pool only once
+    /// it flushes again.
+    fn write_unflushed<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = (|| {
+            let tx =
+                rusqlite::Transaction::new(&mut conn, rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        self.put_back(conn);
+        result
+    }
+
     /// Runs `f` in an immediate (write-locking) transaction.
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -146,4 +175,39 @@ pub(crate) fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `PRAGMA synchronous` of every pooled connection: 2 is FULL.
+    fn pooled_synchronous(store: &SqliteStore) -> Vec<i64> {
+        store
+            .idle
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn an_unflushed_write_leaves_every_pooled_connection_flushing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("db.sqlite3")).unwrap();
+        let synchronous = |tx: &rusqlite::Transaction<'_>| -> Result<i64> {
+            Ok(tx.query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+        };
+        assert_eq!(
+            store.write_unflushed(synchronous).unwrap(),
+            1,
+            "NORMAL inside"
+        );
+        assert_eq!(pooled_synchronous(&store), [2]);
+        let failed: Result<()> = store.write_unflushed(|_| Err(Error::NoSuchUser("x".into())));
+        assert!(failed.is_err());
+        assert_eq!(pooled_synchronous(&store), [2]);
+        assert_eq!(store.write(synchronous).unwrap(), 2, "FULL for the others");
+    }
 }

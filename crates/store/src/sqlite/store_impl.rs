@@ -360,7 +360,9 @@ impl Store for SqliteStore {
         if !self.with(|conn| queue::any_due(conn, "jobs"))? {
             return Ok(Vec::new());
         }
-        self.write(|tx| queue::claim(tx, worker, lease_secs, max))
+        // A lease a power cut undoes only lets the job be claimed again, as when its worker
+        // dies; the job's outcome is committed (and flushed) with its calendar writes.
+        self.write_unflushed(|tx| queue::claim(tx, worker, lease_secs, max))
     }
 
     fn fail_job(
