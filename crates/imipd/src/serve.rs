@@ -69,7 +69,12 @@ async fn serve_all(config: Config) -> Result<()> {
             )
         })?;
     let tls = match (&config.http.tls_cert, &config.http.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::http::tls::acceptor(cert, key)?),
+        (Some(cert), Some(key)) => {
+            let certificate = crate::http::tls::Certificate::load(cert, key)?;
+            let acceptor = crate::http::tls::acceptor(&certificate)?;
+            tokio::spawn(renew_certificate(certificate));
+            Some(acceptor)
+        }
         _ => None,
     };
     let dkim = load_dkim(&config)?.map(Arc::new);
@@ -337,6 +342,41 @@ pub fn load_dkim(config: &Config) -> Result<Option<Dkim>> {
         _ => bail!(
             "smtp.dkim_key, smtp.dkim_selector and smtp.dkim_domain go together: set all three or none"
         ),
+    }
+}
+
+/// Reads the TLS certificate again on SIGHUP (a renewal's deploy hook) and whenever its
+/// files change, so a renewed certificate is served without a restart.
+async fn renew_certificate(certificate: Arc<crate::http::tls::Certificate>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            warn!(
+                "no SIGHUP handler ({e}): the TLS certificate is read again only when its files change"
+            );
+            None
+        }
+    };
+    let mut every = tokio::time::interval(crate::http::tls::CHECK_EVERY);
+    every.tick().await;
+    loop {
+        let force = tokio::select! {
+            Some(()) = async { match &mut hangup { Some(h) => h.recv().await, None => None } } => true,
+            _ = every.tick() => false,
+        };
+        let c = certificate.clone();
+        match tokio::task::spawn_blocking(move || c.refresh(force)).await {
+            Ok(Ok(true)) => info!(
+                "http: TLS certificate read again from {}",
+                certificate.cert_path().display()
+            ),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => {
+                warn!("http: TLS certificate not renewed, the one read before is served: {e:#}")
+            }
+            Err(e) => warn!("http: TLS certificate check failed: {e}"),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! TLS on the HTTP listener, over real sockets: a self-signed certificate made here, named
 //! in the config, serves CalDAV over TLS and nothing in plain HTTP; a plain listener beyond
-//! loopback is warned about, one on loopback is not.
+//! loopback is warned about, one on loopback is not; a renewed certificate is served after
+//! SIGHUP without a restart.
 
 mod common;
 
@@ -26,10 +27,7 @@ fn tls_config(
     std::path::PathBuf,
     rustls::pki_types::CertificateDer<'static>,
 ) {
-    let made =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    std::fs::write(dir.join("cert.pem"), made.cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).unwrap();
+    let cert = write_pair(dir);
     let config = dir.join("imipd.toml");
     std::fs::write(
         &config,
@@ -40,7 +38,16 @@ fn tls_config(
         ),
     )
     .unwrap();
-    (config, made.cert.der().clone())
+    (config, cert)
+}
+
+/// A new certificate for localhost and its key, written over `dir`'s cert.pem and key.pem.
+fn write_pair(dir: &Path) -> rustls::pki_types::CertificateDer<'static> {
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    std::fs::write(dir.join("cert.pem"), made.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).unwrap();
+    made.cert.der().clone()
 }
 
 /// One request over TLS, trusting only `cert`; the whole reply as text.
@@ -137,4 +144,34 @@ fn plain_http_beyond_loopback_is_warned_about_and_still_served() {
             "{listen}: {log}"
         );
     }
+}
+
+#[test]
+fn a_renewed_certificate_is_served_after_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    users(dir.path());
+    let (config, _) = tls_config(dir.path());
+    let config = config.to_str().unwrap().to_string();
+    let certs = dir.path().to_path_buf();
+    let server = Imipd::start_in(dir, &[("IMIPD_CONFIG", &config)]);
+    let addr = wait_for_listen(&server.log, "http listening on");
+    let renewed = write_pair(&certs);
+    let pid = server.child.id().to_string();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    eventually(10, "the certificate read again", || {
+        server
+            .log_text()
+            .contains("TLS certificate read again")
+            .then_some(())
+    });
+    let health = tls_request(
+        addr,
+        &renewed,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 }

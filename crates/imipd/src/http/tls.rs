@@ -5,14 +5,91 @@ use anyhow::{Context, Result, bail};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::crypto::{CryptoProvider, ring};
+use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
+use tokio_rustls::rustls::sign::CertifiedKey;
 
-/// The acceptor for a certificate chain (leaf first) and its private key, both PEM.
-pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
+/// How often the certificate files are looked at for a renewal.
+pub const CHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// What a file's renewal changes: device, inode (a new file or link target), modification
+/// time and length.
+type Stamp = [(u64, u64, i64, i64, u64); 2];
+
+/// The certificate the listener serves, read again when its files change (a renewal), so
+/// clients never meet an expired one while the server runs.
+#[derive(Debug)]
+pub struct Certificate {
+    cert: PathBuf,
+    key: PathBuf,
+    provider: Arc<CryptoProvider>,
+    current: RwLock<(Option<Stamp>, Arc<CertifiedKey>)>,
+}
+
+impl Certificate {
+    /// Reads the certificate chain (leaf first) and its private key, both PEM.
+    pub fn load(cert: &Path, key: &Path) -> Result<Arc<Certificate>> {
+        let provider = Arc::new(ring::default_provider());
+        let stamp = stamp(cert, key);
+        let certified = read(cert, key, &provider)?;
+        Ok(Arc::new(Certificate {
+            cert: cert.to_path_buf(),
+            key: key.to_path_buf(),
+            provider,
+            current: RwLock::new((stamp, Arc::new(certified))),
+        }))
+    }
+
+    /// Reads the files again when they changed since the last read, or always with
+    /// `force` (SIGHUP). `Ok(true)`: the new pair is served from now on; an error leaves
+    /// the pair in use, and names what is wrong with the new one.
+    pub fn refresh(&self, force: bool) -> Result<bool> {
+        let now = stamp(&self.cert, &self.key);
+        let seen = self.current.read().map(|c| c.0).unwrap_or(None);
+        if !force && now == seen {
+            return Ok(false);
+        }
+        let read = read(&self.cert, &self.key, &self.provider);
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        // A pair that fails is not read again until its files change once more.
+        current.0 = now;
+        current.1 = Arc::new(read?);
+        Ok(true)
+    }
+
+    pub fn cert_path(&self) -> &Path {
+        &self.cert
+    }
+}
+
+impl ResolvesServerCert for Certificate {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .1
+                .clone(),
+        )
+    }
+}
+
+fn stamp(cert: &Path, key: &Path) -> Option<Stamp> {
+    let one = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.dev(), m.ino(), m.mtime(), m.mtime_nsec(), m.len()))
+    };
+    Some([one(cert)?, one(key)?])
+}
+
+fn read(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<CertifiedKey> {
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .with_context(|| {
@@ -35,19 +112,23 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
             key.display()
         )
     })?;
-    let mut config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+    CertifiedKey::from_der(chain, private, provider).with_context(|| {
+        format!(
+            "http.tls_key = {} does not fit http.tls_cert = {} (the key must be the \
+             certificate's)",
+            key.display(),
+            cert.display()
+        )
+    })
+}
+
+/// The acceptor that serves `certificate`, as it is at each handshake.
+pub fn acceptor(certificate: &Arc<Certificate>) -> Result<TlsAcceptor> {
+    let mut config = ServerConfig::builder_with_provider(certificate.provider.clone())
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
         .with_no_client_auth()
-        .with_single_cert(chain, private)
-        .with_context(|| {
-            format!(
-                "http.tls_key = {} does not fit http.tls_cert = {} (the key must be the \
-                 certificate's)",
-                key.display(),
-                cert.display()
-            )
-        })?;
+        .with_cert_resolver(certificate.clone());
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
@@ -85,6 +166,46 @@ mod tests {
         }
     }
 
+    /// The leaf certificate `certificate` serves now.
+    fn served(certificate: &Certificate) -> Vec<u8> {
+        certificate.current.read().unwrap().1.cert[0].to_vec()
+    }
+
+    #[test]
+    fn a_renewed_pair_is_served_and_a_broken_one_keeps_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = || rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let write = |pair: &rcgen::CertifiedKey<rcgen::KeyPair>| {
+            std::fs::write(&cert, pair.cert.pem()).unwrap();
+            std::fs::write(&key, pair.signing_key.serialize_pem()).unwrap();
+        };
+        let first = made();
+        write(&first);
+        let certificate = Certificate::load(&cert, &key).unwrap();
+        assert_eq!(served(&certificate), first.cert.der().to_vec());
+        assert!(!certificate.refresh(false).unwrap(), "nothing changed");
+
+        let renewed = made();
+        write(&renewed);
+        assert!(certificate.refresh(false).unwrap());
+        assert_eq!(served(&certificate), renewed.cert.der().to_vec());
+
+        // Half a renewal: a new key beside the certificate it does not fit.
+        std::fs::write(&key, made().signing_key.serialize_pem()).unwrap();
+        let e = format!("{:#}", certificate.refresh(false).unwrap_err());
+        assert!(e.contains("does not fit"), "{e}");
+        assert_eq!(served(&certificate), renewed.cert.der().to_vec());
+        assert!(
+            !certificate.refresh(false).unwrap(),
+            "not read again unchanged"
+        );
+        assert!(
+            certificate.refresh(true).is_err(),
+            "read again when asked to"
+        );
+    }
+
     #[test]
     fn unreadable_or_mismatched_files_name_the_setting() {
         let dir = tempfile::tempdir().unwrap();
@@ -100,7 +221,7 @@ mod tests {
         let other_key = write("other.pem", other.signing_key.serialize_pem());
         let empty = write("empty.pem", String::new());
         let missing = dir.path().join("missing.pem");
-        assert!(acceptor(&cert, &key).is_ok());
+        assert!(Certificate::load(&cert, &key).is_ok());
         // (cert, key, what the error names)
         let cases = [
             (&missing, &key, "http.tls_cert"),
@@ -110,7 +231,7 @@ mod tests {
             (&cert, &other_key, "does not fit"),
         ];
         for (cert, key, says) in cases {
-            let e = format!("{:#}", acceptor(cert, key).err().unwrap());
+            let e = format!("{:#}", Certificate::load(cert, key).err().unwrap());
             assert!(e.contains(says), "{cert:?} {key:?}: {e}");
         }
     }
