@@ -179,6 +179,11 @@ pub fn delete(conn: &Connection, user: &str, id: &str) -> Result<u64> {
 
 const OBJECT: &str = "SELECT o.calendar_id, o.href, o.uid, o.ics, o.modseq FROM objects o";
 
+pub(super) const FIND: &str = "SELECT o.calendar_id, o.href, o.uid, o.ics, o.modseq
+     FROM calendars c CROSS JOIN objects o ON o.user = c.user AND o.calendar_id = c.id
+     WHERE c.user = ?1 AND o.uid = ?2
+     ORDER BY c.is_default DESC, c.id LIMIT 1";
+
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CalendarObject> {
     Ok(CalendarObject {
         calendar_id: r.get(0)?,
@@ -190,14 +195,11 @@ fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CalendarObject> {
 }
 
 /// The scheduling copy of `uid`: in the default calendar if it is there, else in the
-/// first calendar by id.
+/// first calendar by id. Each of the user's calendars is looked up in its UID index:
+/// `CROSS JOIN` keeps SQLite from walking all the user's objects instead.
 pub fn find(conn: &Connection, user: &str, uid: &str) -> Result<Option<CalendarObject>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "{OBJECT} JOIN calendars c ON c.user = o.user AND c.id = o.calendar_id
-             WHERE o.user = ?1 AND o.uid = ?2
-             ORDER BY c.is_default DESC, o.calendar_id LIMIT 1"
-        ))?
+        .prepare_cached(FIND)?
         .query_row(params![user, uid], object_from_row)
         .optional()?)
 }

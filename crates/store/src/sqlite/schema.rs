@@ -33,7 +33,14 @@ const MIGRATIONS: &[&[Step]] = &[
     &[Step::Sql(V11_INBOX_DELETED_SEQ)],
     &[Step::Sql(V12_JOB_FEED)],
     &[Step::Sql(FINISHED_ONLY_INDEXES)],
+    &[Step::Sql(ONE_UID_INDEX)],
 ];
+
+/// A UID is found through the per-calendar UID index (a user has a few calendars, each
+/// looked up in turn): the index by user and UID alone cost every object write a page.
+const ONE_UID_INDEX: &str = r#"
+DROP INDEX objects_uid;
+"#;
 
 /// When each schedule inbox item was deleted, as a position among the jobs' ids (drawn
 /// from their sequence), so that a sync-collection delta reports the deletion (RFC 6578);
@@ -499,6 +506,26 @@ mod tests {
                 "{query}: {plan:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_uid_is_found_through_each_calendars_uid_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("new.sqlite3")).unwrap();
+        migrate(&mut conn).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::super::calendars::FIND))
+            .unwrap()
+            .query_map(["u", "x"], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.starts_with("SEARCH o") && step.contains("uid=?")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|step| step.starts_with("SCAN o")), "{plan:?}");
     }
 
     #[test]
