@@ -113,6 +113,11 @@ pub trait Store: AddressBooks + AppPasswords + DeadProperties + Sessions + Send 
     /// reports. A job's completion is refused with [`Error::LeaseLost`] (before any write is
     /// looked at) when its worker no longer holds the lease.
     fn commit(&self, batch: &Batch) -> Result<Committed>;
+    /// Commits several batches in one transaction, each as [`Self::commit`] would on its
+    /// own: a batch that fails (its result says why) leaves no trace and the others still
+    /// commit. One flush for all of them (a worker's claimed jobs). The outer error: the
+    /// transaction itself failed, and nothing was committed.
+    fn commit_all(&self, batches: &[Batch]) -> Result<Vec<Result<Committed>>>;
 
     // --- preferences, Sieve and contacts -------------------------------------------------
     fn prefs(&self, user: &str) -> Result<Vec<(String, String)>>;

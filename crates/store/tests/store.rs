@@ -630,6 +630,66 @@ fn finished_and_hand_applied_jobs_are_on_the_job_feed_of_every_handle() {
 }
 
 #[test]
+fn batches_committed_together_fail_alone() {
+    let (_d, s) = open();
+    s.create_user("bob@example.org", None).unwrap();
+    write(&s, vec![put("taken")]).unwrap();
+    let ids: Vec<i64> = ["k1", "k2", "k3"]
+        .iter()
+        .map(|k| {
+            s.enqueue_job(&job("bob@example.org", k, k))
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(s.claim_jobs("w1", 60, 10).unwrap().len(), 3);
+    let mail = |to: &str| NewMail {
+        user: "bob@example.org".into(),
+        mail_from: "bob@example.org".into(),
+        rcpt_to: vec![to.into()],
+        data: b"Subject: r\r\n\r\nx".to_vec(),
+        purpose: "reply".into(),
+        idem_key: None,
+        queue_id: "Q".into(),
+    };
+    // The second batch's first write and its mail are fine, its second one is not: none
+    // of it may stay, and the batches around it commit.
+    let results = s
+        .commit_all(&[
+            done(ids[0], "w1", vec![put("a")], vec![mail("a@example.org")]),
+            done(
+                ids[1],
+                "w1",
+                vec![put("b"), put("taken")],
+                vec![mail("b@example.org")],
+            ),
+            done(ids[2], "w1", vec![put("c")], vec![]),
+        ])
+        .unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(Error::Conflict(_))), "{results:?}");
+    for (uid, kept) in [("a", true), ("b", false), ("c", true)] {
+        assert_eq!(
+            s.find_object("bob@example.org", uid).unwrap().is_some(),
+            kept,
+            "{uid}"
+        );
+    }
+    let to: Vec<Vec<String>> = s
+        .mails(&Default::default())
+        .unwrap()
+        .into_iter()
+        .map(|m| m.rcpt_to)
+        .collect();
+    assert_eq!(to, [vec!["a@example.org".to_string()]]);
+    let states: Vec<JobState> = ids
+        .iter()
+        .map(|&id| s.job(id).unwrap().unwrap().state)
+        .collect();
+    assert_eq!(states, [JobState::Done, JobState::Running, JobState::Done]);
+}
+
+#[test]
 fn prefs_script_and_contacts() {
     let (_d, s) = open();
     s.create_user("bob@example.org", None).unwrap();

@@ -861,3 +861,78 @@ async fn an_update_planned_on_a_version_that_changed_is_planned_again() {
         "Bob's reply stays queued"
     );
 }
+
+/// For each job planned: its UID and whether any job was finished by then.
+static PLANNED: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+
+/// Plans the job and notes what was finished by then; before the round commits, Bob
+/// saves an event of his own under the UID `race-3` by another path.
+fn notes_and_races_one(
+    store: &dyn Store,
+    job: &Job,
+    now: i64,
+    cfg: &ApplyConfig,
+) -> Result<Applied, JobError> {
+    let finished = store
+        .jobs(&Default::default())
+        .unwrap()
+        .iter()
+        .any(|j| j.state == JobState::Done);
+    PLANNED.lock().unwrap().push((job.uid.clone(), finished));
+    let planned = process_job(store, job, now, cfg)?;
+    if job.uid == "race-3" {
+        let own = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:race-3\r\nSUMMARY:Bob's own\r\n\
+                   END:VEVENT\r\nEND:VCALENDAR\r\n";
+        store
+            .commit(&Batch {
+                user: BOB.into(),
+                writes: vec![ObjectWrite::new_event("default", "race-3", own)],
+                ..Batch::default()
+            })
+            .unwrap();
+    }
+    Ok(planned)
+}
+
+#[tokio::test]
+async fn a_round_is_planned_then_committed_together_and_a_raced_job_settles_alone() {
+    let (_dir, store) = open_store();
+    let uids = ["round-1", "race-3", "round-2"];
+    let ids: Vec<i64> = uids
+        .iter()
+        .map(|uid| enqueue(&store, process(), "REQUEST", uid, 0, "CONFIRMED").unwrap())
+        .collect();
+    // Without a sender limit, one sender's jobs need not wait for each other's commit.
+    let cfg = WorkerConfig {
+        apply: ApplyConfig {
+            max_per_sender_per_hour: 0,
+            ..ApplyConfig::default()
+        },
+        ..cfg()
+    };
+    assert_eq!(worker_round(&store, &cfg, notes_and_races_one).await, 3);
+    let planned = PLANNED.lock().unwrap().clone();
+    assert_eq!(
+        planned,
+        uids.iter()
+            .map(|u| (u.to_string(), false))
+            .collect::<Vec<_>>(),
+        "all three planned before any committed"
+    );
+    for (id, uid) in ids.iter().zip(uids) {
+        let j = job(&store, *id);
+        let outcome = outcome(&j).unwrap_or_default();
+        let stored = store.find_object(BOB, uid).unwrap().unwrap();
+        assert_eq!(j.state, JobState::Done, "{uid}: {j:?}");
+        if uid == "race-3" {
+            assert!(
+                outcome.contains("a new event never replaces one already there"),
+                "{outcome}"
+            );
+            assert!(stored.ics.contains("Bob's own"), "{}", stored.ics);
+        } else {
+            assert!(!outcome.starts_with("no_action"), "{uid}: {outcome}");
+            assert!(!stored.ics.contains("Bob's own"), "{}", stored.ics);
+        }
+    }
+}

@@ -514,7 +514,10 @@ mod tests {
         let mut conn = Connection::open(dir.path().join("new.sqlite3")).unwrap();
         migrate(&mut conn).unwrap();
         let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::super::calendars::FIND))
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                super::super::calendars::FIND
+            ))
             .unwrap()
             .query_map(["u", "x"], |r| r.get(3))
             .unwrap()
@@ -525,7 +528,10 @@ mod tests {
                 .any(|step| step.starts_with("SEARCH o") && step.contains("uid=?")),
             "{plan:?}"
         );
-        assert!(!plan.iter().any(|step| step.starts_with("SCAN o")), "{plan:?}");
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN o")),
+            "{plan:?}"
+        );
     }
 
     #[test]

@@ -219,35 +219,24 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, batch: &Batch) -> Result<Committed> {
-        let spans: Vec<(i64, i64)> = batch
-            .writes
-            .iter()
-            .map(|w| match w {
-                ObjectWrite::Put { ics, .. } => timespan::of(ics),
-                ObjectWrite::Delete { .. } => (i64::MIN, i64::MAX),
-            })
-            .collect();
+        let spans = spans_of(batch);
+        self.write(|tx| commit_one(tx, batch, &spans))
+    }
+
+    fn commit_all(&self, batches: &[Batch]) -> Result<Vec<Result<Committed>>> {
+        let spans: Vec<_> = batches.iter().map(spans_of).collect();
         self.write(|tx| {
-            if let Some(job) = &batch.job {
-                queue::check_lease_of(tx, "jobs", job.job_id, &job.worker)?;
-            }
-            let mut committed = Committed::default();
-            // A job of a user deleted since commits its outcome without writes.
-            if !batch.writes.is_empty() {
-                let user = users::require(tx, &batch.user)?;
-                for (write, span) in batch.writes.iter().zip(&spans) {
-                    committed
-                        .objects
-                        .push(calendars::write(tx, &user, write, *span)?);
+            let mut results = Vec::with_capacity(batches.len());
+            for (batch, spans) in batches.iter().zip(&spans) {
+                tx.execute_batch("SAVEPOINT batch")?;
+                let result = commit_one(tx, batch, spans);
+                if result.is_err() {
+                    tx.execute_batch("ROLLBACK TO batch")?;
                 }
+                tx.execute_batch("RELEASE batch")?;
+                results.push(result);
             }
-            for mail in &batch.mails {
-                committed.mail_ids.push(outbox::queue(tx, mail)?);
-            }
-            if let Some(job) = &batch.job {
-                queue::finish(tx, job)?;
-            }
-            Ok(committed)
+            Ok(results)
         })
     }
 
@@ -521,4 +510,45 @@ impl Store for SqliteStore {
     fn job_feed_head(&self) -> Result<i64> {
         self.with(|conn| queue::feed_head(conn))
     }
+}
+
+/// The time-range index entry of each write's data, computed before the transaction so
+/// the write lock is not held while a series is expanded.
+fn spans_of(batch: &Batch) -> Vec<(i64, i64)> {
+    batch
+        .writes
+        .iter()
+        .map(|w| match w {
+            ObjectWrite::Put { ics, .. } => timespan::of(ics),
+            ObjectWrite::Delete { .. } => (i64::MIN, i64::MAX),
+        })
+        .collect()
+}
+
+/// One batch's writes, mail and job completion, inside the caller's transaction.
+fn commit_one(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &Batch,
+    spans: &[(i64, i64)],
+) -> Result<Committed> {
+    if let Some(job) = &batch.job {
+        queue::check_lease_of(tx, "jobs", job.job_id, &job.worker)?;
+    }
+    let mut committed = Committed::default();
+    // A job of a user deleted since commits its outcome without writes.
+    if !batch.writes.is_empty() {
+        let user = users::require(tx, &batch.user)?;
+        for (write, span) in batch.writes.iter().zip(spans) {
+            committed
+                .objects
+                .push(calendars::write(tx, &user, write, *span)?);
+        }
+    }
+    for mail in &batch.mails {
+        committed.mail_ids.push(outbox::queue(tx, mail)?);
+    }
+    if let Some(job) = &batch.job {
+        queue::finish(tx, job)?;
+    }
+    Ok(committed)
 }
