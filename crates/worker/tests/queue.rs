@@ -772,17 +772,24 @@ fn another_path_adds_it_first(
 ) -> Result<Applied, JobError> {
     let planned = process_job(store, job, now, cfg)?;
     if RACED_NEW.fetch_add(1, Ordering::SeqCst) == 0 {
-        let own = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:race-1\r\nSUMMARY:Bob's own\r\n\
-                   END:VEVENT\r\nEND:VCALENDAR\r\n";
-        store
-            .commit(&Batch {
-                user: BOB.into(),
-                writes: vec![ObjectWrite::new_event("default", "race-1", own)],
-                ..Batch::default()
-            })
-            .unwrap();
+        bob_saves_his_own(store, "race-1");
     }
     Ok(planned)
+}
+
+/// Bob saves an event of his own under `uid` by another path, as `imipd events save` might.
+fn bob_saves_his_own(store: &dyn Store, uid: &str) {
+    let own = format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:Bob's own\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    store
+        .commit(&Batch {
+            user: BOB.into(),
+            writes: vec![ObjectWrite::new_event("default", uid, &own)],
+            ..Batch::default()
+        })
+        .unwrap();
 }
 
 #[tokio::test]
@@ -881,15 +888,7 @@ fn notes_and_races_one(
     PLANNED.lock().unwrap().push((job.uid.clone(), finished));
     let planned = process_job(store, job, now, cfg)?;
     if job.uid == "race-3" {
-        let own = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:race-3\r\nSUMMARY:Bob's own\r\n\
-                   END:VEVENT\r\nEND:VCALENDAR\r\n";
-        store
-            .commit(&Batch {
-                user: BOB.into(),
-                writes: vec![ObjectWrite::new_event("default", "race-3", own)],
-                ..Batch::default()
-            })
-            .unwrap();
+        bob_saves_his_own(store, "race-3");
     }
     Ok(planned)
 }
