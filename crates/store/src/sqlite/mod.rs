@@ -118,13 +118,17 @@ impl SqliteStore {
         }
     }
 
+    /// An idle connection of the pool, or a new one.
+    fn take(&self) -> Result<Connection> {
+        match self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            Some(c) => Ok(c),
+            None => self.connect(),
+        }
+    }
+
     /// Runs `f` on a pooled connection.
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => self.connect()?,
-        };
+        let mut conn = self.take()?;
         let result = f(&mut conn);
         self.put_back(conn);
         result
@@ -140,11 +144,7 @@ impl SqliteStore {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
         let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => self.connect()?,
-        };
+        let mut conn = self.take()?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let result = (|| {
             let tx =
