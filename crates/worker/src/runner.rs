@@ -146,13 +146,8 @@ fn run_together(
                 Err(error) => fail(store, job, cfg, now, &error),
                 Ok(applied) => match committed.next() {
                     Some(Ok(Err(imipd_store::Error::Conflict(conflict)))) => {
-                        match Applied::after_conflict(&conflict) {
-                            Some(settled) => {
-                                let result = commit(store, job, cfg, &settled);
-                                recorded(store, job, cfg, now, settled, result)
-                            }
-                            None => run_job(store, job, cfg, process),
-                        }
+                        settle(store, job, cfg, now, &conflict)
+                            .unwrap_or_else(|| run_job(store, job, cfg, process))
                     }
                     Some(Ok(result)) => recorded(store, job, cfg, now, applied, result.map(|_| ())),
                     Some(Err(why)) => fail(store, job, cfg, now, &format!("commit failed: {why}")),
@@ -237,14 +232,12 @@ fn run_job(store: &dyn Store, job: &Job, cfg: &WorkerConfig, process: Processor)
             Err(error) => return fail(store, job, cfg, now, &error),
         };
         match commit(store, job, cfg, &applied) {
-            Err(imipd_store::Error::Conflict(conflict)) => match Applied::after_conflict(&conflict)
-            {
-                Some(settled) => {
-                    let result = commit(store, job, cfg, &settled);
-                    return recorded(store, job, cfg, now, settled, result);
+            Err(imipd_store::Error::Conflict(conflict)) => {
+                match settle(store, job, cfg, now, &conflict) {
+                    Some(ran) => return ran,
+                    None => conflicts.push(conflict.to_string()),
                 }
-                None => conflicts.push(conflict.to_string()),
-            },
+            }
             result => return recorded(store, job, cfg, now, applied, result),
         }
     }
@@ -253,6 +246,20 @@ fn run_job(store: &dyn Store, job: &Job, cfg: &WorkerConfig, process: Processor)
         conflicts.join("; ")
     );
     fail(store, job, cfg, now, &error)
+}
+
+/// A conflict the job's plan can settle without planning again (see
+/// [`Applied::after_conflict`]), committed; `None` when it must be planned again.
+fn settle(
+    store: &dyn Store,
+    job: &Job,
+    cfg: &WorkerConfig,
+    now: i64,
+    conflict: &imipd_store::Conflict,
+) -> Option<Ran> {
+    let settled = Applied::after_conflict(conflict)?;
+    let result = commit(store, job, cfg, &settled);
+    Some(recorded(store, job, cfg, now, settled, result))
 }
 
 fn commit(
