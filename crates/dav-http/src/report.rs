@@ -209,11 +209,17 @@ impl Out<'_> {
     /// in the order the request names them.
     fn multiget(&mut self, m: &Multiget) -> imipd_store::Result<()> {
         let paths: Vec<_> = m.hrefs.iter().map(|h| DavPath::parse_href(h)).collect();
+        let names: Vec<_> = paths
+            .iter()
+            .map(|p| {
+                p.as_ref()
+                    .ok()
+                    .and_then(|p| resource::object_name(self.dav, p))
+            })
+            .collect();
         let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for path in paths.iter().flatten() {
-            if let Some((id, name)) = resource::object_name(self.dav, path) {
-                wanted.entry(id).or_default().push(name);
-            }
+        for &(id, name) in names.iter().flatten() {
+            wanted.entry(id).or_default().push(name);
         }
         let calendars = if wanted.is_empty() {
             Vec::new()
@@ -229,12 +235,12 @@ impl Out<'_> {
                 found.insert((o.calendar_id.clone(), o.href.clone()), (calendar, o));
             }
         }
-        for (href, path) in m.hrefs.iter().zip(&paths) {
+        for ((href, path), named) in m.hrefs.iter().zip(&paths).zip(&names) {
             let Ok(path) = path else {
                 self.ms.status_response(href, 400);
                 continue;
             };
-            if let Some((id, name)) = resource::object_name(self.dav, path) {
+            if let Some((id, name)) = named {
                 // Cloned, not taken: a request may name one href twice.
                 match found.get(&(id.to_string(), name.to_string())) {
                     Some((c, o)) => self.object(c, o.clone(), &m.select, None, calendar_tz(c)),
